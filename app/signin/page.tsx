@@ -1,0 +1,24 @@
+import type { Metadata } from 'next';
+import { redirect } from 'next/navigation';
+import { SignInForm } from '@/components/signin-form';
+import { currentUser } from '@/lib/auth/guard';
+
+export const metadata: Metadata = { title: 'Sign in' };
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string }> }) {
+  if (await currentUser()) redirect('/');
+  const { callbackUrl } = await searchParams;
+  // Only same-site paths: a sign-in link must not be usable to send people elsewhere.
+  const next = callbackUrl?.startsWith('/') && !callbackUrl.startsWith('//') ? callbackUrl : '/';
+  return (
+    <main className="flex min-h-dvh items-center justify-center bg-portal-black px-4">
+      <div className="w-full max-w-sm">
+        <p className="mb-6 text-2xl font-light text-white">Backup vault portal</p>
+        <div className="bg-white p-8 shadow-lg">
+          <h1 className="mb-6 text-3xl font-light lowercase">sign in</h1>
+          <SignInForm next={next} />
+        </div>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,43 @@
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import { Providers } from '@/components/providers';
+import { CommandBar, CommandBarProvider } from './command-bar';
+import { NewButton } from './new-button';
+import { Notifications } from './notifications';
+import { ServicesNav } from './services-nav';
+import { UserMenu } from './user-menu';
+
+export function PortalShell({
+  email,
+  subscriptionLabel,
+  counts,
+  children,
+}: {
+  email: string;
+  subscriptionLabel: string;
+  counts: { all: number; recoveryServices: number };
+  children: ReactNode;
+}) {
+  return (
+    <Providers>
+      <CommandBarProvider>
+        <div className="flex h-dvh flex-col">
+          <header className="flex h-12 shrink-0 items-center justify-between bg-portal-black text-white">
+            <Link href="/" className="px-5 text-lg font-light tracking-wide">
+              Backup vault portal
+            </Link>
+            <UserMenu email={email} subscriptionLabel={subscriptionLabel} />
+          </header>
+          <div className="flex min-h-0 flex-1">
+            <ServicesNav counts={counts} />
+            <main className="min-w-0 flex-1 overflow-y-auto bg-white">{children}</main>
+          </div>
+          <div className="shrink-0">
+            <Notifications />
+            <CommandBar start={<NewButton />} />
+          </div>
+        </div>
+      </CommandBarProvider>
+    </Providers>
+  );
+}

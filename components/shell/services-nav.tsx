@@ -1,0 +1,50 @@
+'use client';
+
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+import type { ComponentType, SVGProps } from 'react';
+import { AllItemsIcon, RecoveryServicesIcon } from '@/components/icons';
+
+type Service = { href: string; label: string; icon: ComponentType<SVGProps<SVGSVGElement>>; count: number };
+
+export function ServicesNav({ counts }: { counts: { all: number; recoveryServices: number } }) {
+  const pathname = usePathname();
+  const services: Service[] = [
+    { href: '/all-items', label: 'ALL ITEMS', icon: AllItemsIcon, count: counts.all },
+    {
+      href: '/recovery-services',
+      label: 'RECOVERY SERVICES',
+      icon: RecoveryServicesIcon,
+      count: counts.recoveryServices,
+    },
+  ];
+  return (
+    <nav aria-label="Services" className="w-56 shrink-0 overflow-y-auto bg-portal-nav text-white">
+      <ul className="py-2">
+        {services.map(({ href, label, icon: ServiceIcon, count }) => {
+          const active = pathname === href || pathname.startsWith(`${href}/`);
+          return (
+            <li key={href}>
+              <Link
+                href={href}
+                aria-current={active ? 'page' : undefined}
+                className={`flex items-center gap-3 border-l-4 px-4 py-3 text-xs font-semibold tracking-wide ${
+                  active
+                    ? 'border-portal-nav-active bg-portal-nav-hover'
+                    : 'border-transparent hover:bg-portal-nav-hover'
+                }`}
+              >
+                <ServiceIcon className="shrink-0" />
+                <span className="flex-1">{label}</span>
+                <span className="text-[11px] font-normal text-[#c8c8c8]">
+                  {count}
+                  <span className="sr-only"> items</span>
+                </span>
+              </Link>
+            </li>
+          );
+        })}
+      </ul>
+    </nav>
+  );
+}

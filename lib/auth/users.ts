@@ -1,0 +1,45 @@
+import 'server-only';
+import { eq, sql } from 'drizzle-orm';
+import { getDb } from '@/db/client';
+import { memberships, subscriptions, users } from '@/db/schema';
+import { decoyHash, verifyPassword } from './password';
+
+export type Role = 'Owner' | 'Contributor' | 'Reader';
+export type SubscriptionAccess = { id: string; displayName: string; role: Role };
+export type PortalUser = { id: string; email: string; subscriptions: SubscriptionAccess[] };
+
+/** Returns the user id for a correct pair. An unknown email is checked against a decoy hash, so it takes as long. */
+export async function authenticate(email: string, password: string): Promise<{ id: string; email: string } | null> {
+  const [user] = await getDb()
+    .select({ id: users.id, email: users.email, passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()))
+    .limit(1);
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
+  return user && ok ? { id: user.id, email: user.email } : null;
+}
+
+export async function loadUser(userId: string): Promise<PortalUser | null> {
+  const rows = await getDb()
+    .select({
+      email: users.email,
+      subscriptionId: subscriptions.id,
+      displayName: subscriptions.displayName,
+      role: memberships.role,
+    })
+    .from(users)
+    .leftJoin(memberships, eq(memberships.userId, users.id))
+    .leftJoin(subscriptions, eq(subscriptions.id, memberships.subscriptionId))
+    .where(eq(users.id, userId))
+    .orderBy(subscriptions.displayName, subscriptions.id);
+  if (rows.length === 0) return null;
+  return {
+    id: userId,
+    email: rows[0]!.email,
+    subscriptions: rows.flatMap((r) =>
+      r.subscriptionId && r.displayName && r.role
+        ? [{ id: r.subscriptionId, displayName: r.displayName, role: r.role }]
+        : [],
+    ),
+  };
+}

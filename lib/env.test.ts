@@ -1,0 +1,47 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EnvError, parseEnv } from './env';
+
+describe('parseEnv', () => {
+  it('applies the contract defaults', () => {
+    const env = parseEnv({});
+    expect(env.PORT).toBe(3000);
+    expect(env.VAULT_PROVISIONING_SECONDS).toBe(5);
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.dataDir).toBe(path.resolve('./.data'));
+  });
+
+  it('names the variable of a bad value in one line', () => {
+    expect(() => parseEnv({ PORT: 'eighty' })).toThrow(EnvError);
+    expect(() => parseEnv({ PORT: 'eighty' })).toThrow(/^Invalid setting PORT: .*"eighty"/);
+    expect(() => parseEnv({ DATABASE_URL: 'mysql://x' })).toThrow(/^Invalid setting DATABASE_URL/);
+    expect(() => parseEnv({ PORTAL_ADMIN_EMAIL: 'not-an-email' })).toThrow(/^Invalid setting PORTAL_ADMIN_EMAIL/);
+    expect(() => parseEnv({ VAULT_PROVISIONING_SECONDS: '-1' })).toThrow(/^Invalid setting VAULT_PROVISIONING_SECONDS/);
+  });
+
+  it('never echoes a password it refuses', () => {
+    let message = '';
+    try {
+      parseEnv({ PORTAL_ADMIN_PASSWORD: 'short-pw' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^Invalid setting PORTAL_ADMIN_PASSWORD: must be at least 12 characters/);
+    expect(message).not.toContain('short-pw');
+  });
+
+  it('requires AUTH_SECRET in production on an external database', () => {
+    expect(() => parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://h/db' })).toThrow(
+      /^Invalid setting AUTH_SECRET/,
+    );
+    expect(parseEnv({ NODE_ENV: 'production' }).AUTH_SECRET).toBeUndefined();
+  });
+
+  it('treats empty values as unset and splits the failing names', () => {
+    expect(parseEnv({ PORT: '' }).PORT).toBe(3000);
+    expect(parseEnv({ VAULT_PROVISIONING_FAIL_NAMES: ' Fail-A, fail-b ,' }).VAULT_PROVISIONING_FAIL_NAMES).toEqual([
+      'fail-a',
+      'fail-b',
+    ]);
+  });
+});

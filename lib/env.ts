@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The portal's settings (see portal-contract.md, "Running it"). This is the only module that reads process.env;
+ * everything else asks getEnv(), so a bad value is reported once, at start, naming the variable.
+ */
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be 1-65535')
+      .max(65535, 'must be 1-65535')
+      .default(3000),
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    PORTAL_DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./.data'),
+    PORTAL_ADMIN_EMAIL: z.email('must be an email address').optional(),
+    PORTAL_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+    AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    VAULT_PROVISIONING_SECONDS: z.coerce
+      .number()
+      .min(0, 'must be 0 or more')
+      .max(3600, 'must be at most 3600')
+      .default(5),
+    VAULT_PROVISIONING_FAIL_NAMES: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+  })
+  .superRefine((v, ctx) => {
+    if (v.NODE_ENV === 'production' && v.DATABASE_URL && !v.AUTH_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_SECRET'],
+        message: 'is required when NODE_ENV=production and DATABASE_URL is set',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof schema> & { dataDir: string };
+
+export class EnvError extends Error {
+  readonly code = 'INVALID_SETTING';
+}
+
+/** Empty strings count as unset, as a shell user writing `PORT= npm start` would expect. */
+function clean(source: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape ?? {})) {
+    const value = source[key];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = schema.safeParse(clean(source));
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const shown = name === 'PORTAL_ADMIN_PASSWORD' || name === 'AUTH_SECRET' ? '' : ` (got "${source[name] ?? ''}")`;
+    throw new EnvError(`Invalid setting ${name}: ${issue.message}${shown}.`);
+  }
+  return { ...result.data, dataDir: path.resolve(result.data.PORTAL_DATA_DIR) };
+}
+
+let cached: Env | undefined;
+
+export function getEnv(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** The environment for a child process (the Next.js server), with the values the start script resolved. */
+export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}

@@ -1,0 +1,101 @@
+/**
+ * `npm start`: validates the settings, starts the embedded PostgreSQL when DATABASE_URL is unset, migrates, creates the
+ * first admin, builds the app when there is no build, and serves it on $PORT. Ctrl-C stops everything.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createDatabase } from '@/db/client';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '@/db/embedded';
+import { migrateDatabase } from '@/db/migrate';
+import { ensureFirstAdmin } from '@/db/seed';
+import { childEnv, EnvError, parseEnv } from '@/lib/env';
+import { resolveAuthSecret } from '@/lib/secrets';
+
+const dev = process.argv.includes('--dev');
+const root = path.resolve(import.meta.dirname, '..');
+const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [nextBin, ...args], { cwd: root, env, stdio: 'inherit' });
+}
+
+async function main() {
+  let env: ReturnType<typeof parseEnv>;
+  try {
+    env = parseEnv(process.env);
+  } catch (err) {
+    if (err instanceof EnvError) fail(err.message);
+    throw err;
+  }
+
+  const authSecret = resolveAuthSecret(env);
+  let embedded: EmbeddedPostgres | undefined;
+  let url = env.DATABASE_URL;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(path.join(env.dataDir, 'pglite'));
+    url = embedded.url;
+    console.log(`Embedded PostgreSQL (PGlite) at ${url}, data in ${path.join(env.dataDir, 'pglite')}`);
+  }
+
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child!.once('exit', resolve));
+    }
+    await embedded?.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    await migrateDatabase(url);
+    const { pool, db } = createDatabase(url, 1);
+    const admin = await ensureFirstAdmin(db, env).finally(() => pool.end());
+    if (admin?.generatedPassword) {
+      console.log(`\nFirst admin created: ${admin.email}\n  password: ${admin.generatedPassword}`);
+      console.log(`  (saved to ${admin.credentialsFile}, readable only by you)\n`);
+    } else if (admin) {
+      console.log(`First admin created: ${admin.email} (password from PORTAL_ADMIN_PASSWORD)`);
+    }
+  } catch (err) {
+    console.error(`Could not prepare the database: ${(err as Error).message}`);
+    await stop(1);
+    return;
+  }
+
+  const serverEnv = childEnv({
+    DATABASE_URL: url,
+    AUTH_SECRET: authSecret,
+    // next-auth takes the origin from the Host header, so the portal works under any name it is reached by.
+    AUTH_TRUST_HOST: 'true',
+    NEXT_TELEMETRY_DISABLED: '1',
+    PORTAL_DATA_DIR: env.dataDir,
+  });
+
+  if (!dev && !existsSync(path.join(root, '.next', 'BUILD_ID'))) {
+    console.log('No build found: building the portal (once)...');
+    const build = run(['build'], { ...serverEnv, NODE_ENV: 'production' });
+    const code = await new Promise<number>((resolve) => build.once('exit', (c) => resolve(c ?? 1)));
+    if (code !== 0) {
+      console.error('The build failed.');
+      await stop(code);
+      return;
+    }
+  }
+
+  child = run([dev ? 'dev' : 'start', '-p', String(env.PORT)], serverEnv);
+  child.once('exit', (code) => void stop(code ?? 0));
+}
+
+main().catch((err) => fail(`Start-up failed: ${(err as Error).stack ?? err}`));
