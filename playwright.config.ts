@@ -10,6 +10,10 @@ process.env.E2E_DATA_DIR ??= mkdtempSync(path.join(os.tmpdir(), 'portal-e2e-'));
 export const e2eAdmin = { email: 'admin@example.com', password: 'correct-horse-battery-staple' };
 
 const systemChromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const chromiumLaunch = {
+  executablePath: process.env.CHROMIUM_PATH ?? systemChromium,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+};
 
 export default defineConfig({
   testDir: './e2e',
@@ -28,14 +32,19 @@ export default defineConfig({
   projects: [
     {
       name: 'chromium',
+      testIgnore: /vault-limit\.spec/,
       use: {
         ...devices['Desktop Chrome'],
         viewport: { width: 1366, height: 800 },
-        launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? systemChromium,
-          args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-        },
+        launchOptions: chromiumLaunch,
       },
+    },
+    {
+      // Fills the admin's subscription, so it runs last.
+      name: 'limits',
+      testMatch: /vault-limit\.spec/,
+      dependencies: ['chromium'],
+      use: { ...devices['Desktop Chrome'], viewport: { width: 1366, height: 800 }, launchOptions: chromiumLaunch },
     },
   ],
   webServer: {

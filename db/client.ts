@@ -29,3 +29,25 @@ export function getPool(): pg.Pool {
   getDb();
   return holder.__portalDb!.pool;
 }
+
+/**
+ * Runs `work` in one transaction on one pooled connection, giving both a drizzle handle and the raw client (pg-boss
+ * enqueues through the raw client, so a job is created if and only if the rows it works on are committed).
+ */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  work: (tx: Database, client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await work(drizzle(client, { schema }), client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

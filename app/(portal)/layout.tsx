@@ -1,13 +1,24 @@
 import type { ReactNode } from 'react';
 import { PortalShell } from '@/components/shell/portal-shell';
 import { requireUser } from '@/lib/auth/guard';
+import { getServices } from '@/lib/services';
+import { vaultNamesBySubscription } from '@/lib/vaults/queries';
 
 export default async function PortalLayout({ children }: { children: ReactNode }) {
   const user = await requireUser();
+  const names = await vaultNamesBySubscription((await getServices()).db, user);
   const subscriptionLabel =
     user.subscriptions.length === 1 ? user.subscriptions[0]!.displayName : `${user.subscriptions.length} subscriptions`;
   return (
-    <PortalShell email={user.email} subscriptionLabel={subscriptionLabel} counts={{ all: 0, recoveryServices: 0 }}>
+    <PortalShell
+      email={user.email}
+      subscriptionLabel={subscriptionLabel}
+      subscriptions={user.subscriptions.map((s) => ({
+        id: s.id,
+        displayName: s.displayName,
+        vaultNames: names[s.id] ?? [],
+      }))}
+    >
       {children}
     </PortalShell>
   );

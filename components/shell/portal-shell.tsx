@@ -2,7 +2,7 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { Providers } from '@/components/providers';
 import { CommandBar, CommandBarProvider } from './command-bar';
-import { NewButton } from './new-button';
+import { NewButton, type NewDialogSubscription } from './new-dialog';
 import { Notifications } from './notifications';
 import { ServicesNav } from './services-nav';
 import { UserMenu } from './user-menu';
@@ -10,14 +10,15 @@ import { UserMenu } from './user-menu';
 export function PortalShell({
   email,
   subscriptionLabel,
-  counts,
+  subscriptions,
   children,
 }: {
   email: string;
   subscriptionLabel: string;
-  counts: { all: number; recoveryServices: number };
+  subscriptions: NewDialogSubscription[];
   children: ReactNode;
 }) {
+  const vaultCount = subscriptions.reduce((n, s) => n + s.vaultNames.length, 0);
   return (
     <Providers>
       <CommandBarProvider>
@@ -29,12 +30,12 @@ export function PortalShell({
             <UserMenu email={email} subscriptionLabel={subscriptionLabel} />
           </header>
           <div className="flex min-h-0 flex-1">
-            <ServicesNav counts={counts} />
+            <ServicesNav counts={{ all: vaultCount, recoveryServices: vaultCount }} />
             <main className="min-w-0 flex-1 overflow-y-auto bg-white">{children}</main>
           </div>
           <div className="shrink-0">
             <Notifications />
-            <CommandBar start={<NewButton />} />
+            <CommandBar start={<NewButton subscriptions={subscriptions} />} />
           </div>
         </div>
       </CommandBarProvider>

@@ -2,12 +2,12 @@ import 'server-only';
 import { redirect } from 'next/navigation';
 import { getServerSession } from 'next-auth';
 import { cache } from 'react';
-import { authOptions } from './options';
+import { getAuthOptions } from './options';
 import { loadUser, type PortalUser } from './users';
 
 /** The signed-in user with their subscriptions, or null. Checked against the database: a deleted user is signed out. */
 export const currentUser = cache(async (): Promise<PortalUser | null> => {
-  const session = await getServerSession(authOptions);
+  const session = await getServerSession(getAuthOptions());
   const id = session?.user?.id;
   return id ? loadUser(id) : null;
 });

@@ -8,8 +8,15 @@ import { authenticate } from './users';
 
 const credentialsSchema = z.object({ email: z.string().trim().min(1).max(320), password: z.string().min(1).max(1024) });
 
-export const authOptions: NextAuthOptions = {
-  secret: resolveAuthSecret(getEnv()),
+let cached: NextAuthOptions | undefined;
+
+/** Built on first use, not at import: `next build` loads this module without the server's settings. */
+export function getAuthOptions(): NextAuthOptions {
+  cached ??= { ...baseOptions, secret: resolveAuthSecret(getEnv()) };
+  return cached;
+}
+
+const baseOptions: NextAuthOptions = {
   session: { strategy: 'jwt', maxAge: 12 * 60 * 60 },
   pages: { signIn: '/signin', error: '/signin' },
   providers: [

@@ -1,15 +1,17 @@
 import type { Metadata } from 'next';
-import { EmptyState, PageTitle } from '@/components/page-title';
-import { requireUser } from '@/lib/auth/guard';
+import { VaultList } from '@/components/vaults/vault-list';
 
 export const metadata: Metadata = { title: 'All items' };
 
-export default async function AllItemsPage() {
-  await requireUser();
+// Backup vaults are the only kind of item this portal has, so ALL ITEMS lists them.
+export default async function AllItemsPage({ searchParams }: { searchParams: Promise<{ after?: string }> }) {
+  const { after } = await searchParams;
   return (
-    <>
-      <PageTitle>all items</PageTitle>
-      <EmptyState title="You have no items yet.">Select NEW at the bottom left to create a backup vault.</EmptyState>
-    </>
+    <VaultList
+      title="all items"
+      basePath="/all-items"
+      after={after}
+      empty={{ title: 'You have no items yet.', text: 'Select NEW at the bottom left to create a backup vault.' }}
+    />
   );
 }

@@ -1,17 +1,19 @@
 import type { Metadata } from 'next';
-import { EmptyState, PageTitle } from '@/components/page-title';
-import { requireUser } from '@/lib/auth/guard';
+import { VaultList } from '@/components/vaults/vault-list';
 
 export const metadata: Metadata = { title: 'Recovery services' };
 
-export default async function RecoveryServicesPage() {
-  await requireUser();
+export default async function RecoveryServicesPage({ searchParams }: { searchParams: Promise<{ after?: string }> }) {
+  const { after } = await searchParams;
   return (
-    <>
-      <PageTitle>recovery services</PageTitle>
-      <EmptyState title="You have no backup vaults.">
-        Select NEW, then DATA SERVICES, RECOVERY SERVICES, BACKUP VAULT and QUICK CREATE to create one.
-      </EmptyState>
-    </>
+    <VaultList
+      title="recovery services"
+      basePath="/recovery-services"
+      after={after}
+      empty={{
+        title: 'You have no backup vaults.',
+        text: 'Select NEW, then DATA SERVICES, RECOVERY SERVICES, BACKUP VAULT and QUICK CREATE to create one.',
+      }}
+    />
   );
 }

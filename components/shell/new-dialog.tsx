@@ -1,0 +1,240 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+import { useActionState, useEffect, useId, useRef, useState } from 'react';
+import { CheckIcon, CloseIcon, PlusIcon } from '@/components/icons';
+import type { ActionResult } from '@/lib/errors';
+import { createVaultAction } from '@/lib/vaults/actions';
+import type { CreatedVault } from '@/lib/vaults/create';
+import { REGIONS } from '@/lib/vaults/regions';
+import { messages, vaultNameSchema } from '@/lib/vaults/validation';
+import { OPERATIONS_KEY } from './notifications';
+
+export type NewDialogSubscription = { id: string; displayName: string; vaultNames: string[] };
+
+const PATH = ['DATA SERVICES', 'RECOVERY SERVICES', 'BACKUP VAULT', 'QUICK CREATE'] as const;
+const MAX_VAULTS = 25;
+
+/** What the browser can tell before asking the server (which decides): the name's form, duplicates, the limit. */
+function checkInBrowser(name: string, subscription: NewDialogSubscription | undefined): string | undefined {
+  if (!vaultNameSchema.safeParse(name).success) return messages.name;
+  const taken = subscription?.vaultNames.some((n) => n.toLowerCase() === name.trim().toLowerCase());
+  if (taken) return messages.duplicate(name.trim());
+  return undefined;
+}
+
+export function NewButton({ subscriptions }: { subscriptions: NewDialogSubscription[] }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button
+        type="button"
+        onClick={() => setOpen(true)}
+        aria-haspopup="dialog"
+        className="flex items-center gap-2 bg-[#404040] px-6 text-sm font-semibold tracking-wide hover:bg-[#505050]"
+      >
+        <PlusIcon width={22} height={22} strokeWidth={2} />
+        NEW
+      </button>
+      {open && <NewDialog subscriptions={subscriptions} onClose={() => setOpen(false)} />}
+    </>
+  );
+}
+
+function NewDialog({ subscriptions, onClose }: { subscriptions: NewDialogSubscription[]; onClose: () => void }) {
+  const [depth, setDepth] = useState(0);
+  const dialogRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    dialogRef.current?.focus();
+    const onKey = (event: KeyboardEvent) => event.key === 'Escape' && onClose();
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [onClose]);
+
+  return (
+    <div
+      ref={dialogRef}
+      role="dialog"
+      aria-modal="true"
+      aria-label="New"
+      tabIndex={-1}
+      className="fixed inset-x-0 bottom-16 z-40 flex h-[22rem] bg-[#3b3b3b] text-white shadow-[0_-8px_24px_rgba(0,0,0,0.4)] outline-none"
+    >
+      {PATH.map((label, index) =>
+        index < 3 ? (
+          <div
+            key={label}
+            className={`w-56 shrink-0 py-4 ${index === 0 ? 'bg-[#2b2b2b]' : 'border-l border-white/10'}`}
+          >
+            {index <= depth && (
+              <button
+                type="button"
+                onClick={() => setDepth(index + 1)}
+                aria-pressed={depth > index}
+                className={`block w-full px-5 py-2 text-left text-xs font-semibold tracking-wide ${
+                  depth > index ? 'bg-portal-blue' : 'hover:bg-white/10'
+                }`}
+              >
+                {label}
+              </button>
+            )}
+          </div>
+        ) : null,
+      )}
+      <div className="min-w-0 flex-1 border-l border-white/10 py-4">
+        {depth >= 3 && (
+          <div className="flex h-full">
+            <div className="w-44 shrink-0">
+              <button
+                type="button"
+                onClick={() => setDepth(4)}
+                aria-pressed={depth > 3}
+                className={`block w-full px-5 py-2 text-left text-xs font-semibold tracking-wide ${
+                  depth > 3 ? 'bg-portal-blue' : 'hover:bg-white/10'
+                }`}
+              >
+                {PATH[3]}
+              </button>
+            </div>
+            {depth >= 4 && <QuickCreateForm subscriptions={subscriptions} onCreated={onClose} />}
+          </div>
+        )}
+      </div>
+      <button
+        type="button"
+        onClick={onClose}
+        aria-label="Close"
+        className="absolute top-2 right-2 flex h-8 w-8 items-center justify-center hover:bg-white/10"
+      >
+        <CloseIcon />
+      </button>
+    </div>
+  );
+}
+
+function QuickCreateForm({
+  subscriptions,
+  onCreated,
+}: {
+  subscriptions: NewDialogSubscription[];
+  onCreated: () => void;
+}) {
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const ids = { name: useId(), region: useId(), subscription: useId(), nameError: useId() };
+  const [name, setName] = useState('');
+  const [touched, setTouched] = useState(false);
+  const [subscriptionId, setSubscriptionId] = useState(subscriptions[0]?.id ?? '');
+  const [state, formAction, pending] = useActionState<ActionResult<CreatedVault> | null, FormData>(
+    createVaultAction,
+    null,
+  );
+
+  useEffect(() => {
+    if (state?.ok) {
+      void queryClient.invalidateQueries({ queryKey: OPERATIONS_KEY });
+      router.refresh();
+      onCreated();
+    }
+  }, [state, queryClient, router, onCreated]);
+
+  const subscription = subscriptions.find((s) => s.id === subscriptionId);
+  const full = (subscription?.vaultNames.length ?? 0) >= MAX_VAULTS;
+  const browserError = touched ? checkInBrowser(name, subscription) : undefined;
+  const serverFailure = state && !state.ok ? state : undefined;
+  // The server's word stands until the user changes the name again.
+  const nameError = browserError ?? (touched ? undefined : serverFailure?.fieldErrors?.name);
+  const formError = full ? messages.limit : (serverFailure?.message ?? serverFailure?.fieldErrors?.region);
+
+  return (
+    <form
+      onSubmit={(event) => {
+        if (checkInBrowser(name, subscription)) {
+          event.preventDefault();
+          setTouched(true);
+        }
+      }}
+      action={(form) => {
+        setTouched(false);
+        formAction(form);
+      }}
+      className="flex min-w-0 flex-1 flex-col gap-4 px-6"
+      noValidate
+    >
+      <h2 className="text-lg font-light">Quick create a backup vault</h2>
+      <div>
+        <label htmlFor={ids.name} className="mb-1 block text-xs text-[#c8c8c8]">
+          Name
+        </label>
+        <input
+          id={ids.name}
+          name="name"
+          value={name}
+          onChange={(event) => {
+            setName(event.target.value);
+            setTouched(true);
+          }}
+          aria-invalid={nameError ? true : undefined}
+          aria-describedby={ids.nameError}
+          autoComplete="off"
+          className="w-80 border border-[#8a8a8a] bg-white px-2 py-1.5 text-black outline-none focus:ring-2 focus:ring-portal-blue aria-invalid:border-portal-red"
+        />
+        <p id={ids.nameError} role="alert" className="mt-1 max-w-xl text-xs text-[#ff99a4]">
+          {nameError}
+        </p>
+      </div>
+      <div className="flex gap-6">
+        <div>
+          <label htmlFor={ids.region} className="mb-1 block text-xs text-[#c8c8c8]">
+            Region
+          </label>
+          <select
+            id={ids.region}
+            name="region"
+            defaultValue="westus"
+            className="w-56 border border-[#8a8a8a] bg-white px-2 py-1.5 text-black"
+          >
+            {REGIONS.map((region) => (
+              <option key={region.id} value={region.id}>
+                {region.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        {subscriptions.length > 1 && (
+          <div>
+            <label htmlFor={ids.subscription} className="mb-1 block text-xs text-[#c8c8c8]">
+              Subscription
+            </label>
+            <select
+              id={ids.subscription}
+              name="subscriptionId"
+              value={subscriptionId}
+              onChange={(event) => setSubscriptionId(event.target.value)}
+              className="w-56 border border-[#8a8a8a] bg-white px-2 py-1.5 text-black"
+            >
+              {subscriptions.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.displayName}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+      </div>
+      <p role="alert" className="text-xs text-[#ff99a4]">
+        {formError}
+      </p>
+      <button
+        type="submit"
+        disabled={pending || full}
+        className="flex w-fit items-center gap-2 bg-portal-blue px-4 py-2 text-xs font-semibold tracking-wide hover:bg-portal-blue-dark disabled:opacity-50"
+      >
+        <CheckIcon width={16} height={16} strokeWidth={2.5} />
+        CREATE VAULT
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,42 @@
+import type pg from 'pg';
+import PgBoss from 'pg-boss';
+
+export const QUEUES = { provisionVault: 'provision-vault', deleteVault: 'delete-vault' } as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export type OperationJob = { operationId: string };
+
+/**
+ * A pg-boss on the portal's database. Jobs that a killed server left active expire and are retried by any server;
+ * their handlers make each state change conditional, so a retried or duplicated job changes nothing twice.
+ */
+export async function startBoss(url: string, provisioningSeconds: number): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: url,
+    max: 3,
+    maintenanceIntervalSeconds: 5,
+    application_name: 'portal-jobs',
+  });
+  boss.on('error', (err) => console.error('job queue error:', err.message));
+  await boss.start();
+  // Long enough for a healthy run to finish, short enough that a crashed server's job is picked up soon.
+  const expireInSeconds = Math.ceil(provisioningSeconds * 2) + 10;
+  for (const name of Object.values(QUEUES)) {
+    const options = { name, retryLimit: 50, retryDelay: 1, expireInSeconds };
+    if (await boss.getQueue(name)) await boss.updateQueue(name, options);
+    else
+      await boss.createQueue(name, options).catch(async (err) => {
+        // Another server created it between our check and our create.
+        if (!(await boss.getQueue(name))) throw err;
+      });
+  }
+  return boss;
+}
+
+/** Enqueues inside the caller's transaction. */
+export async function sendInTransaction(boss: PgBoss, client: pg.PoolClient, queue: QueueName, job: OperationJob) {
+  await boss.send(queue, job, {
+    singletonKey: job.operationId,
+    db: { executeSql: (text: string, values: unknown[]) => client.query(text, values) },
+  });
+}

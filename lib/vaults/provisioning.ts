@@ -1,0 +1,91 @@
+import { and, eq, lt, sql } from 'drizzle-orm';
+import { withTransaction } from '@/db/client';
+import { operations, vaults } from '@/db/schema';
+import type { Services } from '@/lib/services';
+import { regionName } from './regions';
+
+const STEPS = 5;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function loadOperation(svc: Services, operationId: string) {
+  const [op] = await svc.db.select().from(operations).where(eq(operations.id, operationId));
+  return op;
+}
+
+/** Moves progress forward only, and only while the operation is in flight: a late or repeated step changes nothing. */
+async function advance(svc: Services, operationId: string, progress: number) {
+  await svc.db
+    .update(operations)
+    .set({ progress, updatedAt: sql`now()` })
+    .where(and(eq(operations.id, operationId), eq(operations.status, 'InProgress'), lt(operations.progress, progress)));
+}
+
+/** Runs the remaining steps of an operation, resuming where a killed server left it. */
+async function runSteps(svc: Services, operationId: string, from: number, totalMs: number) {
+  for (let step = Math.floor(from / (100 / STEPS)) + 1; step < STEPS; step++) {
+    await sleep(totalMs / STEPS);
+    await advance(svc, operationId, step * (100 / STEPS));
+  }
+  await sleep(totalMs / STEPS);
+}
+
+/**
+ * Provisions a vault over VAULT_PROVISIONING_SECONDS. Returns true when this call made the vault Active or Failed,
+ * false when it had already been done (a retried or duplicate job): the transition is conditional on Creating.
+ */
+export async function provisionVault(svc: Services, operationId: string): Promise<boolean> {
+  const op = await loadOperation(svc, operationId);
+  if (op?.status !== 'InProgress' || !op.vaultId) return false;
+  await runSteps(svc, operationId, op.progress, svc.env.VAULT_PROVISIONING_SECONDS * 1000);
+
+  return withTransaction(svc.pool, async (tx) => {
+    const [vault] = await tx.select().from(vaults).where(eq(vaults.id, op.vaultId!)).for('update');
+    if (vault?.status !== 'Creating') return false;
+    const fails = svc.env.VAULT_PROVISIONING_FAIL_NAMES.includes(vault.name.toLowerCase());
+    await tx
+      .update(vaults)
+      .set({ status: fails ? 'Failed' : 'Active', updatedAt: sql`now()` })
+      .where(eq(vaults.id, vault.id));
+    const message = fails
+      ? `The backup vault '${vault.name}' could not be created: no storage could be allocated in ${regionName(vault.region)} (a failure simulated by VAULT_PROVISIONING_FAIL_NAMES).`
+      : `The backup vault '${vault.name}' has been successfully created.`;
+    const updated = await tx
+      .update(operations)
+      .set({
+        status: fails ? 'Failed' : 'Succeeded',
+        progress: 100,
+        message,
+        endedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(operations.id, operationId), eq(operations.status, 'InProgress')))
+      .returning({ id: operations.id });
+    return updated.length === 1;
+  });
+}
+
+/** Removes a Deleting vault after a short pause (the service takes a moment too). */
+export async function removeVault(svc: Services, operationId: string): Promise<boolean> {
+  const op = await loadOperation(svc, operationId);
+  if (op?.status !== 'InProgress' || !op.vaultId) return false;
+  await runSteps(svc, operationId, op.progress, Math.min(svc.env.VAULT_PROVISIONING_SECONDS, 2) * 1000);
+  return withTransaction(svc.pool, async (tx) => {
+    const removed = await tx
+      .delete(vaults)
+      .where(and(eq(vaults.id, op.vaultId!), eq(vaults.status, 'Deleting')))
+      .returning({ id: vaults.id });
+    const updated = await tx
+      .update(operations)
+      .set({
+        status: 'Succeeded',
+        progress: 100,
+        message: `The backup vault '${op.vaultName}' has been deleted.`,
+        endedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(operations.id, operationId), eq(operations.status, 'InProgress')))
+      .returning({ id: operations.id });
+    return removed.length === 1 && updated.length === 1;
+  });
+}

@@ -1,0 +1,124 @@
+import 'server-only';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from '@/db/client';
+import { subscriptions, vaults, vaultTabVisits } from '@/db/schema';
+import type { PortalUser } from '@/lib/auth/users';
+
+import { VAULT_TABS, type VaultTab } from './tabs';
+
+export type { VaultTab };
+
+export type VaultRow = {
+  id: string;
+  name: string;
+  region: string;
+  status: 'Creating' | 'Active' | 'Failed' | 'Deleting';
+  storageReplication: 'GeoRedundant' | 'LocallyRedundant';
+  subscriptionId: string;
+  subscriptionName: string;
+  createdAt: Date;
+};
+
+const columns = {
+  id: vaults.id,
+  name: vaults.name,
+  region: vaults.region,
+  status: vaults.status,
+  storageReplication: vaults.storageReplication,
+  subscriptionId: vaults.subscriptionId,
+  subscriptionName: subscriptions.displayName,
+  createdAt: vaults.createdAt,
+};
+
+export const PAGE_SIZE = 50;
+
+/** Cursor of keyset pagination: the last row's sort key, opaque to the browser. */
+export function encodeCursor(row: { name: string; id: string }): string {
+  return Buffer.from(JSON.stringify([row.name.toLowerCase(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined): [string, string] | undefined {
+  if (!cursor) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    const uuid = /^[0-9a-f-]{36}$/i;
+    return Array.isArray(value) && typeof value[0] === 'string' && uuid.test(String(value[1]))
+      ? [value[0], value[1]]
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One page of the user's vaults ordered by name, using vaults_list_idx: constant cost per page however many exist. */
+export async function listVaults(
+  db: Database,
+  user: PortalUser,
+  options: { after?: string; limit?: number } = {},
+): Promise<{ rows: VaultRow[]; next?: string }> {
+  const ids = user.subscriptions.map((s) => s.id);
+  if (ids.length === 0) return { rows: [] };
+  const limit = options.limit ?? PAGE_SIZE;
+  const after = decodeCursor(options.after);
+  const rows = await db
+    .select(columns)
+    .from(vaults)
+    .innerJoin(subscriptions, eq(subscriptions.id, vaults.subscriptionId))
+    .where(
+      and(
+        inArray(vaults.subscriptionId, ids),
+        after ? sql`(lower(${vaults.name}), ${vaults.id}) > (${after[0]}, ${after[1]}::uuid)` : undefined,
+      ),
+    )
+    .orderBy(asc(sql`lower(${vaults.name})`), asc(vaults.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  return { rows: page, next: rows.length > limit ? encodeCursor(page[page.length - 1]!) : undefined };
+}
+
+/** A vault of the user's subscriptions, or null: another subscription's vault is simply not found. */
+export async function getVault(db: Database, user: PortalUser, vaultId: string): Promise<VaultRow | null> {
+  const ids = user.subscriptions.map((s) => s.id);
+  if (ids.length === 0 || !/^[0-9a-f-]{36}$/i.test(vaultId)) return null;
+  const [row] = await db
+    .select(columns)
+    .from(vaults)
+    .innerJoin(subscriptions, eq(subscriptions.id, vaults.subscriptionId))
+    .where(and(eq(vaults.id, vaultId), inArray(vaults.subscriptionId, ids)));
+  return row ?? null;
+}
+
+/** Vault names per subscription (at most 25 each), so the New dialog can check names as the user types. */
+export async function vaultNamesBySubscription(db: Database, user: PortalUser): Promise<Record<string, string[]>> {
+  const ids = user.subscriptions.map((s) => s.id);
+  const result: Record<string, string[]> = Object.fromEntries(ids.map((id) => [id, []]));
+  if (ids.length === 0) return result;
+  const rows = await db
+    .select({ subscriptionId: vaults.subscriptionId, name: vaults.name })
+    .from(vaults)
+    .where(inArray(vaults.subscriptionId, ids));
+  for (const row of rows) result[row.subscriptionId]!.push(row.name);
+  return result;
+}
+
+export async function lastVisitedTab(db: Database, userId: string, vaultId: string): Promise<VaultTab | undefined> {
+  const [row] = await db
+    .select({ tab: vaultTabVisits.tab })
+    .from(vaultTabVisits)
+    .where(and(eq(vaultTabVisits.userId, userId), eq(vaultTabVisits.vaultId, vaultId)));
+  return VAULT_TABS.find((t) => t.slug === row?.tab)?.slug;
+}
+
+export async function rememberTab(db: Database, userId: string, vaultId: string, tab: VaultTab): Promise<void> {
+  await db
+    .insert(vaultTabVisits)
+    .values({ userId, vaultId, tab })
+    .onConflictDoUpdate({
+      target: [vaultTabVisits.userId, vaultTabVisits.vaultId],
+      set: { tab, visitedAt: sql`now()` },
+    })
+    .catch((err) => {
+      // The vault may have been deleted meanwhile; remembering a tab is not worth failing a page for.
+      console.warn('could not remember the vault tab:', (err as Error).message);
+    });
+}

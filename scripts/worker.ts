@@ -1,0 +1,37 @@
+/**
+ * A standalone operations worker: the same queue subscriptions every server process runs (instrumentation.ts), without
+ * the web server. Useful to add capacity, and used by the tests that kill and restart "servers".
+ */
+import { createDatabase } from '@/db/client';
+import { EnvError, parseEnv } from '@/lib/env';
+import { startBoss } from '@/lib/operations/boss';
+import { startOperationWorkers } from '@/lib/operations/worker';
+
+let env: ReturnType<typeof parseEnv>;
+try {
+  env = parseEnv(process.env);
+} catch (err) {
+  console.error(err instanceof EnvError ? err.message : err);
+  process.exit(1);
+}
+if (!env.DATABASE_URL) {
+  console.error('Invalid setting DATABASE_URL: a worker needs the portal database.');
+  process.exit(1);
+}
+const { db, pool } = createDatabase(env.DATABASE_URL);
+const boss = await startBoss(env.DATABASE_URL, env.VAULT_PROVISIONING_SECONDS);
+await startOperationWorkers(
+  { db, pool, boss, env },
+  {
+    onDone: (queue, operationId, changed) =>
+      console.log(`done ${queue} ${operationId} ${changed ? 'changed' : 'unchanged'}`),
+  },
+);
+console.log('worker ready');
+const stop = async () => {
+  await boss.stop({ graceful: true, timeout: 5000 });
+  await pool.end();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
