@@ -4,6 +4,9 @@ import { requireUser } from '@/lib/auth/guard';
 import { getServices } from '@/lib/services';
 import { vaultNamesBySubscription } from '@/lib/vaults/queries';
 
+// Every portal page depends on the signed-in user: never prerendered at build time.
+export const dynamic = 'force-dynamic';
+
 export default async function PortalLayout({ children }: { children: ReactNode }) {
   const user = await requireUser();
   const names = await vaultNamesBySubscription((await getServices()).db, user);

@@ -5,6 +5,9 @@ import { currentUser } from '@/lib/auth/guard';
 
 export const metadata: Metadata = { title: 'Sign in' };
 
+// Every portal page depends on the signed-in user: never prerendered at build time.
+export const dynamic = 'force-dynamic';
+
 export default async function SignInPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string }> }) {
   if (await currentUser()) redirect('/');
   const { callbackUrl } = await searchParams;
