@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
+  boolean,
   check,
   index,
   integer,
@@ -73,6 +75,8 @@ export const vaults = pgTable(
     region: text('region').notNull(),
     status: vaultStatusEnum('status').notNull().default('Creating'),
     storageReplication: storageReplicationEnum('storage_replication').notNull().default('GeoRedundant'),
+    // Set in the transaction that records the first registered server; a trigger then refuses any replication change.
+    replicationLocked: boolean('replication_locked').notNull().default(false),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -84,7 +88,7 @@ export const vaults = pgTable(
   ],
 );
 
-/** A machine registered to a vault (filled by the agent issue); its presence blocks deleting the vault. */
+/** A machine registered to a vault by the agent; its presence blocks deleting the vault. */
 export const registeredServers = pgTable(
   'registered_servers',
   {
@@ -93,21 +97,70 @@ export const registeredServers = pgTable(
       .notNull()
       .references(() => vaults.id, { onDelete: 'restrict' }),
     name: text('name').notNull(),
+    // The machine's own credential (SPKI PEM, Ed25519): the vault credentials are not needed after registration.
+    machinePublicKey: text('machine_public_key').notNull().default(''),
+    credentialId: uuid('credential_id').references(() => vaultCredentials.id, { onDelete: 'set null' }),
+    reregistrationAllowed: boolean('reregistration_allowed').notNull().default(false),
+    lastBackupAt: timestamp('last_backup_at', { withTimezone: true }),
+    protectedItems: integer('protected_items').notNull().default(0),
+    storageUsedBytes: bigint('storage_used_bytes', { mode: 'number' }).notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('registered_servers_vault_name_key').on(t.vaultId, sql`lower(${t.name})`)],
 );
 
-export const operationKindEnum = pgEnum('operation_kind', ['CreateVault', 'DeleteVault']);
+/**
+ * Vault credentials the portal issued: the certificate's public part only, never its private key. Exactly one per
+ * vault is current (superseded_at is null), which the partial unique index guarantees.
+ */
+export const vaultCredentials = pgTable(
+  'vault_credentials',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    vaultId: uuid('vault_id')
+      .notNull()
+      .references(() => vaults.id, { onDelete: 'cascade' }),
+    thumbprint: text('thumbprint').notNull(),
+    subject: text('subject').notNull(),
+    certificatePem: text('certificate_pem').notNull(),
+    notBefore: timestamp('not_before', { withTimezone: true }).notNull(),
+    notAfter: timestamp('not_after', { withTimezone: true }).notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    supersededAt: timestamp('superseded_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('vault_credentials_thumbprint_key').on(t.thumbprint),
+    uniqueIndex('vault_credentials_current_key').on(t.vaultId).where(sql`${t.supersededAt} is null`),
+  ],
+);
+
+/** Nonces of accepted agent proofs, kept until the proof would have expired anyway: each is accepted once. */
+export const agentNonces = pgTable(
+  'agent_nonces',
+  {
+    nonce: text('nonce').primaryKey(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('agent_nonces_expires_idx').on(t.expiresAt)],
+);
+
+export const operationKindEnum = pgEnum('operation_kind', [
+  'CreateVault',
+  'DeleteVault',
+  'ConfigureVault',
+  'Register',
+  'Unregister',
+  'AllowReregistration',
+]);
 export const operationStatusEnum = pgEnum('operation_status', ['InProgress', 'Succeeded', 'Failed']);
 
 export const operations = pgTable(
   'operations',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    // Who is notified: the user who acted, or for a machine's registration the user who downloaded its credentials.
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
     subscriptionId: uuid('subscription_id')
       .notNull()
       .references(() => subscriptions.id, { onDelete: 'cascade' }),

@@ -1,11 +1,11 @@
 import 'server-only';
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { operations } from '@/db/schema';
 
 export const JOBS_PAGE_SIZE = 50;
 
-/** A vault's operations, newest first (operations_vault_idx). */
+/** A vault's jobs, newest first (operations_vault_idx); configuration changes are notifications, not jobs. */
 export async function vaultJobs(db: Database, vaultId: string, limit = JOBS_PAGE_SIZE) {
   return db
     .select({
@@ -17,7 +17,7 @@ export async function vaultJobs(db: Database, vaultId: string, limit = JOBS_PAGE
       message: operations.message,
     })
     .from(operations)
-    .where(eq(operations.vaultId, vaultId))
+    .where(and(eq(operations.vaultId, vaultId), ne(operations.kind, 'ConfigureVault')))
     .orderBy(desc(operations.startedAt))
     .limit(limit);
 }
@@ -25,4 +25,7 @@ export async function vaultJobs(db: Database, vaultId: string, limit = JOBS_PAGE
 export const OPERATION_LABELS: Record<string, string> = {
   CreateVault: 'Create vault',
   DeleteVault: 'Delete vault',
+  Register: 'Register server',
+  Unregister: 'Unregister server',
+  AllowReregistration: 'Allow re-registration',
 };

@@ -6,6 +6,7 @@ import type { ActionResult } from '@/lib/errors';
 import { getServices } from '@/lib/services';
 import { type CreatedVault, createVault } from './create';
 import { deleteVault } from './delete';
+import { saveStorageReplication } from './redundancy';
 
 export async function createVaultAction(_prev: ActionResult<CreatedVault> | null, form: FormData) {
   const user = await requireUser();
@@ -28,5 +29,12 @@ export async function deleteVaultAction(
     reason: form.get('reason'),
   });
   if (result.ok) revalidatePath('/', 'layout');
+  return result;
+}
+
+export async function saveStorageReplicationAction(vaultId: string, storageReplication: string) {
+  const user = await requireUser();
+  const result = await saveStorageReplication(await getServices(), user, { vaultId, storageReplication });
+  if (result.ok) revalidatePath(`/recovery-services/vaults/${vaultId}`, 'layout');
   return result;
 }

@@ -14,6 +14,7 @@ export type VaultRow = {
   region: string;
   status: 'Creating' | 'Active' | 'Failed' | 'Deleting';
   storageReplication: 'GeoRedundant' | 'LocallyRedundant';
+  replicationLocked: boolean;
   subscriptionId: string;
   subscriptionName: string;
   createdAt: Date;
@@ -25,6 +26,7 @@ const columns = {
   region: vaults.region,
   status: vaults.status,
   storageReplication: vaults.storageReplication,
+  replicationLocked: vaults.replicationLocked,
   subscriptionId: vaults.subscriptionId,
   subscriptionName: subscriptions.displayName,
   createdAt: vaults.createdAt,

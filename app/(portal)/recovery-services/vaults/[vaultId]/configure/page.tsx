@@ -1,12 +1,14 @@
-import { TabEmpty } from '@/components/vaults/tab-empty';
+import { ReplicationForm } from '@/components/vaults/replication-form';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function ConfigurePage({ params }: { params: Promise<{ vaultId: string }> }) {
   const { vault } = await loadVaultTab(params, 'configure');
   return (
-    <TabEmpty title="Storage replication">
-      This vault keeps its backups {vault.storageReplication === 'GeoRedundant' ? 'geo-redundant' : 'locally redundant'}
-      .
-    </TabEmpty>
+    <ReplicationForm
+      key={`${vault.storageReplication}-${vault.replicationLocked}`}
+      vaultId={vault.id}
+      saved={vault.storageReplication}
+      locked={vault.replicationLocked}
+    />
   );
 }

@@ -1,38 +1,68 @@
-import { count, eq } from 'drizzle-orm';
 import { DeleteVault } from '@/components/vaults/delete-vault';
 import { Facts } from '@/components/vaults/facts';
-import { registeredServers } from '@/db/schema';
 import { loadVaultTab } from '@/lib/vaults/page';
 import { regionName } from '@/lib/vaults/regions';
+import { REPLICATION } from '@/lib/vaults/replication';
+import { formatBytes, vaultUsage } from '@/lib/vaults/usage';
+
+function Tile({ label, value, tone }: { label: string; value: string | number; tone?: 'good' | 'bad' | 'busy' }) {
+  const color =
+    tone === 'good'
+      ? 'text-portal-green'
+      : tone === 'bad'
+        ? 'text-portal-red'
+        : tone === 'busy'
+          ? 'text-portal-blue'
+          : '';
+  return (
+    <div className="border border-portal-line px-4 py-3">
+      <dt className="text-xs font-semibold tracking-wide text-portal-muted">{label}</dt>
+      <dd className={`mt-1 text-3xl font-light ${color}`}>{value}</dd>
+    </div>
+  );
+}
 
 export default async function DashboardPage({ params }: { params: Promise<{ vaultId: string }> }) {
   const { vault, svc } = await loadVaultTab(params, 'dashboard');
-  const [servers] = await svc.db
-    .select({ n: count() })
-    .from(registeredServers)
-    .where(eq(registeredServers.vaultId, vault.id));
-  const registered = servers?.n ?? 0;
+  const usage = await vaultUsage(svc.db, vault.id);
   return (
-    <section aria-labelledby="quick-glance" className="max-w-3xl">
-      <h2 id="quick-glance" className="mb-4 text-xl font-light">
-        quick glance
-      </h2>
-      <Facts
-        items={[
-          ['Status', vault.status],
-          ['Location', regionName(vault.region)],
-          ['Subscription', vault.subscriptionName],
-          ['Subscription ID', <code key="sub">{vault.subscriptionId}</code>],
-          ['Storage replication', vault.storageReplication === 'GeoRedundant' ? 'Geo-Redundant' : 'Locally Redundant'],
-          ['Registered servers', registered],
-          ['Created', vault.createdAt.toUTCString()],
-        ]}
-      />
+    <div className="grid max-w-5xl gap-10 lg:grid-cols-[2fr_1fr]">
+      <section aria-labelledby="usage-overview">
+        <h2 id="usage-overview" className="mb-4 text-xl font-light">
+          usage overview
+        </h2>
+        <dl className="grid grid-cols-3 gap-3">
+          <Tile label="REGISTERED SERVERS" value={usage.registeredServers} />
+          <Tile label="PROTECTED ITEMS" value={usage.protectedItems} />
+          <Tile label="STORAGE USED" value={formatBytes(usage.storageUsedBytes)} />
+        </dl>
+        <h3 className="mt-6 mb-3 text-lg font-light">jobs in the last 24 hours</h3>
+        <dl className="grid grid-cols-3 gap-3">
+          <Tile label="SUCCESSFUL" value={usage.jobs.succeeded} tone="good" />
+          <Tile label="FAILED" value={usage.jobs.failed} tone={usage.jobs.failed ? 'bad' : undefined} />
+          <Tile label="IN PROGRESS" value={usage.jobs.inProgress} tone="busy" />
+        </dl>
+      </section>
+      <section aria-labelledby="quick-glance">
+        <h2 id="quick-glance" className="mb-4 text-xl font-light">
+          quick glance
+        </h2>
+        <Facts
+          items={[
+            ['Status', vault.status],
+            ['Location', regionName(vault.region)],
+            ['Subscription', vault.subscriptionName],
+            ['Subscription ID', <code key="sub">{vault.subscriptionId}</code>],
+            ['Storage replication', REPLICATION[vault.storageReplication].label],
+            ['Created', vault.createdAt.toUTCString()],
+          ]}
+        />
+      </section>
       <DeleteVault
         vaultId={vault.id}
         vaultName={vault.name}
-        disabled={registered > 0 || vault.status === 'Creating' || vault.status === 'Deleting'}
+        disabled={usage.registeredServers > 0 || vault.status === 'Creating' || vault.status === 'Deleting'}
       />
-    </section>
+    </div>
   );
 }

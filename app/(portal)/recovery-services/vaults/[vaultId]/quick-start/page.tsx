@@ -1,30 +1,61 @@
 import { loadVaultTab } from '@/lib/vaults/page';
 
+function Step({ n, title, children }: { n: number; title: string; children: React.ReactNode }) {
+  return (
+    <li className="grid grid-cols-[3rem_1fr] gap-4">
+      <span aria-hidden="true" className="text-5xl font-light text-portal-blue">
+        {n}
+      </span>
+      <div>
+        <h3 className="text-xl font-light">{title}</h3>
+        <div className="mt-1 space-y-2 text-sm text-portal-muted">{children}</div>
+      </div>
+    </li>
+  );
+}
+
 export default async function QuickStartPage({ params }: { params: Promise<{ vaultId: string }> }) {
   const { vault } = await loadVaultTab(params, 'quick-start');
+  const active = vault.status === 'Active';
   return (
     <div className="max-w-3xl">
-      <h2 className="mb-2 text-2xl font-light">Protect your servers with {vault.name}</h2>
-      <p className="mb-6 text-sm text-portal-muted">
-        Back up files and folders of Windows servers and clients to this vault.
+      <h2 className="mb-1 text-2xl font-light">Protect your servers</h2>
+      <p className="mb-8 text-sm text-portal-muted">
+        Back up files and folders of Windows Server, System Center Data Protection Manager and Windows clients to this
+        vault in three steps.
       </p>
-      <ol className="space-y-6">
-        <li>
-          <h3 className="text-lg font-light">1. Create a backup vault</h3>
-          <p className="text-sm text-portal-muted">
-            {vault.status === 'Active' ? 'Done: this vault is active.' : `This vault is ${vault.status.toLowerCase()}.`}
+      <ol className="space-y-8">
+        <Step n={1} title="Create a backup vault">
+          <p>{active ? `Done: ${vault.name} is active.` : `${vault.name} is ${vault.status.toLowerCase()}.`}</p>
+        </Step>
+        <Step n={2} title="Download vault credentials">
+          <p>
+            A vault credentials file registers a server with this vault. It is valid for 48 hours, and only the newest
+            file you downloaded can register a server: each download replaces the previous one. Keep it safe, as anyone
+            holding it can register a server while it is valid.
           </p>
-        </li>
-        <li>
-          <h3 className="text-lg font-light">2. Download vault credentials</h3>
-          <p className="text-sm text-portal-muted">Vault credentials are used to register a server with this vault.</p>
-        </li>
-        <li>
-          <h3 className="text-lg font-light">3. Install the agent and register the server</h3>
-          <p className="text-sm text-portal-muted">
-            Run the agent on the server you want to protect and register it with the vault credentials file.
+          {active ? (
+            <p>
+              {/* A plain link, not next/link: following it issues a new credential, so it must never be prefetched. */}
+              <a
+                href={`/api/vaults/${vault.id}/credentials`}
+                download
+                className="text-base text-portal-blue hover:underline"
+              >
+                Download vault credentials
+              </a>
+            </p>
+          ) : (
+            <p>Vault credentials can be downloaded once the vault is active.</p>
+          )}
+        </Step>
+        <Step n={3} title="Install the agent and register the server">
+          <p>
+            Run the agent on the server you want to protect, and register it with the vault credentials file and a
+            passphrase of at least 16 characters. The passphrase encrypts your backups on the server; it never leaves
+            that machine, so keep it where you will find it to restore.
           </p>
-        </li>
+        </Step>
       </ol>
     </div>
   );

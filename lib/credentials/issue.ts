@@ -1,0 +1,65 @@
+import 'server-only';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { withTransaction } from '@/db/client';
+import { vaultCredentials, vaults } from '@/db/schema';
+import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
+import type { PortalUser } from '@/lib/auth/users';
+import { PortalError } from '@/lib/errors';
+import type { Services } from '@/lib/services';
+import { getVault } from '@/lib/vaults/queries';
+import { createVaultCredentialsFile, type VaultCredentialsDownload } from './vault-credentials-file';
+
+/**
+ * Issues a new vault credential: a fresh certificate and key, of which the portal records only the public part and
+ * makes it the vault's only current credential. The returned file (with the private key) exists only in the response.
+ */
+export async function issueVaultCredentials(
+  svc: Services,
+  user: PortalUser,
+  vaultId: string,
+  portalUrl: string,
+): Promise<Pick<VaultCredentialsDownload, 'fileName' | 'contents'>> {
+  const vault = await getVault(svc.db, user, vaultId);
+  if (!vault) throw new PortalError('not_found', accessMessages.vaultNotFound);
+  if (!canWrite(subscriptionOf(user, vault.subscriptionId)))
+    throw new PortalError('forbidden', accessMessages.readOnly);
+  if (vault.status !== 'Active') {
+    throw new PortalError(
+      'conflict',
+      `Vault credentials can be downloaded once the backup vault '${vault.name}' is active.`,
+    );
+  }
+
+  // Made before the transaction: key generation takes a moment and needs no lock.
+  const download = await createVaultCredentialsFile({
+    vaultName: vault.name,
+    vaultId: vault.id,
+    subscriptionId: vault.subscriptionId,
+    portalUrl,
+  });
+  const { certificate } = download;
+
+  await withTransaction(svc.pool, async (tx) => {
+    // The vault's row lock orders racing downloads: each supersedes what is current, then becomes current itself.
+    const [locked] = await tx
+      .select({ id: vaults.id })
+      .from(vaults)
+      .where(and(eq(vaults.id, vault.id), eq(vaults.status, 'Active')))
+      .for('update');
+    if (!locked) throw new PortalError('conflict', `The backup vault '${vault.name}' is no longer active.`);
+    await tx
+      .update(vaultCredentials)
+      .set({ supersededAt: sql`now()` })
+      .where(and(eq(vaultCredentials.vaultId, vault.id), isNull(vaultCredentials.supersededAt)));
+    await tx.insert(vaultCredentials).values({
+      vaultId: vault.id,
+      thumbprint: certificate.thumbprint,
+      subject: certificate.subject,
+      certificatePem: certificate.certificatePem,
+      notBefore: certificate.notBefore,
+      notAfter: certificate.notAfter,
+      createdBy: user.id,
+    });
+  });
+  return { fileName: download.fileName, contents: download.contents };
+}

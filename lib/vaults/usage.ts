@@ -1,0 +1,49 @@
+import 'server-only';
+import { sql } from 'drizzle-orm';
+import type { Database } from '@/db/client';
+
+export type VaultUsage = {
+  registeredServers: number;
+  protectedItems: number;
+  storageUsedBytes: number;
+  jobs: { succeeded: number; failed: number; inProgress: number };
+};
+
+/** The Dashboard's usage overview, live: one round trip, on indexes (registered_servers by vault, operations_vault_idx). */
+export async function vaultUsage(db: Database, vaultId: string): Promise<VaultUsage> {
+  const { rows } = await db.execute<{
+    servers: number;
+    protected_items: number;
+    storage: string;
+    succeeded: number;
+    failed: number;
+    in_progress: number;
+  }>(sql`
+    select
+      (select count(*)::int from registered_servers where vault_id = ${vaultId}) as servers,
+      (select coalesce(sum(protected_items), 0)::int from registered_servers where vault_id = ${vaultId}) as protected_items,
+      (select coalesce(sum(storage_used_bytes), 0)::text from registered_servers where vault_id = ${vaultId}) as storage,
+      count(*) filter (where status = 'Succeeded')::int as succeeded,
+      count(*) filter (where status = 'Failed')::int as failed,
+      count(*) filter (where status = 'InProgress')::int as in_progress
+    from operations
+    where vault_id = ${vaultId} and kind <> 'ConfigureVault' and started_at > now() - interval '24 hours'`);
+  const row = rows[0]!;
+  return {
+    registeredServers: row.servers,
+    protectedItems: row.protected_items,
+    storageUsedBytes: Number(row.storage),
+    jobs: { succeeded: row.succeeded, failed: row.failed, inProgress: row.in_progress },
+  };
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}
