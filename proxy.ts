@@ -16,5 +16,5 @@ export function proxy(request: NextRequest) {
 
 export const config = {
   // Everything but sign-in, next-auth's own routes, the health check, the agent's API and static files.
-  matcher: ['/((?!signin|api/auth|api/health|api/agent|_next/|favicon.ico|downloads/).*)'],
+  matcher: ['/((?!signin|api/auth|api/health|api/agent|_next/|favicon.ico).*)'],
 };

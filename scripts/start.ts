@@ -83,9 +83,14 @@ async function main() {
     PORTAL_DATA_DIR: env.dataDir,
   });
 
-  if (!dev && !existsSync(path.join(root, '.next', 'BUILD_ID'))) {
+  const built = existsSync(path.join(root, '.next', 'BUILD_ID')) && existsSync(path.join(root, 'dist', 'agent'));
+  if (!dev && !built) {
     console.log('No build found: building the portal (once)...');
-    const build = run(['build'], { ...serverEnv, NODE_ENV: 'production' });
+    const build = spawn('npm', ['run', 'build'], {
+      cwd: root,
+      env: { ...serverEnv, NODE_ENV: 'production' },
+      stdio: 'inherit',
+    });
     const code = await new Promise<number>((resolve) => build.once('exit', (c) => resolve(c ?? 1)));
     if (code !== 0) {
       console.error('The build failed.');

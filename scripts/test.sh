@@ -13,8 +13,8 @@ step "type check"
 npx tsc --noEmit
 step "unit and database tests (Vitest)${DATABASE_URL:+ on $DATABASE_URL}"
 npx vitest run
-step "production build"
-npx next build
+step "production build (agent bundle and Next.js)"
+npm run build
 step "end-to-end (Playwright)"
 if [ -n "${DATABASE_URL:-}" ]; then
   DATABASE_URL="$(npx tsx scripts/fresh-db.ts "$DATABASE_URL" portal_e2e)" npx playwright test

@@ -11,7 +11,6 @@ export const AGENT_MESSAGES = {
   shortPassphrase: 'The passphrase must be at least 16 characters long.',
   duplicate: (machineName: string) =>
     `A server named '${machineName}' is already registered to this vault. To register it again, select it in REGISTERED ITEMS in the portal and choose ALLOW RE-REGISTRATION.`,
-  vaultUnavailable: 'The backup vault is not active. Try again when it is.',
   notRegistered: 'This machine is not registered to a backup vault.',
   revoked: 'This machine is no longer registered to the backup vault: it was deleted in the portal.',
 } as const;
@@ -69,5 +68,5 @@ export type StatusResponse = {
   registeredAt: string;
 };
 
-export type AgentErrorCode = 'expired' | 'invalid' | 'duplicate' | 'vault_unavailable' | 'revoked' | 'bad_request';
+export type AgentErrorCode = 'expired' | 'invalid' | 'duplicate' | 'revoked' | 'bad_request';
 export type AgentErrorResponse = { error: { code: AgentErrorCode; message: string } };

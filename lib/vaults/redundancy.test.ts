@@ -45,17 +45,21 @@ describe('storage replication', () => {
     await expect(
       svc.pool.query(`update vaults set storage_replication = 'LocallyRedundant' where id = $1`, [vaultId]),
     ).rejects.toThrow(/storage replication is locked/);
-    await expect(svc.pool.query('update vaults set replication_locked = false where id = $1', [vaultId])).rejects.toThrow(
-      /cannot be removed/,
-    );
+    await expect(
+      svc.pool.query('update vaults set replication_locked = false where id = $1', [vaultId]),
+    ).rejects.toThrow(/cannot be removed/);
     expect((await getVault(svc.db, user, vaultId))?.storageReplication).toBe('GeoRedundant');
   });
 
   it('refuses bad values, readers and strangers', async () => {
     const { user, vaultId } = await newVault();
-    expect(await saveStorageReplication(svc, user, { vaultId, storageReplication: 'ZoneRedundant' })).toMatchObject({ ok: false });
+    expect(await saveStorageReplication(svc, user, { vaultId, storageReplication: 'ZoneRedundant' })).toMatchObject({
+      ok: false,
+    });
     const reader = await createTestUser(svc, { role: 'Reader', subscriptions: user.subscriptions });
-    expect(await saveStorageReplication(svc, reader, { vaultId, storageReplication: 'LocallyRedundant' })).toMatchObject({
+    expect(
+      await saveStorageReplication(svc, reader, { vaultId, storageReplication: 'LocallyRedundant' }),
+    ).toMatchObject({
       ok: false,
       message: expect.stringMatching(/read access/),
     });

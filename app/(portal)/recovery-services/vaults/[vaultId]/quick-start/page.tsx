@@ -55,6 +55,22 @@ export default async function QuickStartPage({ params }: { params: Promise<{ vau
             passphrase of at least 16 characters. The passphrase encrypts your backups on the server; it never leaves
             that machine, so keep it where you will find it to restore.
           </p>
+          <h4 className="pt-2 text-base font-semibold text-[#1b1b1b]">Download Agent</h4>
+          <p>
+            <a
+              href="/downloads/recovery-services-agent.mjs"
+              download
+              className="text-base text-portal-blue hover:underline"
+            >
+              For Windows Server or System Center Data Protection Manager or Windows client
+            </a>
+          </p>
+          <p>The agent is one file that runs with Node.js 20 or newer, with nothing to install. On the server, run:</p>
+          <pre className="overflow-x-auto bg-[#f3f3f3] px-3 py-2 text-xs text-[#1b1b1b]">
+            {
+              'node recovery-services-agent.mjs register --vault-credentials FILE.VaultCredentials --passphrase-file PASSPHRASE.txt'
+            }
+          </pre>
         </Step>
       </ol>
     </div>

@@ -1,11 +1,27 @@
+import { RegisteredItems } from '@/components/vaults/registered-items';
 import { TabEmpty } from '@/components/vaults/tab-empty';
+import { listServers, UNREGISTER_CONFIRM } from '@/lib/registration/servers';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function RegisteredItemsPage({ params }: { params: Promise<{ vaultId: string }> }) {
-  await loadVaultTab(params, 'registered-items');
+  const { vault, svc } = await loadVaultTab(params, 'registered-items');
+  const servers = await listServers(svc.db, vault.id);
+  if (servers.length === 0) {
+    return (
+      <TabEmpty title="No servers are registered to this vault.">
+        Download vault credentials and the agent from QUICK START, then register a server with the agent.
+      </TabEmpty>
+    );
+  }
   return (
-    <TabEmpty title="No servers are registered to this vault.">
-      Download vault credentials from QUICK START and register a server with the agent.
-    </TabEmpty>
+    <RegisteredItems
+      confirmText={UNREGISTER_CONFIRM}
+      servers={servers.map((s) => ({
+        id: s.id,
+        name: s.name,
+        reregistrationAllowed: s.reregistrationAllowed,
+        lastBackup: s.lastBackupAt ? s.lastBackupAt.toUTCString() : 'No backup yet',
+      }))}
+    />
   );
 }

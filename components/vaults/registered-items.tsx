@@ -1,0 +1,131 @@
+'use client';
+
+import { useQueryClient } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+import { useState, useTransition } from 'react';
+import { TrashIcon, UndoIcon } from '@/components/icons';
+import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
+import { OPERATIONS_KEY } from '@/components/shell/notifications';
+import type { ActionResult } from '@/lib/errors';
+import { allowReregistrationAction, unregisterServerAction } from '@/lib/registration/actions';
+
+export type ServerView = { id: string; name: string; reregistrationAllowed: boolean; lastBackup: string };
+
+export function RegisteredItems({ servers, confirmText }: { servers: ServerView[]; confirmText: string }) {
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [pending, startTransition] = useTransition();
+  const selected = servers.find((s) => s.id === selectedId);
+
+  function run(action: (id: string) => Promise<ActionResult>) {
+    if (!selected) return;
+    startTransition(async () => {
+      const result = await action(selected.id);
+      setError(result.ok ? null : (result.message ?? null));
+      setConfirming(false);
+      await queryClient.invalidateQueries({ queryKey: OPERATIONS_KEY });
+      router.refresh();
+    });
+  }
+
+  return (
+    <>
+      <table className="w-full border-collapse text-sm">
+        <thead>
+          <tr className="border-b border-portal-line text-left text-xs tracking-wide text-portal-muted">
+            <th scope="col" className="w-8 py-2" />
+            <th scope="col" className="py-2 pr-4 font-semibold">
+              NAME
+            </th>
+            <th scope="col" className="py-2 pr-4 font-semibold">
+              TYPE
+            </th>
+            <th scope="col" className="py-2 pr-4 font-semibold">
+              STATUS
+            </th>
+            <th scope="col" className="py-2 pr-4 font-semibold">
+              LAST BACKUP
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {servers.map((server) => (
+            <tr
+              key={server.id}
+              aria-selected={server.id === selectedId}
+              onClick={() => setSelectedId(server.id)}
+              className={`cursor-pointer border-b border-portal-line ${server.id === selectedId ? 'bg-portal-selected' : 'hover:bg-portal-row'}`}
+            >
+              <td className="py-2.5 pl-2">
+                <input
+                  type="radio"
+                  name="server"
+                  aria-label={`Select ${server.name}`}
+                  checked={server.id === selectedId}
+                  onChange={() => setSelectedId(server.id)}
+                  className="accent-portal-blue"
+                />
+              </td>
+              <td className="py-2.5 pr-4">{server.name}</td>
+              <td className="py-2.5 pr-4">Server</td>
+              <td className="py-2.5 pr-4">
+                {server.reregistrationAllowed ? 'Registered (re-registration allowed)' : 'Registered'}
+              </td>
+              <td className="py-2.5 pr-4">{server.lastBackup}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p role="alert" className="mt-3 min-h-5 text-sm text-portal-red">
+        {error}
+      </p>
+      <CommandBarActions>
+        <CommandButton
+          label="ALLOW RE-REGISTRATION"
+          icon={UndoIcon}
+          disabled={!selected || selected.reregistrationAllowed || pending}
+          onClick={() => run(allowReregistrationAction)}
+        />
+        <CommandButton
+          label="DELETE"
+          icon={TrashIcon}
+          disabled={!selected || pending}
+          onClick={() => setConfirming(true)}
+        />
+      </CommandBarActions>
+      {confirming && selected && (
+        <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/50">
+          <div
+            role="alertdialog"
+            aria-modal="true"
+            aria-label="Unregister server"
+            className="w-[30rem] bg-white p-6 shadow-2xl"
+          >
+            <h2 className="mb-3 text-2xl font-light">Unregister {selected.name}</h2>
+            <p className="mb-6 text-sm">{confirmText}</p>
+            <div className="flex justify-end gap-2">
+              <button
+                type="button"
+                onClick={() => setConfirming(false)}
+                className="border border-[#8a8a8a] px-4 py-1.5 text-sm hover:bg-[#f3f3f3]"
+              >
+                No
+              </button>
+              <button
+                type="button"
+                disabled={pending}
+                onClick={() => run(unregisterServerAction)}
+                className="bg-portal-red px-4 py-1.5 text-sm text-white hover:bg-[#a50e1a] disabled:opacity-50"
+              >
+                Yes
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,62 @@
+import 'server-only';
+import { eq, lt } from 'drizzle-orm';
+import { agentNonces, registeredServers, vaults } from '@/db/schema';
+import { AGENT_MESSAGES, type StatusResponse } from '@/lib/agent/protocol';
+import { violatedConstraint } from '@/lib/errors';
+import type { Services } from '@/lib/services';
+import { AgentRefusal, checkLifetime, keyIdOf, machineClaimsSchema, verifiedPayload } from './verify';
+
+const MACHINE_TOKEN_MAX_LIFETIME = 300;
+
+/**
+ * Authenticates a registered machine's call by its own key: `Authorization: Bearer <JWS>` naming its server id. A
+ * server deleted in the portal has no key any more, so its machine is refused as revoked.
+ */
+export async function authenticateMachine(svc: Services, authorization: string | null, now = new Date()) {
+  const token = authorization?.match(/^Bearer ([A-Za-z0-9._-]{1,8192})$/)?.[1];
+  if (!token) throw new AgentRefusal('bad_request', AGENT_MESSAGES.notRegistered, 401);
+  const serverId = keyIdOf(token, 'EdDSA');
+  const [server] = /^[0-9a-f-]{36}$/i.test(serverId)
+    ? await svc.db
+        .select({
+          id: registeredServers.id,
+          name: registeredServers.name,
+          publicKeyPem: registeredServers.machinePublicKey,
+          createdAt: registeredServers.createdAt,
+          vaultId: vaults.id,
+          vaultName: vaults.name,
+        })
+        .from(registeredServers)
+        .innerJoin(vaults, eq(vaults.id, registeredServers.vaultId))
+        .where(eq(registeredServers.id, serverId))
+    : [];
+  if (!server) throw new AgentRefusal('revoked', AGENT_MESSAGES.revoked);
+  const claims = machineClaimsSchema.safeParse(await verifiedPayload(token, { publicKeyPem: server.publicKeyPem }));
+  if (!claims.success || !checkLifetime(claims.data, now, MACHINE_TOKEN_MAX_LIFETIME)) {
+    throw new AgentRefusal('revoked', AGENT_MESSAGES.revoked);
+  }
+  try {
+    await svc.db.delete(agentNonces).where(lt(agentNonces.expiresAt, now));
+    await svc.db.insert(agentNonces).values({ nonce: claims.data.nonce, expiresAt: new Date(claims.data.exp * 1000) });
+  } catch (err) {
+    if (violatedConstraint(err) === 'agent_nonces_pkey') throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+    throw err;
+  }
+  return server;
+}
+
+export async function machineStatus(
+  svc: Services,
+  authorization: string | null,
+  now = new Date(),
+): Promise<StatusResponse> {
+  const server = await authenticateMachine(svc, authorization, now);
+  return {
+    serverId: server.id,
+    machineName: server.name,
+    vaultId: server.vaultId,
+    vaultName: server.vaultName,
+    status: 'Registered',
+    registeredAt: server.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,99 @@
+import 'server-only';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { withTransaction } from '@/db/client';
+import { agentNonces, operations, registeredServers, vaultCredentials, vaults } from '@/db/schema';
+import { AGENT_MESSAGES, PROOF_LIFETIME_SECONDS, type RegisterResponse } from '@/lib/agent/protocol';
+import { violatedConstraint } from '@/lib/errors';
+import type { Services } from '@/lib/services';
+import { AgentRefusal, checkLifetime, invalid, keyIdOf, registrationClaimsSchema, verifiedPayload } from './verify';
+
+/**
+ * Registers a machine from its proof of possession of the vault credential's private key. Every check stands on its
+ * own, whoever sends the request: the certificate must be known, its signature must verify, it must be the vault's
+ * newest and unexpired, the nonce new, and the vault Active. The first registration locks storage replication in the
+ * same transaction that records the server.
+ */
+export async function registerMachine(svc: Services, proof: unknown, now = new Date()): Promise<RegisterResponse> {
+  if (typeof proof !== 'string' || proof.length > 16_384) throw invalid();
+  const thumbprint = keyIdOf(proof, 'RS256');
+  const [credential] = await svc.db.select().from(vaultCredentials).where(eq(vaultCredentials.thumbprint, thumbprint));
+  if (!credential) throw invalid();
+  const claims = registrationClaimsSchema.safeParse(await verifiedPayload(proof, credential));
+  if (!claims.success || claims.data.vaultId !== credential.vaultId) throw invalid();
+  if (credential.notAfter.getTime() < now.getTime()) throw new AgentRefusal('expired', AGENT_MESSAGES.expired);
+  if (credential.notBefore.getTime() > now.getTime()) throw invalid();
+  if (!checkLifetime(claims.data, now, PROOF_LIFETIME_SECONDS)) throw invalid();
+  const { machineName, machinePublicKey, nonce, subscriptionId } = claims.data;
+
+  try {
+    return await withTransaction(svc.pool, async (tx) => {
+      // The vault's row lock orders this against credential downloads, Configure saves and vault deletion.
+      const [vault] = await tx
+        .select({ id: vaults.id, name: vaults.name, subscriptionId: vaults.subscriptionId, status: vaults.status })
+        .from(vaults)
+        .where(eq(vaults.id, credential.vaultId))
+        .for('update');
+      if (vault?.status !== 'Active' || vault.subscriptionId !== subscriptionId) throw invalid();
+      const [current] = await tx
+        .select({ id: vaultCredentials.id })
+        .from(vaultCredentials)
+        .where(and(eq(vaultCredentials.id, credential.id), isNull(vaultCredentials.supersededAt)));
+      if (!current) throw invalid();
+
+      await tx.delete(agentNonces).where(lt(agentNonces.expiresAt, now));
+      await tx.insert(agentNonces).values({ nonce, expiresAt: new Date(claims.data.exp * 1000) });
+
+      const [existing] = await tx
+        .select({ id: registeredServers.id, allowed: registeredServers.reregistrationAllowed })
+        .from(registeredServers)
+        .where(
+          and(eq(registeredServers.vaultId, vault.id), sql`lower(${registeredServers.name}) = lower(${machineName})`),
+        )
+        .for('update');
+      if (existing && !existing.allowed) throw new AgentRefusal('duplicate', AGENT_MESSAGES.duplicate(machineName));
+
+      const values = { name: machineName, machinePublicKey, credentialId: credential.id, reregistrationAllowed: false };
+      const [server] = existing
+        ? await tx
+            .update(registeredServers)
+            .set({ ...values, createdAt: now })
+            .where(eq(registeredServers.id, existing.id))
+            .returning()
+        : await tx
+            .insert(registeredServers)
+            .values({ ...values, vaultId: vault.id, createdAt: now })
+            .returning();
+
+      await tx
+        .update(vaults)
+        .set({ replicationLocked: true, updatedAt: sql`now()` })
+        .where(and(eq(vaults.id, vault.id), eq(vaults.replicationLocked, false)));
+      await tx.insert(operations).values({
+        userId: credential.createdBy,
+        subscriptionId: vault.subscriptionId,
+        vaultId: vault.id,
+        vaultName: vault.name,
+        kind: 'Register',
+        status: 'Succeeded',
+        progress: 100,
+        message: `The server '${machineName}' has been registered to the backup vault '${vault.name}'.`,
+        endedAt: sql`now()`,
+      });
+      return {
+        serverId: server!.id,
+        vaultId: vault.id,
+        vaultName: vault.name,
+        machineName: server!.name,
+        registeredAt: server!.createdAt.toISOString(),
+      };
+    });
+  } catch (err) {
+    // A replayed nonce, or a concurrent registration of the same name that committed first.
+    const constraint = violatedConstraint(err);
+    if (constraint === 'agent_nonces_pkey') throw invalid();
+    if (constraint === 'registered_servers_vault_name_key') {
+      throw new AgentRefusal('duplicate', AGENT_MESSAGES.duplicate(machineName));
+    }
+    throw err;
+  }
+}
