@@ -6,6 +6,7 @@ import { useState, useTransition } from 'react';
 import { TrashIcon, UndoIcon } from '@/components/icons';
 import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
 import { OPERATIONS_KEY } from '@/components/shell/notifications';
+import { TableHead } from '@/components/table-head';
 import type { ActionResult } from '@/lib/errors';
 import { allowReregistrationAction, unregisterServerAction } from '@/lib/registration/actions';
 
@@ -34,23 +35,7 @@ export function RegisteredItems({ servers, confirmText }: { servers: ServerView[
   return (
     <>
       <table className="w-full border-collapse text-sm">
-        <thead>
-          <tr className="border-b border-portal-line text-left text-xs tracking-wide text-portal-muted">
-            <th scope="col" className="w-8 py-2" />
-            <th scope="col" className="py-2 pr-4 font-semibold">
-              NAME
-            </th>
-            <th scope="col" className="py-2 pr-4 font-semibold">
-              TYPE
-            </th>
-            <th scope="col" className="py-2 pr-4 font-semibold">
-              STATUS
-            </th>
-            <th scope="col" className="py-2 pr-4 font-semibold">
-              LAST BACKUP
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={[null, 'NAME', 'TYPE', 'STATUS', 'LAST BACKUP']} />
         <tbody>
           {servers.map((server) => (
             <tr

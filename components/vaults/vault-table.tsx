@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import { CloudIcon } from '@/components/icons';
+import { TableHead } from '@/components/table-head';
 import type { VaultRow } from '@/lib/vaults/queries';
 import { regionName } from '@/lib/vaults/regions';
 
@@ -24,25 +25,7 @@ export function VaultTable({ rows, next, basePath }: { rows: VaultRow[]; next?: 
   return (
     <div className="px-8 pb-8">
       <table className="w-full border-collapse text-sm">
-        <thead>
-          <tr className="border-b border-portal-line text-left text-xs font-semibold tracking-wide text-portal-muted">
-            <th scope="col" className="py-2 pr-4 font-semibold">
-              NAME
-            </th>
-            <th scope="col" className="py-2 pr-4 font-semibold">
-              TYPE
-            </th>
-            <th scope="col" className="py-2 pr-4 font-semibold">
-              STATUS
-            </th>
-            <th scope="col" className="py-2 pr-4 font-semibold">
-              LOCATION
-            </th>
-            <th scope="col" className="py-2 pr-4 font-semibold">
-              SUBSCRIPTION
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['NAME', 'TYPE', 'STATUS', 'LOCATION', 'SUBSCRIPTION']} />
         <tbody>
           {rows.map((vault) => (
             <tr key={vault.id} className="border-b border-portal-line hover:bg-portal-row">

@@ -1,3 +1,4 @@
+import { TableHead } from '@/components/table-head';
 import { TabEmpty } from '@/components/vaults/tab-empty';
 import { OPERATION_LABELS, vaultJobs } from '@/lib/operations/history';
 import { loadVaultTab } from '@/lib/vaults/page';
@@ -8,25 +9,7 @@ export default async function JobsPage({ params }: { params: Promise<{ vaultId: 
   if (jobs.length === 0) return <TabEmpty title="No jobs yet.">Jobs of this vault appear here.</TabEmpty>;
   return (
     <table className="w-full border-collapse text-sm">
-      <thead>
-        <tr className="border-b border-portal-line text-left text-xs tracking-wide text-portal-muted">
-          <th scope="col" className="py-2 pr-4 font-semibold">
-            OPERATION
-          </th>
-          <th scope="col" className="py-2 pr-4 font-semibold">
-            STATUS
-          </th>
-          <th scope="col" className="py-2 pr-4 font-semibold">
-            STARTED
-          </th>
-          <th scope="col" className="py-2 pr-4 font-semibold">
-            ENDED
-          </th>
-          <th scope="col" className="py-2 pr-4 font-semibold">
-            DETAILS
-          </th>
-        </tr>
-      </thead>
+      <TableHead columns={['OPERATION', 'STATUS', 'STARTED', 'ENDED', 'DETAILS']} />
       <tbody>
         {jobs.map((job) => (
           <tr key={job.id} className="border-b border-portal-line">
