@@ -8,7 +8,10 @@ import type { OperationView } from '@/lib/operations/queries';
 
 const refresh = vi.fn();
 vi.mock('next/navigation', () => ({ useRouter: () => ({ refresh, push: vi.fn(), replace: vi.fn() }) }));
-vi.mock('@/lib/operations/actions', () => ({ dismissOperationAction: vi.fn(async () => ({ ok: true })) }));
+vi.mock('@/lib/operations/actions', () => ({
+  dismissOperationAction: vi.fn(async () => ({ ok: true })),
+  dismissAllOperationsAction: vi.fn(async () => ({ ok: true })),
+}));
 
 const { Notifications } = await import('./notifications');
 
@@ -103,5 +106,25 @@ describe('Notifications polling', () => {
     await act(async () => dismiss.click());
     await wait(200);
     expect(screen.queryByText(done.message)).toBeNull();
+  });
+
+  it('counts several notifications and dismisses all finished ones at once, keeping those in flight', async () => {
+    const failed: OperationView = {
+      ...done,
+      id: '00000000-0000-4000-8000-000000000003',
+      status: 'Failed',
+      message: 'x failed',
+    };
+    const running: OperationView = { ...inFlight, id: '00000000-0000-4000-8000-000000000004' };
+    answer = [running, done, failed];
+    renderRegion();
+    expect(await screen.findByText('3')).toBeTruthy();
+    const all = screen.getByRole('button', { name: 'DISMISS ALL' });
+    answer = [running];
+    await act(async () => all.click());
+    await wait(200);
+    expect(screen.queryByText(done.message)).toBeNull();
+    expect(screen.queryByText('x failed')).toBeNull();
+    expect(screen.getByRole('progressbar')).toBeTruthy();
   });
 });

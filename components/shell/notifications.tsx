@@ -4,7 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef } from 'react';
 import { CloseIcon, ErrorIcon, SuccessIcon } from '@/components/icons';
-import { dismissOperationAction } from '@/lib/operations/actions';
+import { dismissAllOperationsAction, dismissOperationAction } from '@/lib/operations/actions';
 import type { OperationView } from '@/lib/operations/queries';
 
 export const OPERATIONS_KEY = ['operations'] as const;
@@ -46,8 +46,31 @@ export function Notifications() {
     await queryClient.invalidateQueries({ queryKey: OPERATIONS_KEY });
   }
 
+  async function dismissAll() {
+    queryClient.setQueryData<OperationView[]>(OPERATIONS_KEY, (ops) => ops?.filter((op) => op.status === 'InProgress'));
+    await dismissAllOperationsAction();
+    await queryClient.invalidateQueries({ queryKey: OPERATIONS_KEY });
+  }
+
+  const finished = operations.filter((op) => op.status !== 'InProgress').length;
+
   return (
     <section aria-label="Notifications" className="bg-portal-black text-white">
+      {operations.length > 1 && (
+        <div className="flex items-center gap-3 border-b border-white/10 px-4 py-1 text-xs">
+          <span className="rounded-full bg-portal-blue px-2 py-0.5 font-semibold">{operations.length}</span>
+          <span className="flex-1 text-[#c8c8c8]">notifications</span>
+          {finished > 1 && (
+            <button
+              type="button"
+              onClick={dismissAll}
+              className="px-2 py-0.5 font-semibold tracking-wide hover:bg-white/10"
+            >
+              DISMISS ALL
+            </button>
+          )}
+        </div>
+      )}
       {operations.length === 0 ? (
         <p className="sr-only">No notifications.</p>
       ) : (

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { requireUser } from '@/lib/auth/guard';
 import { getServices } from '@/lib/services';
-import { dismissOperation } from './queries';
+import { dismissFinishedOperations, dismissOperation } from './queries';
 
 export async function dismissOperationAction(operationId: string): Promise<{ ok: boolean }> {
   const user = await requireUser();
@@ -11,4 +11,11 @@ export async function dismissOperationAction(operationId: string): Promise<{ ok:
   if (!id.success) return { ok: false };
   const { db } = await getServices();
   return { ok: await dismissOperation(db, user.id, id.data) };
+}
+
+export async function dismissAllOperationsAction(): Promise<{ ok: boolean }> {
+  const user = await requireUser();
+  const { db } = await getServices();
+  await dismissFinishedOperations(db, user.id);
+  return { ok: true };
 }

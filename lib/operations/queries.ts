@@ -50,3 +50,15 @@ export async function dismissOperation(db: Database, userId: string, operationId
     .returning({ id: operations.id });
   return updated.length === 1;
 }
+
+/** Dismisses all of the user's finished operations at once. */
+export async function dismissFinishedOperations(db: Database, userId: string): Promise<number> {
+  const updated = await db
+    .update(operations)
+    .set({ dismissedAt: sql`now()` })
+    .where(
+      and(eq(operations.userId, userId), isNull(operations.dismissedAt), sql`${operations.status} <> 'InProgress'`),
+    )
+    .returning({ id: operations.id });
+  return updated.length;
+}

@@ -14,7 +14,7 @@ import { createTestUser, type TestServices, testServices } from '@/lib/testing/s
 import { createVault } from '@/lib/vaults/create';
 import { saveStorageReplication } from '@/lib/vaults/redundancy';
 import { machineStatus } from './machine';
-import { registerMachine } from './register';
+import { badMachineName, registerMachine } from './register';
 import { allowReregistration, unregisterServer } from './servers';
 
 let svc: TestServices;
@@ -121,6 +121,14 @@ describe('registration', () => {
     }
     const { rows } = await svc.pool.query('select name from registered_servers where vault_id = $1', [vault.vaultId]);
     expect(rows).toEqual([{ name: 'ONCE' }]);
+  });
+
+  it('tells a genuine machine that its name cannot be registered', async () => {
+    const vault = await activeVault();
+    const creds = await download(vault);
+    expect(await refusal(registerMachine(svc, (await proofFor(creds, 'bad name!')).proof))).toBe(
+      badMachineName('bad name!'),
+    );
   });
 
   it('refuses a vault that is not active', async () => {

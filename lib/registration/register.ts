@@ -7,6 +7,9 @@ import { violatedConstraint } from '@/lib/errors';
 import type { Services } from '@/lib/services';
 import { AgentRefusal, checkLifetime, invalid, keyIdOf, registrationClaimsSchema, verifiedPayload } from './verify';
 
+export const badMachineName = (name: string) =>
+  `The machine name '${name.slice(0, 80)}' cannot be registered: use 1 to 63 letters, digits, dots, hyphens or underscores, starting with a letter or digit.`;
+
 /**
  * Registers a machine from its proof of possession of the vault credential's private key. Every check stands on its
  * own, whoever sends the request: the certificate must be known, its signature must verify, it must be the vault's
@@ -18,8 +21,16 @@ export async function registerMachine(svc: Services, proof: unknown, now = new D
   const thumbprint = keyIdOf(proof, 'RS256');
   const [credential] = await svc.db.select().from(vaultCredentials).where(eq(vaultCredentials.thumbprint, thumbprint));
   if (!credential) throw invalid();
-  const claims = registrationClaimsSchema.safeParse(await verifiedPayload(proof, credential));
-  if (!claims.success || claims.data.vaultId !== credential.vaultId) throw invalid();
+  const payload = await verifiedPayload(proof, credential);
+  const claims = registrationClaimsSchema.safeParse(payload);
+  if (!claims.success) {
+    // A genuine proof whose only fault is the machine's name deserves to hear which name.
+    const onlyName = claims.error.issues.every((issue) => issue.path[0] === 'machineName');
+    const name = (payload as { machineName?: unknown })?.machineName;
+    if (onlyName && typeof name === 'string') throw new AgentRefusal('bad_request', badMachineName(name));
+    throw invalid();
+  }
+  if (claims.data.vaultId !== credential.vaultId) throw invalid();
   if (credential.notAfter.getTime() < now.getTime()) throw new AgentRefusal('expired', AGENT_MESSAGES.expired);
   if (credential.notBefore.getTime() > now.getTime()) throw invalid();
   if (!checkLifetime(claims.data, now, PROOF_LIFETIME_SECONDS)) throw invalid();
