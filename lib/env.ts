@@ -9,7 +9,7 @@ const schema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce
-      .number()
+      .number({ error: 'must be a port number, 1-65535' })
       .int('must be a whole number')
       .min(1, 'must be 1-65535')
       .max(65535, 'must be 1-65535')
@@ -24,7 +24,7 @@ const schema = z
     PORTAL_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
     AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     VAULT_PROVISIONING_SECONDS: z.coerce
-      .number()
+      .number({ error: 'must be a number of seconds' })
       .min(0, 'must be 0 or more')
       .max(3600, 'must be at most 3600')
       .default(5),
