@@ -1,9 +1,10 @@
 import 'server-only';
 import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import { withTransaction } from '@/db/client';
-import { agentNonces, operations, registeredServers, vaultCredentials, vaults } from '@/db/schema';
+import { agentNonces, registeredServers, vaultCredentials, vaults } from '@/db/schema';
 import { AGENT_MESSAGES, PROOF_LIFETIME_SECONDS, type RegisterResponse } from '@/lib/agent/protocol';
 import { violatedConstraint } from '@/lib/errors';
+import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
 import { AgentRefusal, checkLifetime, invalid, keyIdOf, registrationClaimsSchema, verifiedPayload } from './verify';
 
@@ -79,16 +80,13 @@ export async function registerMachine(svc: Services, proof: unknown, now = new D
         .update(vaults)
         .set({ replicationLocked: true, updatedAt: sql`now()` })
         .where(and(eq(vaults.id, vault.id), eq(vaults.replicationLocked, false)));
-      await tx.insert(operations).values({
+      await recordFinishedOperation(tx, {
         userId: credential.createdBy,
         subscriptionId: vault.subscriptionId,
         vaultId: vault.id,
         vaultName: vault.name,
         kind: 'Register',
-        status: 'Succeeded',
-        progress: 100,
         message: `The server '${machineName}' has been registered to the backup vault '${vault.name}'.`,
-        endedAt: sql`now()`,
       });
       return {
         serverId: server!.id,

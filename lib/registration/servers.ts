@@ -1,12 +1,12 @@
 import 'server-only';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Database } from '@/db/client';
-import { withTransaction } from '@/db/client';
-import { operations, registeredServers, vaults } from '@/db/schema';
+import { type Database, withTransaction } from '@/db/client';
+import { registeredServers, vaults } from '@/db/schema';
 import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
 import type { ActionResult } from '@/lib/errors';
+import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
 
 export const UNREGISTER_CONFIRM =
@@ -65,16 +65,13 @@ export async function allowReregistration(svc: Services, user: PortalUser, input
   const { server } = found;
   await withTransaction(svc.pool, async (tx) => {
     await tx.update(registeredServers).set({ reregistrationAllowed: true }).where(eq(registeredServers.id, server.id));
-    await tx.insert(operations).values({
+    await recordFinishedOperation(tx, {
       userId: user.id,
       subscriptionId: server.subscriptionId,
       vaultId: server.vaultId,
       vaultName: server.vaultName,
       kind: 'AllowReregistration',
-      status: 'Succeeded',
-      progress: 100,
       message: `The server '${server.name}' can now register to the backup vault '${server.vaultName}' again.`,
-      endedAt: sql`now()`,
     });
   });
   return { ok: true, data: undefined };
@@ -91,16 +88,13 @@ export async function unregisterServer(svc: Services, user: PortalUser, input: u
       .where(eq(registeredServers.id, server.id))
       .returning({ id: registeredServers.id });
     if (rows.length === 0) return false;
-    await tx.insert(operations).values({
+    await recordFinishedOperation(tx, {
       userId: user.id,
       subscriptionId: server.subscriptionId,
       vaultId: server.vaultId,
       vaultName: server.vaultName,
       kind: 'Unregister',
-      status: 'Succeeded',
-      progress: 100,
       message: `The server '${server.name}' has been unregistered from the backup vault '${server.vaultName}'.`,
-      endedAt: sql`now()`,
     });
     return true;
   });

@@ -2,10 +2,11 @@ import 'server-only';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { withTransaction } from '@/db/client';
-import { operations, vaults } from '@/db/schema';
+import { vaults } from '@/db/schema';
 import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
 import { type ActionResult, violatedConstraint } from '@/lib/errors';
+import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
 import { getVault } from './queries';
 import { REPLICATION, replicationMessages, type StorageReplication } from './replication';
@@ -40,16 +41,13 @@ export async function saveStorageReplication(
         .returning({ id: vaults.id });
       if (!row) return false;
       if (storageReplication !== vault.storageReplication) {
-        await tx.insert(operations).values({
+        await recordFinishedOperation(tx, {
           userId: user.id,
           subscriptionId: vault.subscriptionId,
           vaultId: vault.id,
           vaultName: vault.name,
           kind: 'ConfigureVault',
-          status: 'Succeeded',
-          progress: 100,
           message: `The storage replication of backup vault '${vault.name}' is now ${REPLICATION[storageReplication].label}.`,
-          endedAt: sql`now()`,
         });
       }
       return true;
