@@ -17,6 +17,7 @@ test('Quick Start downloads vault credentials of the contract, a new certificate
     page.getByRole('navigation', { name: 'Vault' }).getByRole('link', { name: 'QUICK START' }),
   ).toHaveAttribute('aria-current', 'page');
   await expect(page.getByText('It is valid for 48 hours')).toBeVisible();
+  await page.screenshot({ path: 'test-results/screenshots/quick-start.png' });
 
   const thumbprints: string[] = [];
   for (let i = 0; i < 2; i++) {

@@ -17,7 +17,9 @@ step "production build (agent bundle and Next.js)"
 npm run build
 step "end-to-end (Playwright)"
 if [ -n "${DATABASE_URL:-}" ]; then
-  DATABASE_URL="$(npx tsx scripts/fresh-db.ts "$DATABASE_URL" portal_e2e)" npx playwright test
+  E2E_DATABASE_URL="$(npx tsx scripts/fresh-db.ts "$DATABASE_URL" portal_e2e)"
+  trap 'npx tsx scripts/fresh-db.ts --drop "$E2E_DATABASE_URL" || true' EXIT
+  DATABASE_URL="$E2E_DATABASE_URL" npx playwright test
 else
   npx playwright test
 fi
