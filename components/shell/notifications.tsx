@@ -74,7 +74,7 @@ export function Notifications() {
       {operations.length === 0 ? (
         <p className="sr-only">No notifications.</p>
       ) : (
-        <ul className="max-h-48 divide-y divide-white/10 overflow-y-auto">
+        <ul className="max-h-32 divide-y divide-white/10 overflow-y-auto">
           {operations.map((op) => (
             <li key={op.id} className="relative flex items-center gap-3 px-4 py-2 text-sm">
               {op.status === 'InProgress' ? (
