@@ -108,7 +108,9 @@ describe('durable provisioning', () => {
       (await vaultStatus(created.data.vaultId)) === 'Active' ? true : undefined,
     );
     expect(await operationOf(created.data.operationId)).toMatchObject({ status: 'Succeeded', progress: 100 });
-    expect(second.lines).toContain(`done provision-vault ${created.data.operationId} changed`);
+    // The worker reports after its transaction commits, so its line may trail the status by a moment.
+    const line = `done provision-vault ${created.data.operationId} changed`;
+    await waitFor('the report', async () => (second.lines.includes(line) ? true : undefined), 5000);
   });
 
   it('with two servers on one database provisions each vault exactly once', async () => {
@@ -126,9 +128,12 @@ describe('durable provisioning', () => {
       const statuses = await Promise.all(vaultIds.map(vaultStatus));
       return statuses.every((s) => s === 'Active') ? true : undefined;
     });
-    const changes = workers.flatMap((w) =>
-      w.lines.filter((l) => l.startsWith('done provision-vault') && l.endsWith(' changed')),
+    // Reports trail the commits: wait until every operation has been reported by some worker.
+    const reported = () => workers.flatMap((w) => w.lines.filter((l) => l.startsWith('done provision-vault')));
+    await waitFor('the reports', async () =>
+      ops.every((op) => reported().some((l) => l.includes(op))) ? true : undefined,
     );
+    const changes = reported().filter((l) => l.endsWith(' changed'));
     for (const op of ops) expect(changes.filter((l) => l.includes(op))).toHaveLength(1);
     expect(changes).toHaveLength(ops.length);
   });
