@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { operations } from '@/db/schema';
 
@@ -20,4 +20,22 @@ export async function recordFinishedOperation(
   },
 ): Promise<void> {
   await tx.insert(operations).values({ ...values, status: 'Succeeded', progress: 100, endedAt: sql`now()` });
+}
+
+/**
+ * Ends an in-flight operation with its final status and message. Conditional on it still being in flight, so a
+ * retried job cannot end it twice; returns whether this call ended it.
+ */
+export async function completeOperation(
+  tx: Database,
+  operationId: string,
+  status: 'Succeeded' | 'Failed',
+  message: string,
+): Promise<boolean> {
+  const updated = await tx
+    .update(operations)
+    .set({ status, progress: 100, message, endedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(operations.id, operationId), eq(operations.status, 'InProgress')))
+    .returning({ id: operations.id });
+  return updated.length === 1;
 }

@@ -1,9 +1,9 @@
 import 'server-only';
-import { eq, lt } from 'drizzle-orm';
-import { agentNonces, registeredServers, vaults } from '@/db/schema';
+import { eq } from 'drizzle-orm';
+import { registeredServers, vaults } from '@/db/schema';
 import { AGENT_MESSAGES, type StatusResponse } from '@/lib/agent/protocol';
-import { violatedConstraint } from '@/lib/errors';
 import type { Services } from '@/lib/services';
+import { consumeNonce } from './nonces';
 import { AgentRefusal, checkLifetime, keyIdOf, machineClaimsSchema, verifiedPayload } from './verify';
 
 const MACHINE_TOKEN_MAX_LIFETIME = 300;
@@ -35,12 +35,8 @@ export async function authenticateMachine(svc: Services, authorization: string |
   if (!claims.success || !checkLifetime(claims.data, now, MACHINE_TOKEN_MAX_LIFETIME)) {
     throw new AgentRefusal('revoked', AGENT_MESSAGES.revoked);
   }
-  try {
-    await svc.db.delete(agentNonces).where(lt(agentNonces.expiresAt, now));
-    await svc.db.insert(agentNonces).values({ nonce: claims.data.nonce, expiresAt: new Date(claims.data.exp * 1000) });
-  } catch (err) {
-    if (violatedConstraint(err) === 'agent_nonces_pkey') throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
-    throw err;
+  if (!(await consumeNonce(svc.db, claims.data.nonce, claims.data.exp, now))) {
+    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
   }
   return server;
 }

@@ -1,11 +1,12 @@
 import 'server-only';
-import { and, eq, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { withTransaction } from '@/db/client';
-import { agentNonces, registeredServers, vaultCredentials, vaults } from '@/db/schema';
+import { registeredServers, vaultCredentials, vaults } from '@/db/schema';
 import { AGENT_MESSAGES, PROOF_LIFETIME_SECONDS, type RegisterResponse } from '@/lib/agent/protocol';
 import { violatedConstraint } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
+import { consumeNonce } from './nonces';
 import { AgentRefusal, checkLifetime, invalid, keyIdOf, registrationClaimsSchema, verifiedPayload } from './verify';
 
 export const badMachineName = (name: string) =>
@@ -52,8 +53,7 @@ export async function registerMachine(svc: Services, proof: unknown, now = new D
         .where(and(eq(vaultCredentials.id, credential.id), isNull(vaultCredentials.supersededAt)));
       if (!current) throw invalid();
 
-      await tx.delete(agentNonces).where(lt(agentNonces.expiresAt, now));
-      await tx.insert(agentNonces).values({ nonce, expiresAt: new Date(claims.data.exp * 1000) });
+      if (!(await consumeNonce(tx, nonce, claims.data.exp, now))) throw invalid();
 
       const [existing] = await tx
         .select({ id: registeredServers.id, allowed: registeredServers.reregistrationAllowed })
@@ -97,10 +97,8 @@ export async function registerMachine(svc: Services, proof: unknown, now = new D
       };
     });
   } catch (err) {
-    // A replayed nonce, or a concurrent registration of the same name that committed first.
-    const constraint = violatedConstraint(err);
-    if (constraint === 'agent_nonces_pkey') throw invalid();
-    if (constraint === 'registered_servers_vault_name_key') {
+    // A concurrent registration of the same name that committed first.
+    if (violatedConstraint(err) === 'registered_servers_vault_name_key') {
       throw new AgentRefusal('duplicate', AGENT_MESSAGES.duplicate(machineName));
     }
     throw err;

@@ -7,6 +7,7 @@ import type { PortalUser } from '@/lib/auth/users';
 import type { ActionResult } from '@/lib/errors';
 import { QUEUES, sendInTransaction } from '@/lib/operations/boss';
 import type { Services } from '@/lib/services';
+import { getVault } from './queries';
 import { deleteVaultSchema } from './validation';
 
 export const deleteMessages = {
@@ -26,13 +27,7 @@ export async function deleteVault(
   const parsed = deleteVaultSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: parsed.error.issues[0]!.message };
   const { vaultId, reason } = parsed.data;
-  const subscriptionIds = user.subscriptions.map((s) => s.id);
-  const [vault] = subscriptionIds.length
-    ? await svc.db
-        .select({ id: vaults.id, name: vaults.name, status: vaults.status, subscriptionId: vaults.subscriptionId })
-        .from(vaults)
-        .where(and(eq(vaults.id, vaultId), inArray(vaults.subscriptionId, subscriptionIds)))
-    : [];
+  const vault = await getVault(svc.db, user, vaultId);
   if (!vault) return { ok: false, message: accessMessages.vaultNotFound };
   if (!canWrite(subscriptionOf(user, vault.subscriptionId))) return { ok: false, message: accessMessages.readOnly };
 

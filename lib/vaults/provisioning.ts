@@ -1,6 +1,7 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { withTransaction } from '@/db/client';
 import { operations, vaults } from '@/db/schema';
+import { completeOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
 import { regionName } from './regions';
 
@@ -50,18 +51,7 @@ export async function provisionVault(svc: Services, operationId: string): Promis
     const message = fails
       ? `The backup vault '${vault.name}' could not be created: no storage could be allocated in ${regionName(vault.region)} (a failure simulated by VAULT_PROVISIONING_FAIL_NAMES).`
       : `The backup vault '${vault.name}' has been successfully created.`;
-    const updated = await tx
-      .update(operations)
-      .set({
-        status: fails ? 'Failed' : 'Succeeded',
-        progress: 100,
-        message,
-        endedAt: sql`now()`,
-        updatedAt: sql`now()`,
-      })
-      .where(and(eq(operations.id, operationId), eq(operations.status, 'InProgress')))
-      .returning({ id: operations.id });
-    return updated.length === 1;
+    return completeOperation(tx, operationId, fails ? 'Failed' : 'Succeeded', message);
   });
 }
 
@@ -75,17 +65,12 @@ export async function removeVault(svc: Services, operationId: string): Promise<b
       .delete(vaults)
       .where(and(eq(vaults.id, op.vaultId!), eq(vaults.status, 'Deleting')))
       .returning({ id: vaults.id });
-    const updated = await tx
-      .update(operations)
-      .set({
-        status: 'Succeeded',
-        progress: 100,
-        message: `The backup vault '${op.vaultName}' has been deleted.`,
-        endedAt: sql`now()`,
-        updatedAt: sql`now()`,
-      })
-      .where(and(eq(operations.id, operationId), eq(operations.status, 'InProgress')))
-      .returning({ id: operations.id });
-    return removed.length === 1 && updated.length === 1;
+    const ended = await completeOperation(
+      tx,
+      operationId,
+      'Succeeded',
+      `The backup vault '${op.vaultName}' has been deleted.`,
+    );
+    return removed.length === 1 && ended;
   });
 }
