@@ -83,7 +83,9 @@ async function main() {
     PORTAL_DATA_DIR: env.dataDir,
   });
 
-  const built = existsSync(path.join(root, '.next', 'BUILD_ID')) && existsSync(path.join(root, 'dist', 'agent'));
+  const built =
+    existsSync(path.join(root, '.next', 'BUILD_ID')) &&
+    existsSync(path.join(root, 'dist', 'agent', 'recovery-services-agent.mjs'));
   if (!dev && !built) {
     console.log('No build found: building the portal (once)...');
     const build = spawn('npm', ['run', 'build'], {
