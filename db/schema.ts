@@ -3,8 +3,10 @@ import {
   bigint,
   boolean,
   check,
+  foreignKey,
   index,
   integer,
+  jsonb,
   pgEnum,
   pgTable,
   primaryKey,
@@ -102,8 +104,6 @@ export const registeredServers = pgTable(
     credentialId: uuid('credential_id').references(() => vaultCredentials.id, { onDelete: 'set null' }),
     reregistrationAllowed: boolean('reregistration_allowed').notNull().default(false),
     lastBackupAt: timestamp('last_backup_at', { withTimezone: true }),
-    protectedItems: integer('protected_items').notNull().default(0),
-    storageUsedBytes: bigint('storage_used_bytes', { mode: 'number' }).notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('registered_servers_vault_name_key').on(t.vaultId, sql`lower(${t.name})`)],
@@ -152,8 +152,11 @@ export const operationKindEnum = pgEnum('operation_kind', [
   'Register',
   'Unregister',
   'AllowReregistration',
+  'Backup',
+  'Restore',
+  'StopProtection',
 ]);
-export const operationStatusEnum = pgEnum('operation_status', ['InProgress', 'Succeeded', 'Failed']);
+export const operationStatusEnum = pgEnum('operation_status', ['InProgress', 'Succeeded', 'Failed', 'Cancelled']);
 
 export const operations = pgTable(
   'operations',
@@ -175,6 +178,18 @@ export const operations = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
     dismissedAt: timestamp('dismissed_at', { withTimezone: true }),
+    // Backup and restore jobs: what they work on (names kept, so the history outlives the item) and their live figures.
+    itemId: uuid('item_id'),
+    itemName: text('item_name'),
+    serverId: uuid('server_id'),
+    serverName: text('server_name'),
+    bytesDone: bigint('bytes_done', { mode: 'number' }),
+    bytesTotal: bigint('bytes_total', { mode: 'number' }),
+    filesDone: integer('files_done'),
+    filesTotal: integer('files_total'),
+    bytesPerSecond: bigint('bytes_per_second', { mode: 'number' }),
+    secondsLeft: integer('seconds_left'),
+    dataTransferred: bigint('data_transferred', { mode: 'number' }),
   },
   (t) => [
     check('operations_progress_range', sql`${t.progress} between 0 and 100`),
@@ -197,4 +212,143 @@ export const vaultTabVisits = pgTable(
     visitedAt: timestamp('visited_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.vaultId] })],
+);
+
+export const protectionStatusEnum = pgEnum('protection_status', ['Pending', 'Protected', 'Stopped']);
+export const backupResultEnum = pgEnum('backup_result', ['Completed', 'Failed', 'Cancelled']);
+
+/** A folder of a registered server that the agent protects; its name is the folder's absolute path. */
+export const protectedItems = pgTable(
+  'protected_items',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    vaultId: uuid('vault_id')
+      .notNull()
+      .references(() => vaults.id, { onDelete: 'restrict' }),
+    serverId: uuid('server_id')
+      .notNull()
+      .references(() => registeredServers.id, { onDelete: 'cascade' }),
+    path: text('path').notNull(),
+    status: protectionStatusEnum('status').notNull().default('Pending'),
+    lastBackupStatus: backupResultEnum('last_backup_status'),
+    lastBackupAt: timestamp('last_backup_at', { withTimezone: true }),
+    // BACKUP NOW: set by the portal, taken (cleared) by the agent's service when it starts that backup.
+    backupRequestedAt: timestamp('backup_requested_at', { withTimezone: true }),
+    backupRequestedBy: uuid('backup_requested_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('protected_items_server_path_key').on(t.serverId, t.path),
+    index('protected_items_vault_idx').on(t.vaultId, t.path),
+  ],
+);
+
+/**
+ * A machine's vault key, wrapped with a key derived from its passphrase (the portal never sees the passphrase nor
+ * the key). Object ids are keyed hashes under this key, so a key is also the namespace of its objects.
+ */
+export const backupKeys = pgTable(
+  'backup_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    vaultId: uuid('vault_id')
+      .notNull()
+      .references(() => vaults.id, { onDelete: 'restrict' }),
+    serverId: uuid('server_id')
+      .notNull()
+      .references(() => registeredServers.id, { onDelete: 'cascade' }),
+    wrappedKey: jsonb('wrapped_key').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('backup_keys_server_idx').on(t.serverId), index('backup_keys_vault_idx').on(t.vaultId)],
+);
+
+/** The index of the sealed objects (file chunks and directory listings) in the blob store; their bytes live there. */
+export const backupObjects = pgTable(
+  'backup_objects',
+  {
+    keyId: uuid('key_id')
+      .notNull()
+      .references(() => backupKeys.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    size: integer('size').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.keyId, t.id] }),
+    check('backup_objects_id_hex', sql`${t.id} ~ '^[0-9a-f]{64}$'`),
+    check('backup_objects_size', sql`${t.size} > 0`),
+  ],
+);
+
+/** One backup of an item: the agent's session of uploads, authenticated by a token kept only as its hash. */
+export const backupSessions = pgTable(
+  'backup_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    itemId: uuid('item_id')
+      .notNull()
+      .references(() => protectedItems.id, { onDelete: 'cascade' }),
+    keyId: uuid('key_id')
+      .notNull()
+      .references(() => backupKeys.id, { onDelete: 'cascade' }),
+    operationId: uuid('operation_id').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    running: boolean('running').notNull().default(true),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // At most one backup of an item at a time, whoever starts it.
+    uniqueIndex('backup_sessions_one_running_key').on(t.itemId).where(sql`${t.running}`),
+    index('backup_sessions_running_idx').on(t.heartbeatAt).where(sql`${t.running}`),
+    index('backup_sessions_key_idx').on(t.keyId).where(sql`${t.running}`),
+  ],
+);
+
+/** A recovery point: the root listing of one backup of an item, committed only once every object it needs is stored. */
+export const recoveryPoints = pgTable(
+  'recovery_points',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    vaultId: uuid('vault_id')
+      .notNull()
+      .references(() => vaults.id, { onDelete: 'restrict' }),
+    itemId: uuid('item_id')
+      .notNull()
+      .references(() => protectedItems.id, { onDelete: 'cascade' }),
+    keyId: uuid('key_id')
+      .notNull()
+      .references(() => backupKeys.id, { onDelete: 'cascade' }),
+    rootId: text('root_id').notNull(),
+    takenAt: timestamp('taken_at', { withTimezone: true }).notNull(),
+    files: integer('files').notNull(),
+    folders: integer('folders').notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('recovery_points_item_idx').on(t.itemId, t.takenAt),
+    foreignKey({ columns: [t.keyId, t.rootId], foreignColumns: [backupObjects.keyId, backupObjects.id] }),
+  ],
+);
+
+/**
+ * Every object a recovery point needs. The foreign key makes "a point references only stored objects" a rule of the
+ * database, and keeps any deletion from removing an object a point still needs.
+ */
+export const recoveryPointObjects = pgTable(
+  'recovery_point_objects',
+  {
+    pointId: uuid('point_id')
+      .notNull()
+      .references(() => recoveryPoints.id, { onDelete: 'cascade' }),
+    keyId: uuid('key_id').notNull(),
+    objectId: text('object_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.pointId, t.objectId] }),
+    index('recovery_point_objects_object_idx').on(t.keyId, t.objectId),
+    foreignKey({ columns: [t.keyId, t.objectId], foreignColumns: [backupObjects.keyId, backupObjects.id] }),
+  ],
 );

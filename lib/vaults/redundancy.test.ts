@@ -75,11 +75,24 @@ describe('storage replication', () => {
 describe('usage overview', () => {
   it('counts servers, items, storage and the last 24 hours of jobs from the database', async () => {
     const { vaultId } = await newVault();
-    await svc.pool.query(
-      `insert into registered_servers (vault_id, name, protected_items, storage_used_bytes) values
-       ($1, 'A', 3, 1073741824), ($1, 'B', 2, 1024)`,
+    const { rows: servers } = await svc.pool.query<{ id: string }>(
+      `insert into registered_servers (vault_id, name) values ($1, 'A'), ($1, 'B') returning id`,
       [vaultId],
     );
+    for (const [index, server] of servers.entries()) {
+      await svc.pool.query(
+        `insert into protected_items (vault_id, server_id, path) select $1, $2, p from unnest($3::text[]) p`,
+        [vaultId, server.id, index === 0 ? ['/a', '/b', '/c'] : ['/d', '/e']],
+      );
+      const { rows: keys } = await svc.pool.query<{ id: string }>(
+        `insert into backup_keys (vault_id, server_id, wrapped_key) values ($1, $2, '{}') returning id`,
+        [vaultId, server.id],
+      );
+      await svc.pool.query(
+        `insert into backup_objects (key_id, id, size) select $1, lpad(to_hex(n), 64, '0'), $2 from generate_series(1, 4) n`,
+        [keys[0]!.id, index === 0 ? 268435456 : 256],
+      );
+    }
     await svc.pool.query(
       `insert into operations (subscription_id, vault_id, vault_name, kind, status, message, started_at)
        select subscription_id, id, name, 'Register', s.status::operation_status, 'm', s.at

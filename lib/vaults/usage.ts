@@ -9,7 +9,11 @@ export type VaultUsage = {
   jobs: { succeeded: number; failed: number; inProgress: number };
 };
 
-/** The Dashboard's usage overview, live: one round trip, on indexes (registered_servers by vault, operations_vault_idx). */
+/**
+ * The Dashboard's usage overview, live: one round trip, on indexes (registered_servers by vault, protected_items by
+ * vault, backup objects by key, operations_vault_idx). Storage used is what the blob store holds for the vault: the
+ * sealed objects, after deduplication and compression.
+ */
 export async function vaultUsage(db: Database, vaultId: string): Promise<VaultUsage> {
   const { rows } = await db.execute<{
     servers: number;
@@ -21,8 +25,9 @@ export async function vaultUsage(db: Database, vaultId: string): Promise<VaultUs
   }>(sql`
     select
       (select count(*)::int from registered_servers where vault_id = ${vaultId}) as servers,
-      (select coalesce(sum(protected_items), 0)::int from registered_servers where vault_id = ${vaultId}) as protected_items,
-      (select coalesce(sum(storage_used_bytes), 0)::text from registered_servers where vault_id = ${vaultId}) as storage,
+      (select count(*)::int from protected_items where vault_id = ${vaultId}) as protected_items,
+      (select coalesce(sum(o.size), 0)::text from backup_keys k join backup_objects o on o.key_id = k.id
+        where k.vault_id = ${vaultId}) as storage,
       count(*) filter (where status = 'Succeeded')::int as succeeded,
       count(*) filter (where status = 'Failed')::int as failed,
       count(*) filter (where status = 'InProgress')::int as in_progress
