@@ -152,6 +152,7 @@ export const operationKindEnum = pgEnum('operation_kind', [
   'Register',
   'Unregister',
   'AllowReregistration',
+  'Protect',
   'Backup',
   'Restore',
   'StopProtection',

@@ -1,5 +1,6 @@
 CREATE TYPE "public"."backup_result" AS ENUM('Completed', 'Failed', 'Cancelled');--> statement-breakpoint
 CREATE TYPE "public"."protection_status" AS ENUM('Pending', 'Protected', 'Stopped');--> statement-breakpoint
+ALTER TYPE "public"."operation_kind" ADD VALUE 'Protect';--> statement-breakpoint
 ALTER TYPE "public"."operation_kind" ADD VALUE 'Backup';--> statement-breakpoint
 ALTER TYPE "public"."operation_kind" ADD VALUE 'Restore';--> statement-breakpoint
 ALTER TYPE "public"."operation_kind" ADD VALUE 'StopProtection';--> statement-breakpoint
