@@ -62,6 +62,9 @@ export const memberships = pgTable(
   ],
 );
 
+/** Where the browser's vaults live for the ARM API: the classic portal's own resource group. */
+export const DEFAULT_RESOURCE_GROUP = 'Default-RecoveryServices-ResourceGroup';
+
 export const vaultStatusEnum = pgEnum('vault_status', ['Creating', 'Active', 'Failed', 'Deleting']);
 export const storageReplicationEnum = pgEnum('storage_replication', ['GeoRedundant', 'LocallyRedundant']);
 
@@ -79,6 +82,9 @@ export const vaults = pgTable(
     storageReplication: storageReplicationEnum('storage_replication').notNull().default('GeoRedundant'),
     // Set in the transaction that records the first registered server; a trigger then refuses any replication change.
     replicationLocked: boolean('replication_locked').notNull().default(false),
+    // The ARM API's resource group (any name, compared case-insensitively as Azure does) and tags.
+    resourceGroup: text('resource_group').notNull().default(DEFAULT_RESOURCE_GROUP),
+    tags: jsonb('tags').$type<Record<string, string>>().notNull().default({}),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -351,5 +357,28 @@ export const recoveryPointObjects = pgTable(
     primaryKey({ columns: [t.pointId, t.objectId] }),
     index('recovery_point_objects_object_idx').on(t.keyId, t.objectId),
     foreignKey({ columns: [t.keyId, t.objectId], foreignColumns: [backupObjects.keyId, backupObjects.id] }),
+  ],
+);
+
+// --- Automation: personal access tokens for the ARM-compatible API ---
+
+/** A user's personal access token, kept only as its SHA-256 (tokens are 256 random bits, so no slow hash is needed). */
+export const personalAccessTokens = pgTable(
+  'personal_access_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    // The first characters, so a person can tell their tokens apart in the list.
+    prefix: text('prefix').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('personal_access_tokens_hash_key').on(t.tokenHash),
+    index('personal_access_tokens_user_idx').on(t.userId, t.createdAt),
   ],
 );
