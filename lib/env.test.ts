@@ -46,4 +46,38 @@ describe('parseEnv', () => {
       'fail-b',
     ]);
   });
+
+  it('accepts the backup store forms and refuses anything else', () => {
+    expect(parseEnv({}).BACKUP_STORE).toBeUndefined();
+    expect(parseEnv({ BACKUP_STORE: 'file:///srv/backups' }).BACKUP_STORE).toBe('file:///srv/backups');
+    expect(parseEnv({ BACKUP_STORE: 's3://my-bucket' }).BACKUP_STORE).toBe('s3://my-bucket');
+    expect(parseEnv({ BACKUP_STORE: 's3://my-bucket/portal/backups/' }).BACKUP_STORE).toBe(
+      's3://my-bucket/portal/backups/',
+    );
+    expect(() => parseEnv({ BACKUP_STORE: 'file://relative/path' })).toThrow(
+      'Invalid setting BACKUP_STORE: must be file:///absolute/path or s3://BUCKET[/PREFIX] (got "file://relative/path").',
+    );
+    for (const bad of ['/srv/backups', 's3://', 's3://Upper_Case', 's3://b', 's3://bucket//x', 's3://bucket/../x']) {
+      expect(() => parseEnv({ BACKUP_STORE: bad })).toThrow(/^Invalid setting BACKUP_STORE: must be file:\/\/\//);
+    }
+    expect(() => parseEnv({ BACKUP_STORE_S3_ENDPOINT: 'not a url' })).toThrow(
+      /^Invalid setting BACKUP_STORE_S3_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(parseEnv({ BACKUP_STORE_S3_ENDPOINT: 'http://127.0.0.1:9000' }).BACKUP_STORE_S3_ENDPOINT).toBe(
+      'http://127.0.0.1:9000',
+    );
+  });
+
+  it('never echoes S3 credentials it refuses, and wants both of them', () => {
+    let message = '';
+    try {
+      parseEnv({ AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalr XUtnFEMI' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe('Invalid setting AWS_SECRET_ACCESS_KEY: must not contain spaces or line breaks.');
+    expect(() => parseEnv({ BACKUP_STORE: 's3://my-bucket', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE' })).toThrow(
+      'Invalid setting AWS_SECRET_ACCESS_KEY: is required when AWS_ACCESS_KEY_ID is set.',
+    );
+  });
 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { BLOB_STORE_LOCATION_HINT, parseBlobStoreLocation } from './blob-store/location';
 
 /**
  * The portal's settings (see portal-contract.md, "Running it"). This is the only module that reads process.env;
@@ -37,6 +38,20 @@ const schema = z
           .map((s) => s.trim().toLowerCase())
           .filter(Boolean),
       ),
+    BACKUP_STORE: z
+      .string()
+      .trim()
+      .refine((v) => parseBlobStoreLocation(v) !== null, BLOB_STORE_LOCATION_HINT)
+      .optional(),
+    BACKUP_STORE_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    BACKUP_STORE_S3_REGION: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9-]+$/, 'must be a region name such as us-east-1')
+      .optional(),
+    // Refused rather than trimmed: a stray space or line break from a pasted key is a mistake the operator should see.
+    AWS_ACCESS_KEY_ID: z.string().regex(/^\S+$/, 'must not contain spaces or line breaks').optional(),
+    AWS_SECRET_ACCESS_KEY: z.string().regex(/^\S+$/, 'must not contain spaces or line breaks').optional(),
   })
   .superRefine((v, ctx) => {
     if (v.NODE_ENV === 'production' && v.DATABASE_URL && !v.AUTH_SECRET) {
@@ -45,6 +60,11 @@ const schema = z
         path: ['AUTH_SECRET'],
         message: 'is required when NODE_ENV=production and DATABASE_URL is set',
       });
+    }
+    if (v.BACKUP_STORE?.startsWith('s3://') && Boolean(v.AWS_ACCESS_KEY_ID) !== Boolean(v.AWS_SECRET_ACCESS_KEY)) {
+      const missing = v.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID';
+      const other = v.AWS_ACCESS_KEY_ID ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY';
+      ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${other} is set` });
     }
   });
 
@@ -64,12 +84,15 @@ function clean(source: Record<string, string | undefined>): Record<string, strin
   return out;
 }
 
+/** Settings whose refused value must not end up in a log. */
+const SECRETS = new Set(['PORTAL_ADMIN_PASSWORD', 'AUTH_SECRET', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = schema.safeParse(clean(source));
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    const shown = name === 'PORTAL_ADMIN_PASSWORD' || name === 'AUTH_SECRET' ? '' : ` (got "${source[name] ?? ''}")`;
+    const shown = SECRETS.has(name) ? '' : ` (got "${source[name] ?? ''}")`;
     throw new EnvError(`Invalid setting ${name}: ${issue.message}${shown}.`);
   }
   return { ...result.data, dataDir: path.resolve(result.data.PORTAL_DATA_DIR) };

@@ -1,0 +1,92 @@
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeBlobStore } from './contract';
+import { FileBlobStore } from './file';
+
+let root = '';
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'blob-store-file-'));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describeBlobStore('FileBlobStore', () => new FileBlobStore(path.join(root, 'store')));
+
+describe('FileBlobStore', () => {
+  const key = 'objects/6a1f0a52-0d5c-4a43-9d55-4fd1b0d2a7b1/ab/ab01';
+
+  it('creates files 0600 in folders 0700 and describes itself without surprises', async () => {
+    const store = new FileBlobStore(path.join(root, 'modes'));
+    expect(store.description).toBe(`file://${path.join(root, 'modes')}`);
+    await store.put(key, new Uint8Array([1, 2, 3]));
+    expect((await stat(path.join(root, 'modes', ...key.split('/')))).mode & 0o777).toBe(0o600);
+    expect((await stat(path.join(root, 'modes', 'objects'))).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(root, 'modes', 'objects', key.split('/')[1]!, 'ab'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('never shows what a killed write left behind, and sweeps it later', async () => {
+    const store = new FileBlobStore(path.join(root, 'killed'));
+    await store.put(key, new Uint8Array([1, 2, 3]));
+    // What a put killed between write and rename leaves: a partial temporary file beside the target.
+    const folder = path.dirname(path.join(root, 'killed', ...key.split('/')));
+    const leftover = path.join(folder, '.tmp-0123456789abcdef01234567');
+    await writeFile(leftover, new Uint8Array([9, 9]), { mode: 0o600 });
+    const fresh = path.join(folder, '.tmp-fedcba9876543210fedcba98');
+    await writeFile(fresh, new Uint8Array([8]), { mode: 0o600 });
+    const hourAgo = new Date(Date.now() - 3600_000);
+    await utimes(leftover, hourAgo, hourAgo);
+
+    const listed = [];
+    for await (const info of store.list('')) listed.push(info.key);
+    expect(listed).toEqual([key]);
+    expect(Array.from((await store.get(key))!)).toEqual([1, 2, 3]);
+
+    // A write still in progress (fresh) is left alone.
+    expect(await store.sweepTemporaryFiles(10 * 60_000)).toBe(1);
+    expect((await readdir(folder)).sort()).toEqual(['.tmp-fedcba9876543210fedcba98', 'ab01']);
+    expect(await store.sweepTemporaryFiles(0)).toBe(1);
+    expect(await readdir(folder)).toEqual(['ab01']);
+  });
+
+  it('leaves no temporary file after a failed write', async () => {
+    const store = new FileBlobStore(path.join(root, 'failed'));
+    // A folder where the object should go makes the rename fail.
+    const target = path.join(root, 'failed', ...key.split('/'));
+    await mkdir(path.join(target, 'inside'), { recursive: true });
+    await expect(store.put(key, new Uint8Array([1]))).rejects.toThrow();
+    expect(await readdir(path.dirname(target))).toEqual(['ab01']);
+    expect(await store.get(key)).toBeNull();
+    expect(await store.has(key)).toBe(false);
+  });
+
+  it('removes the emptied folders with deletePrefix and writes into them again afterwards', async () => {
+    const store = new FileBlobStore(path.join(root, 'prefix'));
+    await store.put(key, new Uint8Array([1]));
+    await store.put(`${key}2`, new Uint8Array([2]));
+    expect(await store.deletePrefix('objects/6a1f0a52-0d5c-4a43-9d55-4fd1b0d2a7b1/')).toBe(2);
+    expect(await readdir(path.join(root, 'prefix', 'objects'))).toEqual([]);
+    await store.put(key, new Uint8Array([3]));
+    expect(Array.from((await store.get(key))!)).toEqual([3]);
+  });
+
+  it('lists in key order like S3, folders sorted as if their name ended with a slash', async () => {
+    const store = new FileBlobStore(path.join(root, 'order'));
+    const keys = ['x/a/b', 'x/a-c', 'x/a.d', 'x/a_e', 'x/B', 'x/a0/z'];
+    for (const key of keys) await store.put(key, new Uint8Array([1]));
+    const listed = [];
+    for await (const info of store.list('x/')) listed.push(info.key);
+    expect(listed).toEqual(['x/B', 'x/a-c', 'x/a.d', 'x/a/b', 'x/a0/z', 'x/a_e']);
+  });
+
+  it('lists an absent folder as empty and refuses a relative root', async () => {
+    const store = new FileBlobStore(path.join(root, 'never-created'));
+    for await (const info of store.list('')) throw new Error(`unexpected ${info.key}`);
+    expect(await store.deletePrefix('objects/')).toBe(0);
+    expect(() => new FileBlobStore('relative/backups')).toThrow(/absolute path/);
+  });
+});

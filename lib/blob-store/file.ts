@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { assertBlobKey, assertBlobPrefix } from './keys';
+import type { BlobInfo, BlobStore } from './types';
+
+/** Keys never have a segment starting with a dot, so these names cannot collide with an object and list skips them. */
+const TEMP_PREFIX = '.tmp-';
+const STREAM_CHUNK = 256 * 1024;
+const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+
+type WalkEntry = { kind: 'object' | 'temporary' | 'folder'; key: string; file: string };
+
+function errorCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+function isAbsent(err: unknown): boolean {
+  return ABSENT.has(errorCode(err) ?? '');
+}
+
+/** S3 lists in code-unit order of the whole key; sorting a folder's subfolders as `name/` gives the same order. */
+function sortLikeKeys(entries: Dirent[]): Dirent[] {
+  const sortKey = (entry: Dirent) => (entry.isDirectory() ? `${entry.name}/` : entry.name);
+  return entries.sort((a, b) => {
+    const x = sortKey(a);
+    const y = sortKey(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+async function readFolder(dir: string): Promise<Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (isAbsent(err)) return [];
+    throw err;
+  }
+}
+
+/** The rename is only durable once the folder's entry is on disk too. */
+async function syncFolder(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (err) {
+    // Some platforms and file systems cannot open or fsync a folder; the file itself was already synced.
+    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes(errorCode(err) ?? '')) throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+function webStream(handle: FileHandle): ReadableStream<Uint8Array> {
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const buffer = new Uint8Array(STREAM_CHUNK);
+        const { bytesRead } = await handle.read(buffer, 0, STREAM_CHUNK, null);
+        if (bytesRead === 0) {
+          await close();
+          controller.close();
+        } else {
+          controller.enqueue(buffer.subarray(0, bytesRead));
+        }
+      } catch (err) {
+        await close().catch(() => undefined);
+        controller.error(err);
+      }
+    },
+    cancel: close,
+  });
+}
+
+/**
+ * Backup data in a folder: one file per key, written to a temporary file beside the target, synced, then renamed over it,
+ * so a reader sees the old object, the new one, or none, never a partial one.
+ */
+export class FileBlobStore implements BlobStore {
+  readonly root: string;
+  readonly description: string;
+
+  constructor(root: string) {
+    if (!path.isAbsolute(root)) throw new Error(`The blob store folder must be an absolute path (got "${root}").`);
+    this.root = path.resolve(root);
+    this.description = `file://${this.root}`;
+  }
+
+  private pathOf(key: string): string {
+    assertBlobKey(key);
+    return path.join(this.root, ...key.split('/'));
+  }
+
+  async put(key: string, data: Uint8Array): Promise<void> {
+    const target = this.pathOf(key);
+    const dir = path.dirname(target);
+    const temp = path.join(dir, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`);
+    await this.writeTemporary(dir, temp, data);
+    try {
+      await rename(temp, target);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    await syncFolder(dir);
+  }
+
+  private async writeTemporary(dir: string, temp: string, data: Uint8Array): Promise<void> {
+    let handle: FileHandle;
+    try {
+      handle = await open(temp, 'wx', 0o600);
+    } catch (err) {
+      if (errorCode(err) !== 'ENOENT') throw err;
+      // First object in this folder, or a deletePrefix removed the folder since: create it and try once more.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      handle = await open(temp, 'wx', 0o600);
+    }
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    await handle.close();
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch (err) {
+      if (isAbsent(err)) return null;
+      throw err;
+    }
+  }
+
+  async stream(key: string): Promise<ReadableStream<Uint8Array> | null> {
+    const file = this.pathOf(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (err) {
+      if (isAbsent(err)) return null;
+      throw err;
+    }
+    try {
+      if (!(await handle.stat()).isFile()) {
+        await handle.close();
+        return null;
+      }
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    return webStream(handle);
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(key))).isFile();
+    } catch (err) {
+      if (isAbsent(err)) return false;
+      throw err;
+    }
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    const files = keys.map((key) => this.pathOf(key));
+    for (const file of files) {
+      try {
+        await unlink(file);
+      } catch (err) {
+        if (!isAbsent(err)) throw err;
+      }
+    }
+  }
+
+  /** Removes the matching files, then the folders left empty (a folder a concurrent put just filled stays). */
+  async deletePrefix(prefix: string): Promise<number> {
+    assertBlobPrefix(prefix, { allowEmpty: false });
+    let count = 0;
+    const folders: string[] = [];
+    for await (const entry of this.walk(prefix, { temporary: true })) {
+      if (entry.kind === 'folder') {
+        folders.push(entry.file);
+        continue;
+      }
+      try {
+        await unlink(entry.file);
+        if (entry.kind === 'object') count += 1;
+      } catch (err) {
+        if (!isAbsent(err)) throw err;
+      }
+    }
+    // The walk reports a folder before its contents, so the reverse order removes children first.
+    for (const folder of folders.reverse()) {
+      await rmdir(folder).catch((err: unknown) => {
+        if (!['ENOENT', 'ENOTEMPTY', 'EEXIST'].includes(errorCode(err) ?? '')) throw err;
+      });
+    }
+    return count;
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobInfo> {
+    assertBlobPrefix(prefix, { allowEmpty: true });
+    for await (const entry of this.walk(prefix, { temporary: false })) {
+      if (entry.kind !== 'object') continue;
+      try {
+        const info = await lstat(entry.file);
+        if (info.isFile()) yield { key: entry.key, size: info.size, modifiedAt: info.mtime };
+      } catch (err) {
+        // Deleted between the folder read and the stat: it is simply not there any more.
+        if (!isAbsent(err)) throw err;
+      }
+    }
+  }
+
+  /** Removes leftovers of writes that were killed before their rename; returns how many. */
+  async sweepTemporaryFiles(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let count = 0;
+    for await (const entry of this.walk('', { temporary: true })) {
+      if (entry.kind !== 'temporary') continue;
+      try {
+        if ((await lstat(entry.file)).mtimeMs > cutoff) continue;
+        await unlink(entry.file);
+        count += 1;
+      } catch (err) {
+        if (!isAbsent(err)) throw err;
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Everything under the prefix, matched as a string like S3 does, in key order; each folder comes before its contents.
+   * Temporary files are reported only inside folders wholly under the prefix (one beside them may belong to another
+   * key's write). Names that cannot be keys (symlinks, other dot files) are never reported.
+   */
+  private async *walk(prefix: string, { temporary }: { temporary: boolean }): AsyncGenerator<WalkEntry> {
+    const slash = prefix.lastIndexOf('/');
+    const base = prefix.slice(0, slash + 1);
+    const baseDir = path.join(this.root, ...base.split('/').filter(Boolean));
+    // So that deletePrefix('objects/<uuid>/') removes that folder too, not only what is in it.
+    if (base !== '' && slash === prefix.length - 1) yield { kind: 'folder', key: base.slice(0, -1), file: baseDir };
+    yield* this.walkFolder(baseDir, base, prefix.slice(slash + 1), temporary);
+  }
+
+  private async *walkFolder(
+    dir: string,
+    keyBase: string,
+    start: string,
+    temporary: boolean,
+  ): AsyncGenerator<WalkEntry> {
+    for (const entry of sortLikeKeys(await readFolder(dir))) {
+      const file = path.join(dir, entry.name);
+      const key = `${keyBase}${entry.name}`;
+      if (entry.name.startsWith(TEMP_PREFIX)) {
+        if (temporary && start === '' && entry.isFile()) yield { kind: 'temporary', key, file };
+        continue;
+      }
+      if (entry.name.startsWith('.') || !entry.name.startsWith(start)) continue;
+      if (entry.isDirectory()) {
+        yield { kind: 'folder', key, file };
+        yield* this.walkFolder(file, `${key}/`, '', temporary);
+      } else if (entry.isFile()) {
+        yield { kind: 'object', key, file };
+      }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { FileBlobStore } from './file';
+import { BLOB_STORE_LOCATION_HINT, parseBlobStoreLocation } from './location';
+import { S3BlobStore } from './s3';
+import type { BlobStore } from './types';
+
+export { FileBlobStore } from './file';
+export { assertBlobKey, assertBlobPrefix, InvalidBlobKeyError } from './keys';
+export { type BlobStoreLocation, parseBlobStoreLocation } from './location';
+export { S3BlobStore, type S3BlobStoreOptions } from './s3';
+export type { BlobInfo, BlobStore } from './types';
+
+export type BlobStoreSettings = {
+  BACKUP_STORE?: string;
+  BACKUP_STORE_S3_ENDPOINT?: string;
+  BACKUP_STORE_S3_REGION?: string;
+  AWS_ACCESS_KEY_ID?: string;
+  AWS_SECRET_ACCESS_KEY?: string;
+  /** The resolved PORTAL_DATA_DIR; the default store is its `backups` folder. */
+  dataDir: string;
+};
+
+/** The store BACKUP_STORE names (see portal-contract.md, "Backups"); pass getEnv(). */
+export function openBlobStore(settings: BlobStoreSettings): BlobStore {
+  const value = settings.BACKUP_STORE || `file://${path.resolve(settings.dataDir, 'backups')}`;
+  const location = parseBlobStoreLocation(value);
+  if (!location) throw new Error(`Invalid setting BACKUP_STORE: ${BLOB_STORE_LOCATION_HINT} (got "${value}").`);
+  if (location.kind === 'file') return new FileBlobStore(location.root);
+  return new S3BlobStore({
+    bucket: location.bucket,
+    prefix: location.prefix,
+    endpoint: settings.BACKUP_STORE_S3_ENDPOINT || undefined,
+    region: settings.BACKUP_STORE_S3_REGION || undefined,
+    accessKeyId: settings.AWS_ACCESS_KEY_ID || undefined,
+    secretAccessKey: settings.AWS_SECRET_ACCESS_KEY || undefined,
+  });
+}

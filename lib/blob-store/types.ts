@@ -1,0 +1,26 @@
+export type BlobInfo = { key: string; size: number; modifiedAt: Date };
+
+/**
+ * Where the portal keeps backup data: sealed objects of up to a few MiB, addressed by keys such as
+ * `objects/<uuid>/<2 hex>/<64 hex>` (see keys.ts for what a key may contain; anything else throws).
+ */
+export interface BlobStore {
+  /** Where the data lives, for logs and the operator: no secrets. */
+  readonly description: string;
+  /** Atomic: readers see the whole object or nothing, also if the process dies mid-write. */
+  put(key: string, data: Uint8Array): Promise<void>;
+  /** null when absent. */
+  get(key: string): Promise<Uint8Array | null>;
+  /** null when absent. The caller must read the stream to its end or cancel it, which releases the file or socket. */
+  stream(key: string): Promise<ReadableStream<Uint8Array> | null>;
+  has(key: string): Promise<boolean>;
+  /** Missing keys are fine. */
+  delete(keys: string[]): Promise<void>;
+  /** Removes every object whose key starts with the prefix and returns how many there were. */
+  deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Every object whose key starts with the prefix ('' for all). AWS S3 and the folder store return them in key order;
+   * do not rely on it, some S3-compatible servers (s3rver) order keys across folder levels differently.
+   */
+  list(prefix: string): AsyncIterable<BlobInfo>;
+}
