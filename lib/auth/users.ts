@@ -1,6 +1,6 @@
 import 'server-only';
 import { eq, sql } from 'drizzle-orm';
-import { getDb } from '@/db/client';
+import { type Database, getDb } from '@/db/client';
 import { memberships, subscriptions, users } from '@/db/schema';
 import { decoyHash, verifyPassword } from './password';
 
@@ -19,8 +19,8 @@ export async function authenticate(email: string, password: string): Promise<{ i
   return user && ok ? { id: user.id, email: user.email } : null;
 }
 
-export async function loadUser(userId: string): Promise<PortalUser | null> {
-  const rows = await getDb()
+export async function loadUser(userId: string, db: Database = getDb()): Promise<PortalUser | null> {
+  const rows = await db
     .select({
       email: users.email,
       subscriptionId: subscriptions.id,

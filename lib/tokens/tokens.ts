@@ -1,0 +1,66 @@
+import 'server-only';
+import { createHash, randomBytes } from 'node:crypto';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import type { Database } from '@/db/client';
+import { personalAccessTokens } from '@/db/schema';
+
+/** Recognisable in logs and secret scanners; the rest is 256 random bits. */
+const TOKEN_PREFIX = 'bvp_';
+const TOKEN_SHAPE = /^bvp_[A-Za-z0-9_-]{43}$/;
+
+export type TokenRow = { id: string; prefix: string; createdAt: Date; lastUsedAt: Date | null };
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** A new token for the user. The value is returned once and never stored: only its hash is. */
+export async function createToken(db: Database, userId: string): Promise<{ id: string; token: string }> {
+  const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  const [row] = await db
+    .insert(personalAccessTokens)
+    .values({ userId, tokenHash: hashToken(token), prefix: token.slice(0, TOKEN_PREFIX.length + 6) })
+    .returning({ id: personalAccessTokens.id });
+  return { id: row!.id, token };
+}
+
+/** The user's tokens that still work, newest first. */
+export async function listTokens(db: Database, userId: string): Promise<TokenRow[]> {
+  return db
+    .select({
+      id: personalAccessTokens.id,
+      prefix: personalAccessTokens.prefix,
+      createdAt: personalAccessTokens.createdAt,
+      lastUsedAt: personalAccessTokens.lastUsedAt,
+    })
+    .from(personalAccessTokens)
+    .where(and(eq(personalAccessTokens.userId, userId), isNull(personalAccessTokens.revokedAt)))
+    .orderBy(desc(personalAccessTokens.createdAt), desc(personalAccessTokens.id));
+}
+
+/** Revokes one of the user's own tokens; returns whether it was theirs and still working. */
+export async function revokeToken(db: Database, userId: string, tokenId: string): Promise<boolean> {
+  const rows = await db
+    .update(personalAccessTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(
+      and(
+        eq(personalAccessTokens.id, tokenId),
+        eq(personalAccessTokens.userId, userId),
+        isNull(personalAccessTokens.revokedAt),
+      ),
+    )
+    .returning({ id: personalAccessTokens.id });
+  return rows.length === 1;
+}
+
+/** The user a presented token acts as, recording its use; null for a malformed, unknown or revoked token. */
+export async function userIdForToken(db: Database, token: string): Promise<string | null> {
+  if (!TOKEN_SHAPE.test(token)) return null;
+  const [row] = await db
+    .update(personalAccessTokens)
+    .set({ lastUsedAt: sql`now()` })
+    .where(and(eq(personalAccessTokens.tokenHash, hashToken(token)), isNull(personalAccessTokens.revokedAt)))
+    .returning({ userId: personalAccessTokens.userId });
+  return row?.userId ?? null;
+}
