@@ -7,7 +7,11 @@ import type { PortalUser } from '@/lib/auth/users';
 import { PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
 import { getVault } from '@/lib/vaults/queries';
-import { createVaultCredentialsFile, type VaultCredentialsDownload } from './vault-credentials-file';
+import {
+  createVaultCredentialsFile,
+  type IssuedCertificate,
+  type VaultCredentialsDownload,
+} from './vault-credentials-file';
 
 /**
  * Issues a new vault credential: a fresh certificate and key, of which the portal records only the public part and
@@ -37,10 +41,21 @@ export async function issueVaultCredentials(
     subscriptionId: vault.subscriptionId,
     portalUrl,
   });
-  const { certificate } = download;
+  await makeCurrentCredential(svc, user, vault, download.certificate);
+  return { fileName: download.fileName, contents: download.contents };
+}
 
+/**
+ * Makes a certificate the vault's only current credential (a download's, or one uploaded through the ARM API). The
+ * vault's row lock orders racing calls: each supersedes what is current, then becomes current itself.
+ */
+export async function makeCurrentCredential(
+  svc: Services,
+  user: PortalUser,
+  vault: { id: string; name: string },
+  certificate: IssuedCertificate,
+): Promise<void> {
   await withTransaction(svc.pool, async (tx) => {
-    // The vault's row lock orders racing downloads: each supersedes what is current, then becomes current itself.
     const [locked] = await tx
       .select({ id: vaults.id })
       .from(vaults)
@@ -61,5 +76,4 @@ export async function issueVaultCredentials(
       createdBy: user.id,
     });
   });
-  return { fileName: download.fileName, contents: download.contents };
 }

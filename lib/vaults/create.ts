@@ -25,7 +25,7 @@ export async function createVault(
     for (const issue of parsed.error.issues) fieldErrors[String(issue.path[0])] ??= issue.message;
     return { ok: false, fieldErrors };
   }
-  const { name, region } = parsed.data;
+  const { name, region, resourceGroup, tags } = parsed.data;
   const subscriptionId =
     parsed.data.subscriptionId ?? (user.subscriptions.length === 1 ? user.subscriptions[0]!.id : undefined);
   const access = subscriptionId ? subscriptionOf(user, subscriptionId) : undefined;
@@ -36,7 +36,7 @@ export async function createVault(
     const created = await withTransaction(svc.pool, async (tx, client) => {
       const [vault] = await tx
         .insert(vaults)
-        .values({ subscriptionId: access.id, name, region, createdBy: user.id })
+        .values({ subscriptionId: access.id, name, region, resourceGroup, tags, createdBy: user.id })
         .returning({ id: vaults.id });
       const [operation] = await tx
         .insert(operations)

@@ -17,6 +17,8 @@ export type VaultRow = {
   replicationLocked: boolean;
   subscriptionId: string;
   subscriptionName: string;
+  resourceGroup: string;
+  tags: Record<string, string>;
   createdAt: Date;
 };
 
@@ -29,6 +31,8 @@ const columns = {
   replicationLocked: vaults.replicationLocked,
   subscriptionId: vaults.subscriptionId,
   subscriptionName: subscriptions.displayName,
+  resourceGroup: vaults.resourceGroup,
+  tags: vaults.tags,
   createdAt: vaults.createdAt,
 };
 
@@ -52,13 +56,18 @@ function decodeCursor(cursor: string | undefined): [string, string] | undefined 
   }
 }
 
-/** One page of the user's vaults ordered by name, using vaults_list_idx: constant cost per page however many exist. */
+/**
+ * One page of the user's vaults ordered by name, using vaults_list_idx: constant cost per page however many exist.
+ * The ARM API narrows it to one subscription, and optionally one resource group (compared case-insensitively).
+ */
 export async function listVaults(
   db: Database,
   user: PortalUser,
-  options: { after?: string; limit?: number } = {},
+  options: { after?: string; limit?: number; subscriptionId?: string; resourceGroup?: string } = {},
 ): Promise<{ rows: VaultRow[]; next?: string }> {
-  const ids = user.subscriptions.map((s) => s.id);
+  const ids = user.subscriptions
+    .map((s) => s.id)
+    .filter((id) => !options.subscriptionId || id === options.subscriptionId);
   if (ids.length === 0) return { rows: [] };
   const limit = options.limit ?? PAGE_SIZE;
   const after = decodeCursor(options.after);
@@ -69,6 +78,9 @@ export async function listVaults(
     .where(
       and(
         inArray(vaults.subscriptionId, ids),
+        options.resourceGroup === undefined
+          ? undefined
+          : eq(sql`lower(${vaults.resourceGroup})`, options.resourceGroup.toLowerCase()),
         after ? sql`(lower(${vaults.name}), ${vaults.id}) > (${after[0]}, ${after[1]}::uuid)` : undefined,
       ),
     )
@@ -87,6 +99,22 @@ export async function getVault(db: Database, user: PortalUser, vaultId: string):
     .from(vaults)
     .innerJoin(subscriptions, eq(subscriptions.id, vaults.subscriptionId))
     .where(and(eq(vaults.id, vaultId), inArray(vaults.subscriptionId, ids)));
+  return row ?? null;
+}
+
+/** A vault of one of the user's subscriptions by its name, which is unique there whatever the case. */
+export async function findVaultByName(
+  db: Database,
+  user: PortalUser,
+  subscriptionId: string,
+  name: string,
+): Promise<VaultRow | null> {
+  if (!user.subscriptions.some((s) => s.id === subscriptionId)) return null;
+  const [row] = await db
+    .select(columns)
+    .from(vaults)
+    .innerJoin(subscriptions, eq(subscriptions.id, vaults.subscriptionId))
+    .where(and(eq(vaults.subscriptionId, subscriptionId), eq(sql`lower(${vaults.name})`, name.toLowerCase())));
   return row ?? null;
 }
 
