@@ -1,0 +1,120 @@
+import 'server-only';
+import type { NextRequest } from 'next/server';
+import { bearerUser } from '@/lib/auth/bearer';
+import { PortalError } from '@/lib/errors';
+import type { Services } from '@/lib/services';
+import { portalOrigin } from '@/lib/urls';
+import { deleteRegisteredIdentity, putCertificate, vaultUsages } from './children';
+import type { ArmContext, ArmHandler } from './context';
+import { ArmError, armErrorResponse, fromPortalError, notFound } from './errors';
+import { getStorageConfig, patchStorageConfig, putStorageConfig } from './storage-config';
+import { getSubscription, listSubscriptions } from './subscriptions';
+import {
+  checkNameAvailability,
+  deleteVaultResource,
+  getOperationStatus,
+  getVaultResource,
+  listVaultsByResourceGroup,
+  listVaultsBySubscription,
+  patchVaultResource,
+  putVaultResource,
+} from './vaults';
+
+type Method = 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
+
+const SUBSCRIPTION = 'subscriptions/:subscriptionId';
+const PROVIDER = `${SUBSCRIPTION}/resourcegroups/:resourceGroup/providers/microsoft.recoveryservices`;
+const VAULT = `${PROVIDER}/vaults/:vaultName`;
+
+/** Literal segments are matched case-insensitively, as ARM does (the SDKs send both /subscriptions/ and /Subscriptions/). */
+const ROUTES: { pattern: string[]; handlers: Partial<Record<Method, ArmHandler>> }[] = [
+  { pattern: 'subscriptions', handlers: { GET: listSubscriptions } },
+  { pattern: SUBSCRIPTION, handlers: { GET: getSubscription } },
+  {
+    pattern: `${SUBSCRIPTION}/providers/microsoft.recoveryservices/vaults`,
+    handlers: { GET: listVaultsBySubscription },
+  },
+  { pattern: `${PROVIDER}/vaults`, handlers: { GET: listVaultsByResourceGroup } },
+  { pattern: `${PROVIDER}/locations/:location/checknameavailability`, handlers: { POST: checkNameAvailability } },
+  {
+    pattern: VAULT,
+    handlers: { GET: getVaultResource, PUT: putVaultResource, PATCH: patchVaultResource, DELETE: deleteVaultResource },
+  },
+  { pattern: `${VAULT}/operationstatus/:operationId`, handlers: { GET: getOperationStatus } },
+  { pattern: `${VAULT}/certificates/:certificateName`, handlers: { PUT: putCertificate } },
+  { pattern: `${VAULT}/registeredidentities/:identityName`, handlers: { DELETE: deleteRegisteredIdentity } },
+  { pattern: `${VAULT}/usages`, handlers: { GET: vaultUsages } },
+  {
+    pattern: `${VAULT}/backupstorageconfig/vaultstorageconfig`,
+    handlers: { GET: getStorageConfig, PUT: putStorageConfig, PATCH: patchStorageConfig },
+  },
+].map((r) => ({ ...r, pattern: r.pattern.split('/') }));
+
+function match(pattern: string[], segments: string[]): Record<string, string> | null {
+  if (pattern.length !== segments.length) return null;
+  const params: Record<string, string> = {};
+  for (const [i, part] of pattern.entries()) {
+    const segment = segments[i]!;
+    if (part.startsWith(':')) params[part.slice(1)] = segment;
+    else if (part !== segment.toLowerCase()) return null;
+  }
+  return params;
+}
+
+/**
+ * The ARM-compatible API: authenticates the bearer token, keeps callers inside their subscriptions, and dispatches to
+ * the handler of the path and method. Every answer is JSON, every failure `{error:{code,message}}`.
+ */
+export async function handleArmRequest(request: NextRequest, segments: string[], svc: Services): Promise<Response> {
+  try {
+    const response = await dispatch(request, segments, svc);
+    const clientRequestId = request.headers.get('x-ms-client-request-id');
+    if (clientRequestId) response.headers.set('x-ms-client-request-id', clientRequestId);
+    return response;
+  } catch (err) {
+    if (err instanceof ArmError) return armErrorResponse(err);
+    if (err instanceof PortalError) return armErrorResponse(fromPortalError(err));
+    console.error('ARM request failed:', request.method, request.nextUrl.pathname, err);
+    return armErrorResponse(new ArmError(500, 'InternalServerError', 'The request failed on the server.'));
+  }
+}
+
+async function dispatch(request: NextRequest, segments: string[], svc: Services): Promise<Response> {
+  const authorization = request.headers.get('authorization');
+  if (!authorization) throw new ArmError(401, 'AuthenticationFailed', "The request has no 'Authorization' header.");
+  const user = await bearerUser(svc.db, authorization);
+  if (!user) {
+    throw new ArmError(
+      401,
+      'InvalidAuthenticationToken',
+      'The access token is invalid, revoked or not a bearer token.',
+    );
+  }
+
+  // Outside the caller's subscriptions everything is "not found", whatever the method or the rest of the path.
+  let subscription: ArmContext['subscription'];
+  if (segments[0]?.toLowerCase() === 'subscriptions' && segments[1] !== undefined) {
+    subscription = user.subscriptions.find((s) => s.id.toLowerCase() === segments[1]!.toLowerCase());
+    if (!subscription) throw notFound(`The subscription '${segments[1]}' could not be found.`);
+  }
+
+  for (const route of ROUTES) {
+    const params = match(route.pattern, segments);
+    if (!params) continue;
+    const handler = route.handlers[request.method as Method];
+    if (!handler) {
+      throw new ArmError(405, 'MethodNotAllowed', `The method '${request.method}' is not allowed on this resource.`);
+    }
+    return handler({
+      svc,
+      user,
+      request,
+      params,
+      subscription,
+      origin: portalOrigin(request),
+      path: `/${segments.map(encodeURIComponent).join('/')}`,
+      apiVersion: request.nextUrl.searchParams.get('api-version') ?? '',
+    });
+  }
+  throw new ArmError(404, 'InvalidResourceType', `The resource path '/${segments.join('/')}' is not served here.`);
+}
