@@ -1,6 +1,6 @@
 // Bundles the machine agent into one ESM file that runs with `node FILE COMMAND ...` on Node 20+, nothing to install.
 // Usage: node scripts/build-agent.mjs [--outfile PATH]
-import { chmod, stat } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,21 @@ const BANNER = [
   'const require = __agentCreateRequire(import.meta.url);',
 ].join('\n');
 
+// zstd-wasm reads zstd.wasm from beside its own file at run time; the one-file agent carries the bytes instead.
+const ZSTD_INIT = "readFile(resolve(__dirname, './zstd.wasm'))";
+const embedZstdWasm = {
+  name: 'embed-zstd-wasm',
+  setup(build) {
+    build.onLoad({ filter: /zstd-wasm[\\/]dist[\\/]common[\\/]index\.node\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(ZSTD_INIT)) throw new Error('zstd-wasm changed how it loads its WebAssembly');
+      const wasm = await readFile(path.join(path.dirname(args.path), 'zstd.wasm'));
+      const embedded = `Promise.resolve(Buffer.from('${wasm.toString('base64')}', 'base64'))`;
+      return { contents: source.replace(ZSTD_INIT, embedded), loader: 'js' };
+    });
+  },
+};
+
 try {
   const { values } = parseArgs({ options: { outfile: { type: 'string' } }, strict: true });
   const outfile = path.resolve(values.outfile ?? DEFAULT_OUTFILE);
@@ -31,6 +46,7 @@ try {
     minify: false,
     alias: { '@': repoRoot },
     banner: { js: BANNER },
+    plugins: [embedZstdWasm],
     logLevel: 'warning',
   });
   await chmod(outfile, 0o755);

@@ -3,6 +3,7 @@
  * the web server. Useful to add capacity, and used by the tests that kill and restart "servers".
  */
 import { createDatabase } from '@/db/client';
+import { blobStoreFor } from '@/lib/backups/store';
 import { EnvError, parseEnv } from '@/lib/env';
 import { startBoss } from '@/lib/operations/boss';
 import { startOperationWorkers } from '@/lib/operations/worker';
@@ -21,7 +22,7 @@ if (!env.DATABASE_URL) {
 const { db, pool } = createDatabase(env.DATABASE_URL);
 const boss = await startBoss(env.DATABASE_URL, env.VAULT_PROVISIONING_SECONDS);
 await startOperationWorkers(
-  { db, pool, boss, env },
+  { db, pool, boss, env, store: blobStoreFor(env) },
   {
     onDone: (queue, operationId, changed) =>
       console.log(`done ${queue} ${operationId} ${changed ? 'changed' : 'unchanged'}`),

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
+import { backup } from './backup/command';
 import { type AgentContext, type AgentIO, UsageError } from './io';
+import { changeProtection, listPoints } from './items';
 import type { PassphraseSource } from './passphrase';
 import { type RegisterOptions, register } from './register';
+import { runService } from './service';
 import { defaultStateDir } from './state';
 import { status } from './status';
 
@@ -9,9 +12,15 @@ export const USAGE = `Usage:
   recovery-services-agent register --vault-credentials PATH (--passphrase-file PATH | --generate-passphrase)
                                    [--machine-name NAME] [--state-dir DIR]
   recovery-services-agent status [--state-dir DIR]
+  recovery-services-agent protect --path DIR [--path DIR ...] [--state-dir DIR]
+  recovery-services-agent unprotect --path DIR [--path DIR ...] [--state-dir DIR]
+  recovery-services-agent backup [--path DIR] [--json] [--passphrase-file PATH] [--state-dir DIR]
+  recovery-services-agent points [--path DIR] [--state-dir DIR]
+  recovery-services-agent run [--json] [--state-dir DIR]
 
 Without a passphrase option, register asks for the passphrase when run in a terminal.
 The passphrase never leaves this machine; keep it safe, it is needed to restore data.
+backup needs the passphrase only once, on machines registered before backups existed.
 `;
 
 /** Runs one agent command and returns its exit code: 0 done, 1 failed (one line on stderr), 2 wrong command line. */
@@ -33,6 +42,67 @@ export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
       case 'status':
         await status(parseStatusArgs(args, ctx), ctx);
         return 0;
+      case 'protect':
+      case 'unprotect': {
+        const values = parseCommandArgs(args, {
+          path: { type: 'string', multiple: true },
+          'state-dir': { type: 'string' },
+        });
+        const paths = (values.path as string[] | undefined) ?? [];
+        if (paths.length === 0 || paths.some((p) => p === '')) throw new UsageError(`${command} needs --path DIR.`);
+        await changeProtection(
+          { stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx), paths, action: command },
+          ctx,
+        );
+        return 0;
+      }
+      case 'backup': {
+        const values = parseCommandArgs(args, {
+          path: { type: 'string' },
+          json: { type: 'boolean' },
+          'passphrase-file': { type: 'string' },
+          'state-dir': { type: 'string' },
+        });
+        const file = values['passphrase-file'] as string | undefined;
+        await backup(
+          {
+            stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx),
+            path: nonEmpty(values.path as string | undefined, '--path'),
+            json: values.json === true,
+            passphrase:
+              file !== undefined
+                ? { kind: 'file', path: file }
+                : ctx.stdin?.isTTY
+                  ? { kind: 'prompt', stdin: ctx.stdin, stderr: ctx.stderr }
+                  : undefined,
+          },
+          ctx,
+        );
+        return 0;
+      }
+      case 'points': {
+        const values = parseCommandArgs(args, { path: { type: 'string' }, 'state-dir': { type: 'string' } });
+        await listPoints(
+          {
+            stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx),
+            path: nonEmpty(values.path as string | undefined, '--path'),
+          },
+          ctx,
+        );
+        return 0;
+      }
+      case 'run': {
+        const values = parseCommandArgs(args, { json: { type: 'boolean' }, 'state-dir': { type: 'string' } });
+        await runService(
+          {
+            stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx),
+            json: values.json === true,
+            signal: io.signal ?? new AbortController().signal,
+          },
+          ctx,
+        );
+        return 0;
+      }
       case 'help':
       case '--help':
       case '-h':
@@ -78,7 +148,12 @@ function parseStatusArgs(args: string[], ctx: Pick<AgentContext, 'env'>): { stat
   return { stateDir: stateDirOf(values['state-dir'], ctx) };
 }
 
-type OptionsConfig = Record<string, { type: 'string' | 'boolean' }>;
+type OptionsConfig = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+function nonEmpty(value: string | undefined, option: string): string | undefined {
+  if (value === '') throw new UsageError(`${option} must not be empty.`);
+  return value;
+}
 
 function parseCommandArgs<T extends OptionsConfig>(args: string[], options: T) {
   try {

@@ -11,10 +11,12 @@ export type AgentIO = {
   env?: Record<string, string | undefined>;
   now?: () => Date;
   fetch?: typeof fetch;
+  /** Aborted when the process is asked to stop (SIGINT/SIGTERM): long commands end between steps. */
+  signal?: AbortSignal;
 };
 
 /** AgentIO with its defaults filled in: what the commands run with. */
-export type AgentContext = Required<Omit<AgentIO, 'stdin'>> & Pick<AgentIO, 'stdin'>;
+export type AgentContext = Required<Omit<AgentIO, 'stdin' | 'signal'>> & Pick<AgentIO, 'stdin'>;
 
 /** A wrong command line: its message is followed by the usage text and exit code 2. */
 export class UsageError extends Error {

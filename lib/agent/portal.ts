@@ -1,4 +1,14 @@
-import type { AgentErrorResponse, RegisterResponse, StatusResponse } from './protocol';
+import type { AgentErrorCode, AgentErrorResponse, RegisterResponse, StatusResponse } from './protocol';
+
+/** The portal refused the call and said why: its message is what the user reads, its code what the agent acts on. */
+export class PortalRefusal extends Error {
+  constructor(
+    readonly code: AgentErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 // A portal that accepts the connection but never answers would otherwise hold the agent forever.
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -8,6 +18,7 @@ export type PortalRequest<T> = {
   path: string;
   method: 'GET' | 'POST';
   headers?: Record<string, string>;
+  /** JSON, or raw bytes sent as application/octet-stream. */
   body?: unknown;
   fetch: typeof fetch;
   /** Whether a 2xx body is the response this call expects. */
@@ -22,15 +33,23 @@ export async function callPortal<T>(request: PortalRequest<T>): Promise<T> {
   const { portalUrl } = request;
   let response: Response;
   let text: string;
+  const binary = request.body instanceof Uint8Array;
   try {
     response = await request.fetch(`${portalUrl}${request.path}`, {
       method: request.method,
       headers: {
         accept: 'application/json',
-        ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(request.body === undefined
+          ? {}
+          : { 'content-type': binary ? 'application/octet-stream' : 'application/json' }),
         ...request.headers,
       },
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
+      body:
+        request.body === undefined
+          ? undefined
+          : binary
+            ? (request.body as Uint8Array<ArrayBuffer>)
+            : JSON.stringify(request.body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     text = await response.text();
@@ -44,7 +63,7 @@ export async function callPortal<T>(request: PortalRequest<T>): Promise<T> {
       `The portal at ${portalUrl} sent a response the agent does not understand (HTTP ${response.status}).`,
     );
   }
-  if (isAgentErrorResponse(body)) throw new Error(body.error.message);
+  if (isAgentErrorResponse(body)) throw new PortalRefusal(body.error.code, body.error.message);
   throw new Error(`The portal at ${portalUrl} answered HTTP ${response.status} ${response.statusText}`.trimEnd());
 }
 

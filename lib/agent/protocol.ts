@@ -13,11 +13,32 @@ export const AGENT_MESSAGES = {
     `A server named '${machineName}' is already registered to this vault. To register it again, select it in REGISTERED ITEMS in the portal and choose ALLOW RE-REGISTRATION.`,
   notRegistered: 'This machine is not registered to a backup vault.',
   revoked: 'This machine is no longer registered to the backup vault: it was deleted in the portal.',
+  backupCompleted: 'Backup completed.',
+  wrongPassphrase: 'The passphrase is incorrect.',
+  pendingInitialBackup: 'Protected - (pending initial backup)',
+  notProtected: (path: string) =>
+    `The folder '${path}' is not protected on this server: protect it first with \`protect --path ${path}\`.`,
+  protectionStopped: (path: string) =>
+    `Protection of '${path}' is stopped: protect it again with \`protect --path ${path}\` to back it up.`,
+  backupRunning: (path: string) => `A backup of '${path}' is already running.`,
+  sessionEnded: 'This backup is no longer running: it was cancelled, or the portal stopped hearing from it.',
+  missingObjects: 'The backup refers to data the vault does not hold.',
+  tooLarge: (gb: number) =>
+    `The data source is ${gb.toLocaleString('en-US')} GB, more than the 54,400 GB a protected item can hold: protect its subfolders separately.`,
 } as const;
 
 export const MIN_PASSPHRASE_LENGTH = 16;
 
-export const AGENT_PATHS = { register: '/api/agent/register', status: '/api/agent/status' } as const;
+export const AGENT_PATHS = {
+  register: '/api/agent/register',
+  status: '/api/agent/status',
+  keys: '/api/agent/keys',
+  items: '/api/agent/items',
+  points: '/api/agent/points',
+  backups: '/api/agent/backups',
+  session: (sessionId: string, step: 'objects' | 'missing' | 'progress' | 'commit' | 'fail') =>
+    `/api/agent/backups/${sessionId}/${step}`,
+} as const;
 
 /** `aud` of a registration proof; a proof for anything else is refused. */
 export const REGISTRATION_AUDIENCE = 'recovery-services-agent/register';
@@ -68,5 +89,78 @@ export type StatusResponse = {
   registeredAt: string;
 };
 
-export type AgentErrorCode = 'expired' | 'invalid' | 'duplicate' | 'revoked' | 'bad_request';
+/** The largest data source a protected item may be, as the classic agent allowed. */
+export const MAX_DATA_SOURCE_GB = 54_400;
+
+// ---- Backups --------------------------------------------------------------------------------------------------
+
+/** The wrapped vault key, as lib/backup-format describes it; the server checks its shape, never opens it. */
+export type KeyRequest = { wrappedKey: unknown };
+export type KeyResponse = { keyId: string };
+
+export type ProtectionStatus = 'Pending' | 'Protected' | 'Stopped';
+export type ItemView = {
+  id: string;
+  path: string;
+  status: ProtectionStatus;
+  lastBackupAt: string | null;
+  /** BACKUP NOW was pressed in the portal and no backup took the request yet. */
+  backupRequested: boolean;
+};
+export type ItemsRequest = { action: 'protect' | 'unprotect'; paths: string[] };
+export type ItemsResponse = { items: ItemView[] };
+
+export type PointView = { id: string; takenAt: string; files: number; folders: number; bytes: number };
+export type PointsResponse = { points: PointView[] };
+
+export type StartBackupRequest = { path: string; keyId: string; filesTotal: number; bytesTotal: number };
+/** The session's calls send `Authorization: Bearer <token>`; the token is good for this session only. */
+export type StartBackupResponse = { sessionId: string; token: string; operationId: string; takenAt: string };
+
+/** Which of these object ids the vault lacks (at most MAX_IDS_PER_CALL per call). */
+export type MissingRequest = { ids: string[] };
+export type MissingResponse = { missing: string[] };
+export const MAX_IDS_PER_CALL = 5_000;
+
+/**
+ * Objects travel in batches: the body of a POST to `objects` is a sequence of frames, each the 32-byte object id,
+ * the sealed object's length as a 4-byte big-endian unsigned integer, then the sealed object.
+ */
+export const OBJECT_FRAME_HEADER = 36;
+export const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+export type ObjectsResponse = { stored: number; bytes: number };
+
+export type ProgressReport = {
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  bytesPerSecond: number;
+  secondsLeft: number | null;
+  dataTransferred: number;
+};
+export type ProgressResponse = { running: boolean };
+
+export type CommitRequest = {
+  rootId: string;
+  /** Every object the recovery point needs: file chunks and directory listings, the root among them. */
+  objectIds: string[];
+  files: number;
+  folders: number;
+  bytes: number;
+  dataTransferred: number;
+};
+export type CommitResponse = { pointId: string; takenAt: string };
+export type FailRequest = { message: string };
+
+export type AgentErrorCode =
+  | 'expired'
+  | 'invalid'
+  | 'duplicate'
+  | 'revoked'
+  | 'bad_request'
+  | 'not_found'
+  | 'conflict'
+  | 'missing_objects'
+  | 'session_ended';
 export type AgentErrorResponse = { error: { code: AgentErrorCode; message: string } };

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { type ParsedVaultCredentials, parseVaultCredentialsFile } from '@/lib/credentials/vault-credentials-file';
+import { createVaultKey, ensureVaultKey } from './backup/key';
 import type { AgentContext } from './io';
 import { obtainPassphrase, type PassphraseSource } from './passphrase';
 import { callPortal, isRegisterResponse } from './portal';
@@ -13,7 +14,7 @@ import {
   type RegisterRequest,
   type RegistrationClaims,
 } from './protocol';
-import { createPassphraseCheck, prepareStateDir, writeState } from './state';
+import { type AgentState, createPassphraseCheck, prepareStateDir, writeState } from './state';
 
 export type RegisterOptions = {
   vaultCredentialsPath: string;
@@ -36,6 +37,8 @@ export async function register(options: RegisterOptions, ctx: AgentContext): Pro
   await prepareStateDir(options.stateDir);
 
   const passphraseCheck = await createPassphraseCheck(passphrase);
+  // The vault key encrypts this machine's backups; the portal gets it only wrapped with the passphrase.
+  const vaultKey = await createVaultKey(passphrase);
   const machineKey = generateMachineKeyPair();
   const iat = epochSeconds(now);
   const claims: RegistrationClaims = {
@@ -60,7 +63,7 @@ export async function register(options: RegisterOptions, ctx: AgentContext): Pro
     accept: isRegisterResponse,
   });
 
-  await writeState(options.stateDir, {
+  const state: AgentState = {
     portalUrl: credentials.portalUrl,
     vaultId: registration.vaultId,
     vaultName: registration.vaultName,
@@ -70,7 +73,13 @@ export async function register(options: RegisterOptions, ctx: AgentContext): Pro
     registeredAt: registration.registeredAt,
     machinePrivateKeyPem: machineKey.privateKeyPem,
     ...passphraseCheck,
-  });
+    ...vaultKey,
+  };
+  await writeState(options.stateDir, state);
+  // Registration stands even if this call fails: the first backup sends the wrapped key then.
+  await ensureVaultKey(state, { stateDir: options.stateDir }, ctx).catch((error: Error) =>
+    ctx.stderr.write(`The wrapped vault key will be sent with the first backup: ${error.message}\n`),
+  );
   ctx.stdout.write(`${AGENT_MESSAGES.registered}\n`);
   // Shown only once registration succeeded: a passphrase for a registration that failed would be useless.
   if (options.passphrase.kind === 'generate') {

@@ -13,8 +13,9 @@ const KEY_BYTES = 32;
 const SCRYPT_OPTIONS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 
 /**
- * What the agent keeps on the machine after registration. It holds neither the passphrase nor anything that could
- * decrypt a backup, and nothing from the vault credentials file: only the machine's own key and a one-way check.
+ * What the agent keeps on the machine after registration: the machine's own key, a one-way check of the passphrase,
+ * and the vault key that encrypts its backups (so backups run unattended), with that key wrapped by the passphrase as
+ * the portal holds it. Never the passphrase, and nothing from the vault credentials file. The file is mode 0600.
  */
 export type AgentState = {
   portalUrl: string;
@@ -30,6 +31,12 @@ export type AgentState = {
   passphraseSalt: string;
   /** base64 HMAC-SHA256(derivePassphraseKey(passphrase, salt), label): verifies a typed passphrase, reveals nothing. */
   passphraseCheck: string;
+  /** base64 of the 32-byte vault key; absent for machines registered before backups existed, until their first backup. */
+  vaultKey?: string;
+  /** JSON of the vault key wrapped with the passphrase, as sent to the portal. */
+  wrappedKey?: string;
+  /** The portal's id of the wrapped key, once it has it. */
+  keyId?: string;
 };
 
 export type PassphraseCheck = Pick<AgentState, 'passphraseSalt' | 'passphraseCheck'>;
@@ -46,6 +53,7 @@ const STATE_FIELDS = [
   'passphraseSalt',
   'passphraseCheck',
 ] as const satisfies ReadonlyArray<keyof AgentState>;
+const OPTIONAL_FIELDS = ['vaultKey', 'wrappedKey', 'keyId'] as const satisfies ReadonlyArray<keyof AgentState>;
 
 /** ~/.recovery-services-agent, with the home directory taken from the given environment so tests can steer it. */
 export function defaultStateDir(env: Record<string, string | undefined>): string {
@@ -129,7 +137,8 @@ function checkOf(key: Buffer): Buffer {
 
 // Copies only the known fields, so nothing else that happens to be on the object is ever written to disk.
 function pickStateFields(state: AgentState): AgentState {
-  return Object.fromEntries(STATE_FIELDS.map((field) => [field, state[field]])) as AgentState;
+  const optional = OPTIONAL_FIELDS.filter((field) => typeof state[field] === 'string' && state[field] !== '');
+  return Object.fromEntries([...STATE_FIELDS, ...optional].map((field) => [field, state[field]])) as AgentState;
 }
 
 function hasText(value: unknown, field: string): boolean {

@@ -1,10 +1,17 @@
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
 
-export const QUEUES = { provisionVault: 'provision-vault', deleteVault: 'delete-vault' } as const;
+export const QUEUES = {
+  provisionVault: 'provision-vault',
+  deleteVault: 'delete-vault',
+  backupData: 'backup-data',
+} as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export type OperationJob = { operationId: string };
+
+/** Deleting backup data from the blob store: a removed key's whole namespace, or a key's unreferenced objects. */
+export type BackupDataJob = { action: 'purge-key' | 'collect'; keyId: string; graceSeconds?: number };
 
 /**
  * A pg-boss on the portal's database. Jobs that a killed server left active expire and are retried by any server;
@@ -22,7 +29,11 @@ export async function startBoss(url: string, provisioningSeconds: number): Promi
   // Long enough for a healthy run to finish, short enough that a crashed server's job is picked up soon.
   const expireInSeconds = Math.ceil(provisioningSeconds * 2) + 10;
   for (const name of Object.values(QUEUES)) {
-    const options = { name, retryLimit: 50, retryDelay: 1, expireInSeconds };
+    // Removing a large namespace from a bucket takes a while; the work is idempotent, so a retry just goes on.
+    const options =
+      name === QUEUES.backupData
+        ? { name, retryLimit: 20, retryDelay: 30, expireInSeconds: 900 }
+        : { name, retryLimit: 50, retryDelay: 1, expireInSeconds };
     if (await boss.getQueue(name)) await boss.updateQueue(name, options);
     else
       await boss.createQueue(name, options).catch(async (err) => {
@@ -33,10 +44,15 @@ export async function startBoss(url: string, provisioningSeconds: number): Promi
   return boss;
 }
 
-/** Enqueues inside the caller's transaction. */
-export async function sendInTransaction(boss: PgBoss, client: pg.PoolClient, queue: QueueName, job: OperationJob) {
+/** Enqueues inside the caller's transaction: the job exists if and only if the caller's changes commit. */
+export async function sendInTransaction(
+  boss: PgBoss,
+  client: pg.PoolClient,
+  queue: QueueName,
+  job: OperationJob | BackupDataJob,
+) {
   await boss.send(queue, job, {
-    singletonKey: job.operationId,
+    singletonKey: 'operationId' in job ? job.operationId : undefined,
     db: { executeSql: (text: string, values: unknown[]) => client.query(text, values) },
   });
 }

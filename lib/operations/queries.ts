@@ -6,7 +6,7 @@ import { operations } from '@/db/schema';
 export type OperationView = {
   id: string;
   kind: string;
-  status: 'InProgress' | 'Succeeded' | 'Failed';
+  status: 'InProgress' | 'Succeeded' | 'Failed' | 'Cancelled';
   progress: number;
   message: string;
   vaultId: string | null;

@@ -1,10 +1,17 @@
+import { runBackupDataJob } from '@/lib/backups/purge';
+import { failStaleBackups } from '@/lib/backups/sessions';
 import type { Services } from '@/lib/services';
 import { provisionVault, removeVault } from '@/lib/vaults/provisioning';
-import { type OperationJob, QUEUES } from './boss';
+import { type BackupDataJob, type OperationJob, QUEUES } from './boss';
 
 export type WorkerEvents = { onDone?: (queue: string, operationId: string, changed: boolean) => void };
 
-/** Subscribes this process to the operation queues; any number of servers may do so on one database. */
+const STALE_BACKUP_SWEEP_MS = 15_000;
+
+/**
+ * Subscribes this process to the operation queues; any number of servers may do so on one database. Each also
+ * sweeps backups whose agents stopped reporting: the sweep is a conditional update, so servers never fail one twice.
+ */
 export async function startOperationWorkers(svc: Services, events: WorkerEvents = {}): Promise<void> {
   const handlers = { [QUEUES.provisionVault]: provisionVault, [QUEUES.deleteVault]: removeVault };
   for (const [queue, handle] of Object.entries(handlers)) {
@@ -14,4 +21,11 @@ export async function startOperationWorkers(svc: Services, events: WorkerEvents 
       events.onDone?.(queue, job.data.operationId, changed);
     });
   }
+  await svc.boss.work<BackupDataJob>(QUEUES.backupData, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
+    if (job) await runBackupDataJob(svc, job.data);
+  });
+  const sweep = setInterval(() => {
+    failStaleBackups(svc).catch((err) => console.error('stale backup sweep failed:', err.message));
+  }, STALE_BACKUP_SWEEP_MS);
+  sweep.unref();
 }

@@ -25,6 +25,7 @@ export async function authenticateMachine(svc: Services, authorization: string |
           createdAt: registeredServers.createdAt,
           vaultId: vaults.id,
           vaultName: vaults.name,
+          subscriptionId: vaults.subscriptionId,
         })
         .from(registeredServers)
         .innerJoin(vaults, eq(vaults.id, registeredServers.vaultId))
@@ -40,6 +41,8 @@ export async function authenticateMachine(svc: Services, authorization: string |
   }
   return server;
 }
+
+export type AuthenticatedMachine = Awaited<ReturnType<typeof authenticateMachine>>;
 
 export async function machineStatus(
   svc: Services,

@@ -2,9 +2,10 @@ import 'server-only';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
-import { registeredServers, vaults } from '@/db/schema';
+import { backupKeys, registeredServers, vaults } from '@/db/schema';
 import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
+import { enqueuePurge } from '@/lib/backups/purge';
 import type { ActionResult } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
@@ -77,17 +78,27 @@ export async function allowReregistration(svc: Services, user: PortalUser, input
   return { ok: true, data: undefined };
 }
 
-/** DELETE: removes the server, its identity (its key) and its data at once; its machine is refused from then on. */
+/**
+ * DELETE: removes the server, its identity (its key) and its data at once; its machine is refused from then on. Its
+ * items, recovery points and object index go with it (cascades); the blobs of its keys' namespaces are removed by
+ * a durable job enqueued in the same transaction, since no other server's points can refer to them.
+ */
 export async function unregisterServer(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
   const found = await writableServer(svc, user, input);
   if (!found.server) return { ok: false, message: found.error };
   const { server } = found;
-  const removed = await withTransaction(svc.pool, async (tx) => {
+  const removed = await withTransaction(svc.pool, async (tx, client) => {
+    const keys = await tx.select({ id: backupKeys.id }).from(backupKeys).where(eq(backupKeys.serverId, server.id));
     const rows = await tx
       .delete(registeredServers)
       .where(eq(registeredServers.id, server.id))
       .returning({ id: registeredServers.id });
     if (rows.length === 0) return false;
+    await enqueuePurge(
+      svc,
+      client,
+      keys.map((k) => k.id),
+    );
     await recordFinishedOperation(tx, {
       userId: user.id,
       subscriptionId: server.subscriptionId,

@@ -1,26 +1,41 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { freshDatabase, type TestDatabase } from '@/db/testing';
 import { hashPassword } from '@/lib/auth/password';
 import type { PortalUser, Role } from '@/lib/auth/users';
+import { blobStoreFor } from '@/lib/backups/store';
 import { parseEnv } from '@/lib/env';
 import { startBoss } from '@/lib/operations/boss';
 import type { Services } from '@/lib/services';
 
 export type TestServices = Services & { database: TestDatabase; close(): Promise<void> };
 
-/** Services on a fresh database, as the server builds them; `settings` are environment variables. */
+/**
+ * Services on a fresh database and a fresh data directory (so the blob store too), as the server builds them;
+ * `settings` are environment variables.
+ */
 export async function testServices(settings: Record<string, string> = {}): Promise<TestServices> {
   const database = await freshDatabase();
-  const env = parseEnv({ VAULT_PROVISIONING_SECONDS: '0', ...settings, DATABASE_URL: database.url });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'portal-test-data-'));
+  const env = parseEnv({
+    VAULT_PROVISIONING_SECONDS: '0',
+    PORTAL_DATA_DIR: dataDir,
+    ...settings,
+    DATABASE_URL: database.url,
+  });
   const boss = await startBoss(database.url, env.VAULT_PROVISIONING_SECONDS);
   return {
     db: database.db,
     pool: database.pool,
     boss,
     env,
+    store: blobStoreFor(env),
     database,
     async close() {
       await boss.stop({ graceful: false, wait: true });
       await database.close();
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,121 @@
+import { createReadStream } from 'node:fs';
+import { Chunker, encodeTree, objectId, type TreeEntry, type VaultKeys } from '@/lib/backup-format';
+import type { CommitRequest, ProgressReport } from '../protocol';
+import type { CachedFile } from './cache';
+import type { Progress } from './progress';
+import type { DirNode, FileNode, Scan } from './scan';
+import type { Uploader } from './uploader';
+
+// Several small files are read and hashed at once; large ones are streamed one buffer at a time.
+const FILE_CONCURRENCY = 4;
+const READ_BUFFER = 4 * 1024 * 1024;
+
+export type BackupRun = {
+  keys: VaultKeys;
+  uploader: Uploader;
+  progress: Progress;
+  /** The item's last completed backup, by relative path; empty to read every file. */
+  cache: Map<string, CachedFile>;
+  /** This backup's files, which become the cache once its point is committed. */
+  seen: Map<string, CachedFile>;
+  /** Set when the backup must stop (cancelled in the portal, or the agent was interrupted). */
+  stopped: () => string | undefined;
+};
+
+/**
+ * Backs up a scanned folder: every file cut into content-defined chunks, one listing per folder, bottom up, so the
+ * root listing's id names the whole tree. Returns what the commit needs.
+ */
+export async function backupTree(scan: Scan, run: BackupRun): Promise<Omit<CommitRequest, 'dataTransferred'>> {
+  const rootId = await backupDir(scan.root, run);
+  await run.uploader.finish();
+  return {
+    rootId,
+    objectIds: [...run.uploader.referenced],
+    files: scan.files,
+    folders: scan.folders,
+    bytes: scan.bytes,
+  };
+}
+
+async function backupDir(dir: DirNode, run: BackupRun): Promise<string> {
+  const entries: TreeEntry[] = new Array(dir.children.length);
+  const files: Array<{ index: number; node: FileNode }> = [];
+  for (const [index, node] of dir.children.entries()) {
+    checkStopped(run);
+    if (node.type === 'dir') {
+      entries[index] = { ...common(node), type: 'dir', size: 0, tree: await backupDir(node, run) };
+    } else if (node.type === 'symlink') {
+      entries[index] = { ...common(node), type: 'symlink', size: 0, target: node.target };
+    } else files.push({ index, node });
+  }
+  let next = 0;
+  const worker = async () => {
+    for (let job = files[next++]; job; job = files[next++]) {
+      entries[job.index] = {
+        ...common(job.node),
+        type: 'file',
+        size: job.node.size,
+        chunks: await backupFile(job.node, run),
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, files.length) }, worker));
+  const listing = encodeTree({ version: 1, entries });
+  const id = await objectId(run.keys, listing);
+  await run.uploader.add(id, listing);
+  return id;
+}
+
+function common(node: { name: string; mode: number; mtimeMs: number }) {
+  return { name: node.name, mode: node.mode & 0o7777, mtimeMs: Math.floor(node.mtimeMs) };
+}
+
+async function backupFile(file: FileNode, run: BackupRun): Promise<string[]> {
+  const cached = run.cache.get(file.rel);
+  if (cached && cached.size === file.size && cached.mtimeMs === file.mtimeMs && cached.ino === file.ino) {
+    run.uploader.reference(cached.chunks);
+    run.seen.set(file.rel, cached);
+    run.progress.bytesDone += file.size;
+    run.progress.filesDone += 1;
+    return cached.chunks;
+  }
+  const chunks: string[] = [];
+  const chunker = new Chunker(run.keys.gear);
+  const take = async (view: Uint8Array) => {
+    // A chunk may be a view into a large read buffer; a copy lets that buffer go while the chunk waits to be sent.
+    const chunk = view.byteLength === view.buffer.byteLength ? view : view.slice();
+    const id = await objectId(run.keys, chunk);
+    chunks.push(id);
+    await run.uploader.add(id, chunk);
+  };
+  let read = 0;
+  try {
+    for await (const buffer of createReadStream(file.abs, { highWaterMark: READ_BUFFER })) {
+      checkStopped(run);
+      const data = buffer as Buffer;
+      read += data.length;
+      run.progress.bytesDone += data.length;
+      for (const chunk of chunker.push(new Uint8Array(data.buffer, data.byteOffset, data.length))) await take(chunk);
+    }
+  } catch (error) {
+    if (error instanceof StoppedError) throw error;
+    throw new Error(`Cannot read '${file.abs}': ${(error as Error).message}`);
+  }
+  const rest = chunker.finish();
+  if (rest && rest.length > 0) await take(rest);
+  // A file that grew or shrank while it was read is backed up as read; the progress adds up to the scan's total.
+  run.progress.bytesDone += file.size - read;
+  run.progress.filesDone += 1;
+  run.seen.set(file.rel, { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino, chunks });
+  return chunks;
+}
+
+export class StoppedError extends Error {}
+
+function checkStopped(run: BackupRun) {
+  const reason = run.stopped();
+  if (reason) throw new StoppedError(reason);
+}
+
+export type { ProgressReport };

@@ -1,0 +1,119 @@
+import { sealObject, type VaultKeys } from '@/lib/backup-format';
+import {
+  MAX_BATCH_BYTES,
+  MAX_IDS_PER_CALL,
+  type MissingResponse,
+  OBJECT_FRAME_HEADER,
+  type ObjectsResponse,
+} from '../protocol';
+import { zstdCompress } from '../zstd';
+
+type Frame = { id: string; sealed: Uint8Array };
+
+/** The calls a running backup makes with its session token. */
+export type SessionCalls = {
+  missing(ids: string[]): Promise<MissingResponse>;
+  objects(body: Uint8Array): Promise<ObjectsResponse>;
+};
+
+// How much plaintext waits for one "which are missing?" question, and how many batches may be on their way at once
+// while reading and hashing go on: together they bound the agent's memory to a few tens of MiB.
+const BATCH_BYTES = 16 * 1024 * 1024;
+const BATCH_OBJECTS = 2000;
+const IN_FLIGHT = 3;
+
+/**
+ * Collects the objects of a backup and sends only those the vault lacks, in batches, several in flight while the
+ * caller goes on reading. Every object the backup refers to is remembered, for the commit.
+ */
+export class Uploader {
+  readonly referenced = new Set<string>();
+  /** Sealed bytes actually sent. */
+  transferred = 0;
+  private pending = new Map<string, Uint8Array>();
+  private pendingBytes = 0;
+  private inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(
+    private readonly keys: VaultKeys,
+    private readonly calls: SessionCalls,
+  ) {}
+
+  /** An object of this backup: its bytes are kept only until the vault says whether it has them. */
+  async add(id: string, plaintext: Uint8Array): Promise<void> {
+    this.throwIfFailed();
+    if (this.referenced.has(id)) return;
+    this.referenced.add(id);
+    this.pending.set(id, plaintext);
+    this.pendingBytes += plaintext.length;
+    if (this.pendingBytes >= BATCH_BYTES || this.pending.size >= BATCH_OBJECTS) await this.flush();
+  }
+
+  /** An object the last backup stored (an unchanged file): referenced without being read again. */
+  reference(ids: string[]): void {
+    for (const id of ids) this.referenced.add(id);
+  }
+
+  /** Sends what is pending and waits for everything in flight. */
+  async finish(): Promise<void> {
+    await this.flush();
+    while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
+    this.throwIfFailed();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    while (this.inFlight.size >= IN_FLIGHT) await Promise.race(this.inFlight);
+    this.throwIfFailed();
+    const batch = this.pending;
+    this.pending = new Map();
+    this.pendingBytes = 0;
+    const sending = this.send(batch).catch((error) => {
+      this.failure ??= error;
+    });
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending));
+  }
+
+  private async send(batch: Map<string, Uint8Array>): Promise<void> {
+    const ids = [...batch.keys()];
+    const missing: string[] = [];
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
+      missing.push(...(await this.calls.missing(ids.slice(i, i + MAX_IDS_PER_CALL))).missing);
+    }
+    let frames: Frame[] = [];
+    let size = 0;
+    for (const id of missing) {
+      const plaintext = batch.get(id);
+      if (!plaintext) continue;
+      const sealed = await sealObject(this.keys, id, plaintext, zstdCompress);
+      if (size + OBJECT_FRAME_HEADER + sealed.length > MAX_BATCH_BYTES && frames.length > 0) {
+        await this.post(frames, size);
+        frames = [];
+        size = 0;
+      }
+      frames.push({ id, sealed });
+      size += OBJECT_FRAME_HEADER + sealed.length;
+    }
+    if (frames.length > 0) await this.post(frames, size);
+  }
+
+  private async post(frames: Frame[], size: number): Promise<void> {
+    const body = new Uint8Array(size);
+    const view = new DataView(body.buffer);
+    let offset = 0;
+    for (const { id, sealed } of frames) {
+      body.set(Buffer.from(id, 'hex'), offset);
+      view.setUint32(offset + 32, sealed.length);
+      body.set(sealed, offset + OBJECT_FRAME_HEADER);
+      offset += OBJECT_FRAME_HEADER + sealed.length;
+    }
+    await this.calls.objects(body);
+    this.transferred += size;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+}

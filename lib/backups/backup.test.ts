@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readState } from '@/lib/agent/state';
+import { unregisterServer } from '@/lib/registration/servers';
+import { type TestServices, testServices } from '@/lib/testing/services';
+import { vaultUsage } from '@/lib/vaults/usage';
+import { collectGarbage, purgeKey } from './purge';
+import { failStaleBackups, HEARTBEAT_TIMEOUT_SECONDS } from './sessions';
+import { type Machine, PASSPHRASE, registeredMachine, routeFetch } from './testing';
+
+let svc: TestServices;
+beforeAll(async () => {
+  svc = await testServices();
+});
+afterAll(() => svc.close());
+
+const MiB = 1024 * 1024;
+
+/** A folder with large random files, a duplicate of one, small text files and an empty folder. */
+async function dataset(root: string, marker: string) {
+  await mkdir(path.join(root, 'docs', 'empty'), { recursive: true });
+  const big = randomBytes(6 * MiB);
+  await writeFile(path.join(root, 'big.bin'), big);
+  await writeFile(path.join(root, 'copy-of-big.bin'), big);
+  for (let i = 0; i < 20; i++) {
+    await writeFile(path.join(root, 'docs', `${marker}-note-${i}.txt`), `${marker} note ${i}\n`.repeat(50));
+  }
+  return { big };
+}
+
+async function jobsOf(vaultId: string) {
+  const { rows } = await svc.pool.query(
+    `select kind, status, item_name, server_name, data_transferred::bigint as transferred, bytes_done, files_done, message
+     from operations where vault_id = $1 and kind = 'Backup' order by started_at`,
+    [vaultId],
+  );
+  return rows;
+}
+
+async function json(machine: Machine, ...argv: string[]) {
+  const result = await machine.agent(...argv, '--json');
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  const lines = result.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  return lines.at(-1) as { event: string; items: Array<{ dataTransferred: number; pointId: string }> };
+}
+
+describe('backups end to end (agent → route handlers → PostgreSQL and the blob store)', () => {
+  it('backs up a protected folder into a recovery point, deduplicating within and across backups', async () => {
+    const machine = await registeredMachine(svc);
+    const folder = path.join(machine.work, 'data');
+    await dataset(folder, 'dedup');
+
+    const protect = await machine.agent('protect', '--path', folder);
+    expect(protect.stdout.trim()).toBe(`${folder}: Protected - (pending initial backup)`);
+
+    const first = await machine.agent('backup');
+    expect(first.stderr).toBe('');
+    expect(first.stdout.trim()).toBe('Backup completed.');
+    expect(first.code).toBe(0);
+
+    const [item] = (
+      await svc.pool.query('select status, last_backup_status from protected_items where path = $1', [folder])
+    ).rows;
+    expect(item).toEqual({ status: 'Protected', last_backup_status: 'Completed' });
+    const [job] = await jobsOf(machine.vaultId);
+    expect(job).toMatchObject({ kind: 'Backup', status: 'Succeeded', item_name: folder, server_name: 'FILESERVER01' });
+    expect(job.message).toBe(`The backup of '${folder}' on 'FILESERVER01' completed.`);
+    // The duplicate file travelled once: a little over 6 MiB of random data, not 12.
+    expect(Number(job.transferred)).toBeGreaterThan(6 * MiB);
+    expect(Number(job.transferred)).toBeLessThan(7 * MiB);
+    const usage = await vaultUsage(svc.db, machine.vaultId);
+    expect(usage.protectedItems).toBe(1);
+    expect(usage.storageUsedBytes).toBeGreaterThan(6 * MiB);
+    expect(usage.storageUsedBytes).toBeLessThan(7 * MiB);
+
+    // A small change: a few bytes in the middle of the big file (and its time), and one new note.
+    const big = await readFile(path.join(folder, 'big.bin'));
+    big.write('changed!', 3 * MiB);
+    await writeFile(path.join(folder, 'big.bin'), big);
+    await writeFile(path.join(folder, 'docs', 'new.txt'), 'new\n');
+    const second = await json(machine, 'backup', '--path', folder);
+    expect(second.event).toBe('completed');
+    // Only the chunk around the change, the new note and the changed listings travel.
+    expect(second.items[0]!.dataTransferred).toBeLessThan(2.5 * MiB);
+    const after = await vaultUsage(svc.db, machine.vaultId);
+    expect(after.storageUsedBytes - usage.storageUsedBytes).toBeLessThan(2.5 * MiB);
+
+    const points = await machine.agent('points', '--path', folder);
+    expect(points.stdout).toContain(`${folder}: 2 recovery points`);
+    expect(points.stdout).toContain('23 files');
+
+    // Nothing changed: nothing is read again (the cache), and only the unchanged listings are checked.
+    const third = await json(machine, 'backup', '--path', folder);
+    expect(third.items[0]!.dataTransferred).toBe(0);
+    await machine.remove();
+  });
+
+  it('keeps no file name, content or passphrase in the blob store or the database', async () => {
+    const marker = `MARKER${randomBytes(6).toString('hex')}`;
+    const machine = await registeredMachine(svc);
+    const folder = path.join(machine.work, `${marker}-folder`);
+    await mkdir(path.join(folder, `${marker}-sub`), { recursive: true });
+    await writeFile(path.join(folder, `${marker}-sub`, `${marker}.txt`), `secret ${marker} content\n`.repeat(1000));
+    await writeFile(path.join(folder, 'plain.txt'), `${marker}`);
+    expect((await machine.agent('protect', '--path', folder)).code).toBe(0);
+    expect((await machine.agent('backup')).code).toBe(0);
+
+    const needles = [marker, PASSPHRASE, Buffer.from(marker).toString('base64'), Buffer.from(PASSPHRASE).toString('hex')];
+    const root = path.join(svc.env.dataDir, 'backups');
+    const blobs: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else blobs.push(full);
+      }
+    };
+    await walk(root);
+    expect(blobs.length).toBeGreaterThan(2);
+    for (const blob of blobs) {
+      const bytes = await readFile(blob);
+      for (const needle of needles) expect(bytes.includes(needle), `${needle} in ${blob}`).toBe(false);
+    }
+    // A dump of every table except the item's own name (the folder's path is the item's name, by contract).
+    const { rows: tables } = await svc.pool.query<{ table_name: string }>(
+      `select table_name from information_schema.tables where table_schema = 'public'`,
+    );
+    for (const { table_name } of tables) {
+      const { rows } = await svc.pool.query(`select * from "${table_name}"`);
+      const text = JSON.stringify(rows).replaceAll(folder, '<item>');
+      for (const needle of needles) expect(text.includes(needle), `${needle} in ${table_name}`).toBe(false);
+    }
+    // The machine itself keeps the vault key, never the passphrase.
+    const state = await readState(machine.stateDir);
+    expect(state?.vaultKey).toBeTruthy();
+    expect(JSON.stringify(state)).not.toContain(PASSPHRASE);
+    await machine.remove();
+  });
+
+  it('fails a backup whose agent stops reporting, leaves no point, and the next backup reuses what was stored', async () => {
+    let uploads = 0;
+    // The agent "dies" after its first batch of objects reached the portal: its later calls never arrive.
+    const { fetch } = routeFetch(async (request) => {
+      if (!request.url.endsWith('/objects')) return undefined;
+      uploads += 1;
+      return uploads > 1 ? Promise.reject(new Error('killed')) : undefined;
+    });
+    const machine = await registeredMachine(svc, { fetch });
+    const folder = path.join(machine.work, 'data');
+    await mkdir(folder);
+    for (let i = 0; i < 3; i++) await writeFile(path.join(folder, `f${i}.bin`), randomBytes(20 * MiB));
+    expect((await machine.agent('protect', '--path', folder)).code).toBe(0);
+    const failed = await machine.agent('backup');
+    expect(failed.code).toBe(1);
+    const { rows: points } = await svc.pool.query(
+      'select count(*)::int as n from recovery_points p join protected_items i on i.id = p.item_id where i.path = $1',
+      [folder],
+    );
+    expect(points[0].n).toBe(0);
+    const [job] = await jobsOf(machine.vaultId);
+    expect(job.status).toBe('Failed');
+    expect(job.message).toContain('killed');
+  });
+});

@@ -1,0 +1,114 @@
+import 'server-only';
+import type pg from 'pg';
+import { type BackupDataJob, QUEUES, sendInTransaction } from '@/lib/operations/boss';
+import type { Services } from '@/lib/services';
+import { keyLock } from './locks';
+import { keyPrefix, objectBlobKey } from './store';
+
+/**
+ * How long an object no recovery point needs is kept: a killed backup's uploads stay reusable by the next backup for
+ * this long before garbage collection takes them.
+ */
+export const DEFAULT_GRACE_SECONDS = 6 * 3600;
+
+/** Enqueues, inside the caller's transaction, the removal of a deleted key's whole namespace from the blob store. */
+export async function enqueuePurge(svc: Services, client: pg.PoolClient, keyIds: string[]): Promise<void> {
+  for (const keyId of keyIds) {
+    await sendInTransaction(svc.boss, client, QUEUES.backupData, { action: 'purge-key', keyId });
+  }
+}
+
+/** Enqueues, inside the caller's transaction, a garbage collection of a key's objects that no point needs. */
+export async function enqueueCollect(
+  svc: Services,
+  client: pg.PoolClient,
+  keyIds: string[],
+  graceSeconds = DEFAULT_GRACE_SECONDS,
+): Promise<void> {
+  for (const keyId of keyIds) {
+    await sendInTransaction(svc.boss, client, QUEUES.backupData, { action: 'collect', keyId, graceSeconds });
+  }
+}
+
+export type CollectResult = { busy: boolean; objects: number; bytes: number; orphans: number };
+
+/**
+ * Garbage collection of one key's namespace. It holds the key's advisory lock exclusively, which a backup of the key
+ * takes shared to start, and runs only while no backup of the key is running: so no backup can have been told
+ * "already stored" about an object this removes, and none can upload one while it removes it. Index rows go first
+ * (the foreign keys of recovery points refuse to let a needed one go), then their blobs; blobs that have no row and
+ * are older than the grace period (a killed portal's half-finished upload) go too.
+ */
+export async function collectGarbage(
+  svc: Services,
+  keyId: string,
+  graceSeconds = DEFAULT_GRACE_SECONDS,
+  now = new Date(),
+): Promise<CollectResult> {
+  const cutoff = new Date(now.getTime() - graceSeconds * 1000);
+  const client = await svc.pool.connect();
+  try {
+    const { rows: lock } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [
+      keyLock(keyId),
+    ]);
+    if (!lock[0]?.ok) return { busy: true, objects: 0, bytes: 0, orphans: 0 };
+    try {
+      const { rows: running } = await client.query('select 1 from backup_sessions where key_id = $1 and running', [
+        keyId,
+      ]);
+      if (running.length > 0) return { busy: true, objects: 0, bytes: 0, orphans: 0 };
+      const { rows: doomed } = await client.query<{ id: string; size: number }>(
+        `delete from backup_objects o
+         where o.key_id = $1 and o.created_at < $2
+           and not exists (select 1 from recovery_point_objects r where r.key_id = o.key_id and r.object_id = o.id)
+         returning o.id, o.size`,
+        [keyId, cutoff],
+      );
+      await svc.store.delete(doomed.map((o) => objectBlobKey(keyId, o.id)));
+      const orphans = await sweepOrphans(svc, client, keyId, cutoff);
+      return {
+        busy: false,
+        objects: doomed.length,
+        bytes: doomed.reduce((sum, o) => sum + o.size, 0),
+        orphans,
+      };
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [keyLock(keyId)]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function sweepOrphans(svc: Services, client: pg.PoolClient, keyId: string, cutoff: Date): Promise<number> {
+  const candidates: string[] = [];
+  for await (const blob of svc.store.list(keyPrefix(keyId))) {
+    if (blob.modifiedAt < cutoff) candidates.push(blob.key.slice(blob.key.lastIndexOf('/') + 1));
+  }
+  if (candidates.length === 0) return 0;
+  const { rows } = await client.query<{ id: string }>(
+    `select u.id from unnest($2::text[]) as u(id)
+     where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id)`,
+    [keyId, candidates],
+  );
+  await svc.store.delete(rows.map((r) => objectBlobKey(keyId, r.id)));
+  return rows.length;
+}
+
+/** Removes a deleted key's namespace; refuses while the key still exists (its rows must go first). */
+export async function purgeKey(svc: Services, keyId: string): Promise<number> {
+  const { rows } = await svc.pool.query('select 1 from backup_keys where id = $1', [keyId]);
+  if (rows.length > 0) return 0;
+  return svc.store.deletePrefix(keyPrefix(keyId));
+}
+
+/** The backup-data queue's handler: a busy collection is tried again a minute later. */
+export async function runBackupDataJob(svc: Services, job: BackupDataJob): Promise<boolean> {
+  if (job.action === 'purge-key') {
+    await purgeKey(svc, job.keyId);
+    return true;
+  }
+  const result = await collectGarbage(svc, job.keyId, job.graceSeconds ?? DEFAULT_GRACE_SECONDS);
+  if (result.busy) await svc.boss.send(QUEUES.backupData, job, { startAfter: 60 });
+  return !result.busy;
+}

@@ -1,0 +1,427 @@
+import 'server-only';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { type Database, withTransaction } from '@/db/client';
+import { backupKeys, backupSessions, operations, protectedItems, registeredServers } from '@/db/schema';
+import {
+  AGENT_MESSAGES,
+  type CommitResponse,
+  MAX_BATCH_BYTES,
+  MAX_IDS_PER_CALL,
+  type MissingResponse,
+  OBJECT_FRAME_HEADER,
+  type ObjectsResponse,
+  type ProgressResponse,
+  type StartBackupResponse,
+} from '@/lib/agent/protocol';
+import { MAX_SEALED_SIZE, OBJECT_ID_PATTERN, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
+import type { AuthenticatedMachine } from '@/lib/registration/machine';
+import { AgentRefusal } from '@/lib/registration/verify';
+import type { Services } from '@/lib/services';
+import { machineItem } from './items';
+import { keyLock } from './locks';
+import { objectBlobKey } from './store';
+
+/** A running backup whose agent has not reported for this long is failed: the agent was killed or lost its way. */
+export const HEARTBEAT_TIMEOUT_SECONDS = 60;
+const STORE_CONCURRENCY = 8;
+
+const objectId = z.string().regex(OBJECT_ID_PATTERN, 'must be 64 lowercase hex digits');
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const startSchema = z.object({
+  path: z.string(),
+  keyId: z.uuid(),
+  filesTotal: count,
+  bytesTotal: count,
+});
+const missingSchema = z.object({ ids: z.array(objectId).max(MAX_IDS_PER_CALL) });
+const progressSchema = z.object({
+  bytesDone: count,
+  bytesTotal: count,
+  filesDone: count,
+  filesTotal: count,
+  bytesPerSecond: count,
+  secondsLeft: count.nullable(),
+  dataTransferred: count,
+});
+const commitSchema = z.object({
+  rootId: objectId,
+  objectIds: z.array(objectId).min(1).max(10_000_000),
+  files: count,
+  folders: count,
+  bytes: count,
+  dataTransferred: count,
+});
+const failSchema = z.object({ message: z.string().trim().min(1).max(2000) });
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AgentRefusal(
+      'bad_request',
+      `The ${what} is not valid: ${issue?.path.join('.') || 'body'} ${issue?.message}.`,
+    );
+  }
+  return parsed.data;
+}
+
+const hashToken = (secret: string) => createHash('sha256').update(secret).digest();
+
+/**
+ * Starts a backup of one of the machine's protected items: a Backup job the portal shows, and a session whose token
+ * authenticates the uploads. A session of the same item that this machine left running (its agent was killed) is
+ * failed first: one machine never runs two backups of an item (its agent holds a lock), so the old one is dead.
+ */
+export async function startBackup(
+  svc: Services,
+  machine: AuthenticatedMachine,
+  body: unknown,
+): Promise<StartBackupResponse> {
+  const request = parse(startSchema, body, 'backup request');
+  const item = await machineItem(svc, machine, request.path);
+  if (item.status === 'Stopped') throw new AgentRefusal('conflict', AGENT_MESSAGES.protectionStopped(item.path));
+  const secret = randomBytes(32).toString('base64url');
+
+  return withTransaction(svc.pool, async (tx, client) => {
+    const [key] = await tx
+      .select({ id: backupKeys.id })
+      .from(backupKeys)
+      .where(and(eq(backupKeys.id, request.keyId), eq(backupKeys.serverId, machine.id)));
+    if (!key) throw new AgentRefusal('not_found', 'The vault key is not known to the portal: run the backup again.');
+    // Orders this session against a garbage collection of the key's objects (which holds the lock exclusively).
+    await client.query('select pg_advisory_xact_lock_shared($1)', [keyLock(key.id)]);
+
+    const [locked] = await tx
+      .select({ requestedAt: protectedItems.backupRequestedAt, requestedBy: protectedItems.backupRequestedBy })
+      .from(protectedItems)
+      .where(eq(protectedItems.id, item.id))
+      .for('update');
+    if (!locked) throw new AgentRefusal('not_found', AGENT_MESSAGES.notProtected(item.path));
+    const [stale] = await tx
+      .select({ id: backupSessions.id })
+      .from(backupSessions)
+      .where(and(eq(backupSessions.itemId, item.id), eq(backupSessions.running, true)));
+    if (stale) {
+      await endSession(
+        tx,
+        stale.id,
+        'Failed',
+        'The agent started a new backup of this item; this one stopped without finishing.',
+      );
+    }
+
+    const [operation] = await tx
+      .insert(operations)
+      .values({
+        userId: locked.requestedAt ? locked.requestedBy : null,
+        subscriptionId: machine.subscriptionId,
+        vaultId: machine.vaultId,
+        vaultName: machine.vaultName,
+        kind: 'Backup',
+        message: `Backing up '${item.path}' on '${machine.name}'...`,
+        itemId: item.id,
+        itemName: item.path,
+        serverId: machine.id,
+        serverName: machine.name,
+        bytesDone: 0,
+        bytesTotal: request.bytesTotal,
+        filesDone: 0,
+        filesTotal: request.filesTotal,
+        dataTransferred: 0,
+      })
+      .returning({ id: operations.id, startedAt: operations.startedAt });
+    const [session] = await tx
+      .insert(backupSessions)
+      .values({
+        itemId: item.id,
+        keyId: key.id,
+        operationId: operation!.id,
+        tokenHash: hashToken(secret).toString('hex'),
+      })
+      .returning({ id: backupSessions.id, startedAt: backupSessions.startedAt });
+    // The request is taken: the next BACKUP NOW is a new one.
+    await tx
+      .update(protectedItems)
+      .set({ backupRequestedAt: null, backupRequestedBy: null })
+      .where(eq(protectedItems.id, item.id));
+    return {
+      sessionId: session!.id,
+      token: `${session!.id}.${secret}`,
+      operationId: operation!.id,
+      takenAt: session!.startedAt.toISOString(),
+    };
+  });
+}
+
+export type BackupSession = {
+  id: string;
+  keyId: string;
+  itemId: string;
+  operationId: string;
+  startedAt: Date;
+};
+
+/** The running session a session token stands for, or the refusal the agent stops on. */
+export async function authenticateSession(
+  svc: Services,
+  sessionId: string,
+  authorization: string | null,
+): Promise<BackupSession> {
+  const match = authorization?.match(/^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/);
+  if (!match || match[1] !== sessionId) throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+  const [session] = await svc.db
+    .select({
+      id: backupSessions.id,
+      keyId: backupSessions.keyId,
+      itemId: backupSessions.itemId,
+      operationId: backupSessions.operationId,
+      startedAt: backupSessions.startedAt,
+      tokenHash: backupSessions.tokenHash,
+      running: backupSessions.running,
+    })
+    .from(backupSessions)
+    .where(eq(backupSessions.id, sessionId));
+  const expected = session ? Buffer.from(session.tokenHash, 'hex') : Buffer.alloc(32);
+  const actual = hashToken(match[2]!);
+  if (!session || !timingSafeEqual(expected, actual)) throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+  if (!session.running) throw new AgentRefusal('session_ended', AGENT_MESSAGES.sessionEnded, 409);
+  return session;
+}
+
+/** Which of the ids the key's namespace lacks: the agent sends only those. */
+export async function findMissing(svc: Services, session: BackupSession, body: unknown): Promise<MissingResponse> {
+  const { ids } = parse(missingSchema, body, 'list of object ids');
+  await touch(svc.db, session.id);
+  if (ids.length === 0) return { missing: [] };
+  const { rows } = await svc.pool.query<{ id: string }>(
+    `select u.id from unnest($2::text[]) as u(id)
+     where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id)`,
+    [session.keyId, ids],
+  );
+  return { missing: rows.map((r) => r.id) };
+}
+
+type Frame = { id: string; data: Uint8Array };
+
+/** The frames of an objects upload, all well-formed, or a refusal naming what is wrong: then nothing is stored. */
+export function parseFrames(body: Uint8Array): Frame[] {
+  const frames: Frame[] = [];
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let offset = 0;
+  while (offset < body.length) {
+    if (body.length - offset < OBJECT_FRAME_HEADER) throw malformed('a frame is cut short');
+    const id = Buffer.from(body.subarray(offset, offset + 32)).toString('hex');
+    const length = view.getUint32(offset + 32);
+    offset += OBJECT_FRAME_HEADER;
+    if (length <= SEAL_OVERHEAD || length > MAX_SEALED_SIZE) {
+      throw malformed(`object ${id} has an impossible length (${length} bytes)`);
+    }
+    if (body.length - offset < length) throw malformed(`object ${id} is shorter than its stated length`);
+    frames.push({ id, data: body.subarray(offset, offset + length) });
+    offset += length;
+  }
+  if (frames.length === 0) throw malformed('it holds no object');
+  return frames;
+}
+
+/** The body, refused as soon as it grows past the limit, so an oversized upload is never held in memory whole. */
+async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  if (declared > limit) throw malformed(`send at most ${limit} bytes per request`);
+  if (!request.body) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (let part = await reader.read(); !part.done; part = await reader.read()) {
+    size += part.value.length;
+    if (size > limit) {
+      await reader.cancel();
+      throw malformed(`send at most ${limit} bytes per request`);
+    }
+    parts.push(part.value);
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+const malformed = (why: string) => new AgentRefusal('bad_request', `The upload is malformed: ${why}.`);
+
+/**
+ * Stores a batch of sealed objects: each blob is written whole (atomically) before its index row, so the index never
+ * names an object the store lacks. A killed portal leaves at most a blob without a row, which is invisible to
+ * backups and swept by garbage collection.
+ */
+export async function storeObjects(svc: Services, session: BackupSession, request: Request): Promise<ObjectsResponse> {
+  const frames = parseFrames(await readLimited(request, MAX_BATCH_BYTES));
+  const unique = [...new Map(frames.map((f) => [f.id, f])).values()];
+  const { rows: known } = await svc.pool.query<{ id: string }>(
+    'select id from backup_objects where key_id = $1 and id = any($2::text[])',
+    [session.keyId, unique.map((f) => f.id)],
+  );
+  const skip = new Set(known.map((r) => r.id));
+  const fresh = unique.filter((f) => !skip.has(f.id));
+  for (let i = 0; i < fresh.length; i += STORE_CONCURRENCY) {
+    await Promise.all(
+      fresh.slice(i, i + STORE_CONCURRENCY).map((f) => svc.store.put(objectBlobKey(session.keyId, f.id), f.data)),
+    );
+  }
+  if (fresh.length > 0) {
+    await svc.pool.query(
+      `insert into backup_objects (key_id, id, size)
+       select $1, u.id, u.size from unnest($2::text[], $3::int[]) as u(id, size)
+       on conflict do nothing`,
+      [session.keyId, fresh.map((f) => f.id), fresh.map((f) => f.data.length)],
+    );
+  }
+  await touch(svc.db, session.id);
+  return { stored: fresh.length, bytes: fresh.reduce((sum, f) => sum + f.data.length, 0) };
+}
+
+/** The agent's report, about once a second: the job's live figures, and the heartbeat that keeps the session alive. */
+export async function reportProgress(svc: Services, session: BackupSession, body: unknown): Promise<ProgressResponse> {
+  const report = parse(progressSchema, body, 'progress report');
+  await svc.db
+    .update(operations)
+    .set({
+      ...report,
+      progress: report.bytesTotal > 0 ? Math.min(99, Math.floor((report.bytesDone / report.bytesTotal) * 100)) : 0,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(operations.id, session.operationId), eq(operations.status, 'InProgress')));
+  await touch(svc.db, session.id);
+  return { running: true };
+}
+
+/**
+ * Commits the recovery point. It appears only if every object it names is stored under the session's key: the
+ * foreign keys of recovery_point_objects check that in the database, and hold those objects against deletion.
+ */
+export async function commitBackup(svc: Services, session: BackupSession, body: unknown): Promise<CommitResponse> {
+  const request = parse(commitSchema, body, 'recovery point');
+  const ids = [...new Set(request.objectIds)];
+  if (!ids.includes(request.rootId)) throw new AgentRefusal('bad_request', 'The recovery point must list its root.');
+
+  return withTransaction(svc.pool, async (tx, client) => {
+    const [running] = await tx
+      .select({ id: backupSessions.id })
+      .from(backupSessions)
+      .where(and(eq(backupSessions.id, session.id), eq(backupSessions.running, true)))
+      .for('update');
+    if (!running) throw new AgentRefusal('session_ended', AGENT_MESSAGES.sessionEnded, 409);
+    const { rows: missing } = await client.query<{ id: string }>(
+      `select u.id from unnest($2::text[]) as u(id)
+       where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id) limit 5`,
+      [session.keyId, ids],
+    );
+    if (missing.length > 0) {
+      throw new AgentRefusal(
+        'missing_objects',
+        `${AGENT_MESSAGES.missingObjects} Missing: ${missing.map((m) => m.id.slice(0, 16)).join(', ')}.`,
+        409,
+      );
+    }
+    const { rows: points } = await client.query<{ id: string; taken_at: Date }>(
+      `insert into recovery_points (vault_id, item_id, key_id, root_id, taken_at, files, folders, bytes)
+       select i.vault_id, i.id, $2, $3, $4, $5, $6, $7 from protected_items i where i.id = $1
+       returning id, taken_at`,
+      [session.itemId, session.keyId, request.rootId, session.startedAt, request.files, request.folders, request.bytes],
+    );
+    const point = points[0];
+    if (!point) throw new AgentRefusal('session_ended', AGENT_MESSAGES.sessionEnded, 409);
+    await client.query(
+      `insert into recovery_point_objects (point_id, key_id, object_id) select $1, $2, unnest($3::text[])`,
+      [point.id, session.keyId, ids],
+    );
+    const [item] = await tx
+      .update(protectedItems)
+      .set({ status: 'Protected', lastBackupStatus: 'Completed', lastBackupAt: sql`now()` })
+      .where(and(eq(protectedItems.id, session.itemId), sql`${protectedItems.status} <> 'Stopped'`))
+      .returning({ path: protectedItems.path, serverId: protectedItems.serverId });
+    if (item) {
+      await tx
+        .update(registeredServers)
+        .set({ lastBackupAt: sql`now()` })
+        .where(eq(registeredServers.id, item.serverId));
+    }
+    await tx
+      .update(backupSessions)
+      .set({ running: false, heartbeatAt: sql`now()` })
+      .where(eq(backupSessions.id, session.id));
+    await tx
+      .update(operations)
+      .set({
+        status: 'Succeeded',
+        progress: 100,
+        bytesDone: request.bytes,
+        filesDone: request.files,
+        dataTransferred: request.dataTransferred,
+        secondsLeft: 0,
+        message: sql`'The backup of ''' || ${operations.itemName} || ''' on ''' || ${operations.serverName} || ''' completed.'`,
+        endedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(operations.id, session.operationId), eq(operations.status, 'InProgress')));
+    return { pointId: point.id, takenAt: point.taken_at.toISOString() };
+  });
+}
+
+/** The agent gave up (an unreadable folder, a full disk, Ctrl+C): the job fails with its reason, no point is made. */
+export async function failBackup(svc: Services, session: BackupSession, body: unknown): Promise<{ ended: boolean }> {
+  const { message } = parse(failSchema, body, 'failure report');
+  const ended = await withTransaction(svc.pool, (tx) => endSession(tx, session.id, 'Failed', message));
+  return { ended };
+}
+
+/**
+ * Ends a running session and its job: Failed or Cancelled with the reason. Conditional on the session still
+ * running, so a late report or a second sweeper changes nothing twice; returns whether this call ended it.
+ */
+export async function endSession(
+  tx: Database,
+  sessionId: string,
+  status: 'Failed' | 'Cancelled',
+  reason: string,
+): Promise<boolean> {
+  const [session] = await tx
+    .update(backupSessions)
+    .set({ running: false })
+    .where(and(eq(backupSessions.id, sessionId), eq(backupSessions.running, true)))
+    .returning({ itemId: backupSessions.itemId, operationId: backupSessions.operationId });
+  if (!session) return false;
+  await tx.update(protectedItems).set({ lastBackupStatus: status }).where(eq(protectedItems.id, session.itemId));
+  const verb = status === 'Failed' ? 'failed' : 'was cancelled';
+  await tx
+    .update(operations)
+    .set({
+      status,
+      secondsLeft: null,
+      message: sql`'The backup of ''' || ${operations.itemName} || ''' on ''' || ${operations.serverName} || ''' ' || ${verb} || ': ' || ${reason}`,
+      endedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(operations.id, session.operationId), eq(operations.status, 'InProgress')));
+  return true;
+}
+
+/** Fails the backups whose agents stopped reporting (killed, or cut off): run periodically by every worker. */
+export async function failStaleBackups(svc: Services, now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - HEARTBEAT_TIMEOUT_SECONDS * 1000);
+  const { rows } = await svc.pool.query<{ id: string }>(
+    'select id from backup_sessions where running and heartbeat_at < $1',
+    [cutoff],
+  );
+  let ended = 0;
+  for (const { id } of rows) {
+    const done = await withTransaction(svc.pool, (tx) =>
+      endSession(tx, id, 'Failed', 'the agent stopped reporting progress (it was stopped, or lost its connection).'),
+    );
+    if (done) ended += 1;
+  }
+  return ended;
+}
+
+async function touch(db: Database, sessionId: string) {
+  await db.update(backupSessions).set({ heartbeatAt: sql`now()` }).where(eq(backupSessions.id, sessionId));
+}
