@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readState } from '@/lib/agent/state';
@@ -111,7 +111,12 @@ describe('backups end to end (agent → route handlers → PostgreSQL and the bl
     expect((await machine.agent('protect', '--path', folder)).code).toBe(0);
     expect((await machine.agent('backup')).code).toBe(0);
 
-    const needles = [marker, PASSPHRASE, Buffer.from(marker).toString('base64'), Buffer.from(PASSPHRASE).toString('hex')];
+    const needles = [
+      marker,
+      PASSPHRASE,
+      Buffer.from(marker).toString('base64'),
+      Buffer.from(PASSPHRASE).toString('hex'),
+    ];
     const root = path.join(svc.env.dataDir, 'backups');
     const blobs: string[] = [];
     const walk = async (dir: string): Promise<void> => {
@@ -144,27 +149,171 @@ describe('backups end to end (agent → route handlers → PostgreSQL and the bl
   });
 
   it('fails a backup whose agent stops reporting, leaves no point, and the next backup reuses what was stored', async () => {
+    let dead = false;
     let uploads = 0;
-    // The agent "dies" after its first batch of objects reached the portal: its later calls never arrive.
+    // Like kill -9 after the first batch of objects reached the portal: nothing the agent sends arrives any more.
     const { fetch } = routeFetch(async (request) => {
-      if (!request.url.endsWith('/objects')) return undefined;
-      uploads += 1;
-      return uploads > 1 ? Promise.reject(new Error('killed')) : undefined;
+      if (request.url.endsWith('/objects') && ++uploads > 1) dead = true;
+      return dead ? Promise.reject(new Error('connection refused')) : undefined;
     });
     const machine = await registeredMachine(svc, { fetch });
     const folder = path.join(machine.work, 'data');
     await mkdir(folder);
     for (let i = 0; i < 3; i++) await writeFile(path.join(folder, `f${i}.bin`), randomBytes(20 * MiB));
     expect((await machine.agent('protect', '--path', folder)).code).toBe(0);
-    const failed = await machine.agent('backup');
-    expect(failed.code).toBe(1);
-    const { rows: points } = await svc.pool.query(
-      'select count(*)::int as n from recovery_points p join protected_items i on i.id = p.item_id where i.path = $1',
-      [folder],
+    const killed = await machine.agent('backup');
+    expect(killed.code).toBe(1);
+    expect(killed.stderr).toContain('connection refused');
+    const pointCount = async () =>
+      (
+        await svc.pool.query(
+          'select count(*)::int as n from recovery_points p join protected_items i on i.id = p.item_id where i.path = $1',
+          [folder],
+        )
+      ).rows[0].n;
+    expect(await pointCount()).toBe(0);
+    expect((await jobsOf(machine.vaultId))[0].status).toBe('InProgress');
+
+    // The portal stops waiting once the heartbeat is overdue.
+    const later = new Date(Date.now() + (HEARTBEAT_TIMEOUT_SECONDS + 5) * 1000);
+    expect(await failStaleBackups(svc, later)).toBeGreaterThanOrEqual(1);
+    const [failed] = await jobsOf(machine.vaultId);
+    expect(failed.status).toBe('Failed');
+    expect(failed.message).toMatch(
+      /^The backup of '.*' on 'FILESERVER01' failed: the agent stopped reporting progress/,
     );
-    expect(points[0].n).toBe(0);
-    const [job] = await jobsOf(machine.vaultId);
-    expect(job.status).toBe('Failed');
-    expect(job.message).toContain('killed');
+    expect(await pointCount()).toBe(0);
+
+    // The agent comes back: the objects already stored are not sent again.
+    dead = false;
+    uploads = -1000;
+    // The batch that reached the portal before the "kill" is stored in full (the portal finishes what it received).
+    const storedBytes = async () =>
+      Number(
+        (
+          await svc.pool.query<{ bytes: string }>(
+            `select coalesce(sum(o.size), 0)::bigint as bytes from backup_objects o
+             join backup_keys k on k.id = o.key_id where k.vault_id = $1`,
+            [machine.vaultId],
+          )
+        ).rows[0]!.bytes,
+      );
+    await expect.poll(storedBytes, { timeout: 20_000 }).toBeGreaterThan(8 * MiB);
+    const stored = await storedBytes();
+    const again = await json(machine, 'backup', '--path', folder);
+    expect(again.items[0]!.dataTransferred).toBeLessThan(60 * MiB - stored + MiB);
+    expect(await pointCount()).toBe(1);
+    await machine.remove();
+  });
+
+  it("refuses commits that name objects the vault does not hold, or another key's objects", async () => {
+    const a = await registeredMachine(svc, { name: 'A' });
+    const b = await registeredMachine(svc, { name: 'B', user: a.user, vaultId: a.vaultId });
+    const folder = path.join(a.work, 'data');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'a.txt'), 'hello');
+    await mkdir(path.join(b.work, 'data'));
+    for (const m of [a, b]) expect((await m.agent('protect', '--path', path.join(m.work, 'data'))).code).toBe(0);
+    expect((await a.agent('backup')).code).toBe(0);
+    const { rows: aObjects } = await svc.pool.query<{ id: string }>(
+      `select o.id from backup_objects o join backup_keys k on k.id = o.key_id join registered_servers s on s.id = k.server_id
+       where s.name = 'A' and s.vault_id = $1`,
+      [a.vaultId],
+    );
+    expect(aObjects.length).toBe(2);
+
+    // B opens a session of its own and tries to commit A's objects, then made-up ones.
+    const bState = (await readState(b.stateDir))!;
+    const { callAsMachine, isObject } = await import('@/lib/agent/machine');
+    const { AGENT_PATHS } = await import('@/lib/agent/protocol');
+    const ctx = {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: {},
+      now: () => new Date(),
+      fetch: routeFetch().fetch,
+    };
+    const session = await callAsMachine(bState, ctx, {
+      path: AGENT_PATHS.backups,
+      method: 'POST',
+      body: { path: path.join(b.work, 'data'), keyId: bState.keyId, filesTotal: 0, bytesTotal: 0 },
+      accept: isObject<{ sessionId: string; token: string }>,
+    });
+    const commit = (objectIds: string[]) =>
+      routeFetch().fetch(`http://portal.test${AGENT_PATHS.session(session.sessionId, 'commit')}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ rootId: objectIds[0], objectIds, files: 1, folders: 0, bytes: 5, dataTransferred: 0 }),
+      });
+    for (const ids of [aObjects.map((o) => o.id), ['ab'.repeat(32)]]) {
+      const refused = await commit(ids);
+      expect(refused.status).toBe(409);
+      expect((await refused.json()).error.code).toBe('missing_objects');
+    }
+    const malformed = await routeFetch().fetch(
+      `http://portal.test${AGENT_PATHS.session(session.sessionId, 'objects')}`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${session.token}` },
+        body: new Uint8Array(40),
+      },
+    );
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json()).error.message).toMatch(
+      /^The upload is malformed: object 0+ has an impossible length/,
+    );
+    const wrongToken = await routeFetch().fetch(
+      `http://portal.test${AGENT_PATHS.session(session.sessionId, 'missing')}`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${session.sessionId}.${'x'.repeat(43)}` },
+        body: JSON.stringify({ ids: [] }),
+      },
+    );
+    expect(wrongToken.status).toBe(401);
+    const { rows: bPoints } = await svc.pool.query(
+      `select count(*)::int as n from recovery_points p join backup_keys k on k.id = p.key_id
+       join registered_servers s on s.id = k.server_id where s.name = 'B' and s.vault_id = $1`,
+      [a.vaultId],
+    );
+    expect(bPoints[0].n).toBe(0);
+    await a.remove();
+    await b.remove();
+  });
+
+  it('deleting a server removes its recovery points, index and blobs; garbage collection keeps what points need', async () => {
+    const machine = await registeredMachine(svc);
+    const folder = path.join(machine.work, 'data');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'one.bin'), randomBytes(MiB));
+    expect((await machine.agent('protect', '--path', folder)).code).toBe(0);
+    expect((await machine.agent('backup')).code).toBe(0);
+    const { keyId } = (await readState(machine.stateDir))!;
+    const blobDir = path.join(svc.env.dataDir, 'backups', 'objects', keyId!);
+    expect((await stat(blobDir)).isDirectory()).toBe(true);
+
+    // Nothing unreferenced: a collection with no grace removes nothing.
+    const collected = await collectGarbage(svc, keyId!, 0);
+    expect(collected).toMatchObject({ busy: false, objects: 0 });
+
+    const { rows: servers } = await svc.pool.query<{ id: string }>(
+      'select id from registered_servers where vault_id = $1',
+      [machine.vaultId],
+    );
+    expect(await unregisterServer(svc, machine.user, { serverId: servers[0]!.id })).toEqual({
+      ok: true,
+      data: undefined,
+    });
+    const { rows: left } = await svc.pool.query(
+      `select (select count(*)::int from recovery_points where vault_id = $1) as points,
+              (select count(*)::int from backup_keys where vault_id = $1) as keys,
+              (select count(*)::int from backup_objects where key_id = $2) as objects`,
+      [machine.vaultId, keyId],
+    );
+    expect(left[0]).toEqual({ points: 0, keys: 0, objects: 0 });
+    expect(await purgeKey(svc, keyId!)).toBeGreaterThan(0);
+    await expect(stat(blobDir)).rejects.toThrow();
+    expect((await vaultUsage(svc.db, machine.vaultId)).storageUsedBytes).toBe(0);
+    await machine.remove();
   });
 });

@@ -1,12 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as backupsRoute from '@/app/api/agent/backups/route';
 import * as commitRoute from '@/app/api/agent/backups/[sessionId]/commit/route';
 import * as failRoute from '@/app/api/agent/backups/[sessionId]/fail/route';
 import * as missingRoute from '@/app/api/agent/backups/[sessionId]/missing/route';
 import * as objectsRoute from '@/app/api/agent/backups/[sessionId]/objects/route';
 import * as progressRoute from '@/app/api/agent/backups/[sessionId]/progress/route';
+import * as backupsRoute from '@/app/api/agent/backups/route';
 import * as itemsRoute from '@/app/api/agent/items/route';
 import * as keysRoute from '@/app/api/agent/keys/route';
 import * as pointsRoute from '@/app/api/agent/points/route';

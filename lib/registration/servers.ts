@@ -2,7 +2,7 @@ import 'server-only';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
-import { backupKeys, registeredServers, vaults } from '@/db/schema';
+import { backupKeys, recoveryPoints, registeredServers, vaults } from '@/db/schema';
 import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
 import { enqueuePurge } from '@/lib/backups/purge';
@@ -89,6 +89,13 @@ export async function unregisterServer(svc: Services, user: PortalUser, input: u
   const { server } = found;
   const removed = await withTransaction(svc.pool, async (tx, client) => {
     const keys = await tx.select({ id: backupKeys.id }).from(backupKeys).where(eq(backupKeys.serverId, server.id));
+    // Points first: their references hold the objects, which the server's deletion removes by cascade.
+    await tx.delete(recoveryPoints).where(
+      inArray(
+        recoveryPoints.keyId,
+        keys.map((k) => k.id),
+      ),
+    );
     const rows = await tx
       .delete(registeredServers)
       .where(eq(registeredServers.id, server.id))
