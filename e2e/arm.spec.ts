@@ -155,6 +155,9 @@ test('a token is shown once, listed with its use, and stops working when revoked
   portal: page,
   baseURL,
 }) => {
+  await page.getByRole('button', { name: /admin@example\.com/ }).click();
+  await page.getByRole('menuitem', { name: 'Personal access tokens' }).click();
+  await expect(page.getByRole('heading', { name: 'personal access tokens' })).toBeVisible();
   const { token, subscriptionId } = await createToken(page);
   const prefix = token.slice(0, 10);
   const row = page.getByRole('row').filter({ hasText: prefix });

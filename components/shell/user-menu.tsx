@@ -1,5 +1,6 @@
 'use client';
 
+import Link from 'next/link';
 import { signOut } from 'next-auth/react';
 import { useEffect, useRef, useState } from 'react';
 import { UserIcon } from '@/components/icons';
@@ -44,6 +45,14 @@ export function UserMenu({ email, subscriptionLabel }: { email: string; subscrip
           aria-label="User menu"
           className="absolute right-0 z-30 mt-1 w-48 bg-white py-1 text-sm text-black shadow-xl"
         >
+          <Link
+            href="/settings/tokens"
+            role="menuitem"
+            onClick={() => setOpen(false)}
+            className="block w-full px-4 py-2 text-left hover:bg-portal-selected"
+          >
+            Personal access tokens
+          </Link>
           <button
             type="button"
             role="menuitem"
