@@ -26,7 +26,7 @@ export type WrappedVaultKey = {
   ciphertext: string;
 };
 
-/** About a quarter to half a second on a current laptop; the OWASP-recommended Argon2id settings start lower. */
+/** About 0.3 s in Node on one core (hash-wasm runs single-threaded); above OWASP's minimum of 19 MiB and 2 passes. */
 export const DEFAULT_KDF: KdfCost = { memoryKiB: 65536, iterations: 3, parallelism: 1 };
 
 const SALT_BYTES = 32;
