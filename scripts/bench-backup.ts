@@ -1,0 +1,514 @@
+/**
+ * `npm run bench:backup` (issue 8, "Speed"): restic and the agent back up the same generated 1 GiB data set (large
+ * random files, a duplicate, thousands of small text files), then again after 1 % of it changed, then once more with
+ * nothing changed; both are printed side by side against the goals. The agent runs as built
+ * (dist/agent/recovery-services-agent.mjs) against a local portal started with `npm start` on a fresh database of
+ * BENCH_DATABASE_URL's server (default: the local PostgreSQL). Installs restic (and GNU time) with apt-get when missing.
+ * A measurement: exits 0 whether or not the goals hold, 1 only when the bench itself cannot run.
+ *
+ * Settings: BENCH_DATABASE_URL, BENCH_SEED (the data set), BENCH_AGENT_CPU_PROF=DIR (profile the agent's backups).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createCipheriv, createHash } from 'node:crypto';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createDatabase } from '@/db/client';
+import { loadUser } from '@/lib/auth/users';
+import { issueVaultCredentials } from '@/lib/credentials/issue';
+import type { Services } from '@/lib/services';
+
+const root = path.resolve(import.meta.dirname, '..');
+const agentFile = path.join(root, 'dist', 'agent', 'recovery-services-agent.mjs');
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+const SERVER_URL = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+const SEED = process.env.BENCH_SEED || 'bench-backup-1';
+const CPU_PROF = process.env.BENCH_AGENT_CPU_PROF;
+const ADMIN = { email: 'bench@example.com', password: 'bench-backup-password' };
+const PASSPHRASE = 'the bench passphrase, long enough';
+const RESTIC_PASSWORD = 'bench-restic-password';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+// ~893 MiB of distinct large files (50-200 MiB each), one copied once (100 MiB), ~31 MiB of small text: about 1 GiB.
+const LARGE_MIB = [200, 170, 150, 125, 100, 85, 63];
+const DUPLICATED = 4;
+const SMALL_DIRS = 10;
+const SMALL_SUBDIRS = 10;
+const SMALL_PER_DIR = 30;
+// The 1 % change: a few scattered 64 KiB overwrites, edits in some small files, the rest as two rewritten regions.
+const SCATTERED_RANGES = 6;
+const SCATTERED_BYTES = 64 * KiB;
+const EDITED_SMALL_FILES = 40;
+const REWRITTEN_REGIONS = 2;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Deterministic data: an AES-256-CTR keystream keyed by the seed and a label, so every run writes the same bytes.
+
+class Stream {
+  private cipher;
+  constructor(label: string) {
+    const key = createHash('sha256').update(`${SEED}/${label}`).digest();
+    this.cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
+  }
+  bytes(n: number): Buffer {
+    return this.cipher.update(Buffer.alloc(n));
+  }
+  /** An integer in [0, n). */
+  below(n: number): number {
+    return Math.floor((this.bytes(6).readUIntBE(0, 6) / 2 ** 48) * n);
+  }
+}
+
+const WORDS = (
+  'the of and to in is was that for it with as on be at by this had not are but from or have an they which one you ' +
+  'were her all she there would their we him been has when who will more no if out so said what up its about into ' +
+  'than them can only other new some could time these two may then do first any my now such like our over man me ' +
+  'even most made after also did many before must through back years where much your way well down should because ' +
+  'each just those people how too little state good very make world still own see men work long get here between ' +
+  'both life being under never day same another know while last might us great old year off come since against go'
+).split(' ');
+
+/** About `size` bytes of text lines (exactly `size`: the last word is cut). */
+function text(stream: Stream, size: number): Buffer {
+  const picks = stream.bytes(Math.ceil(size / 3));
+  const parts: string[] = [];
+  let length = 0;
+  for (let i = 0; length < size; i++) {
+    const word = WORDS[picks[i % picks.length]! % WORDS.length]!;
+    const sep = picks[(i + 1) % picks.length]! % 13 === 0 ? '\n' : ' ';
+    parts.push(word, sep);
+    length += word.length + 1;
+  }
+  return Buffer.from(parts.join('')).subarray(0, size);
+}
+
+type DataSet = { dir: string; bytes: number; files: number; large: string[]; small: string[] };
+
+async function generate(dir: string): Promise<DataSet> {
+  const shape = new Stream('shape');
+  const large: string[] = [];
+  let bytes = 0;
+  await mkdir(path.join(dir, 'media'), { recursive: true });
+  for (const [i, mib] of LARGE_MIB.entries()) {
+    const file = path.join(dir, 'media', `recording-${i}.bin`);
+    const size = mib * MiB + shape.below(64 * KiB);
+    const data = new Stream(`large-${i}`);
+    const out = createWriteStream(file);
+    for (let left = size; left > 0; left -= 8 * MiB) {
+      if (!out.write(data.bytes(Math.min(8 * MiB, left)))) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+    await new Promise<void>((resolve, reject) =>
+      out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
+    large.push(file);
+    bytes += size;
+  }
+  await mkdir(path.join(dir, 'archive'), { recursive: true });
+  const copy = path.join(dir, 'archive', `recording-${DUPLICATED}-copy.bin`);
+  await copyFile(large[DUPLICATED]!, copy);
+  bytes += (await stat(copy)).size;
+
+  const small: string[] = [];
+  const words = new Stream('text');
+  for (let d = 0; d < SMALL_DIRS; d++) {
+    for (let s = 0; s < SMALL_SUBDIRS; s++) {
+      const sub = path.join(dir, 'documents', `project-${d}`, `notes-${s}`);
+      await mkdir(sub, { recursive: true });
+      for (let f = 0; f < SMALL_PER_DIR; f++) {
+        const file = path.join(sub, `note-${f}.txt`);
+        const content = text(words, KiB + shape.below(19 * KiB + 1));
+        await writeFile(file, content);
+        small.push(file);
+        bytes += content.length;
+      }
+    }
+  }
+  return { dir, bytes, files: large.length + 1 + small.length, large, small };
+}
+
+/** Overwrites about 1 % of the data set's bytes in place; returns how many bytes changed and a description. */
+async function changeOnePercent(data: DataSet): Promise<{ bytes: number; what: string }> {
+  const pick = new Stream('change');
+  const bytes = new Stream('change-bytes');
+  const target = Math.round(data.bytes * 0.01);
+  const overwrite = async (file: string, offset: number, content: Buffer) => {
+    const handle = await open(file, 'r+');
+    try {
+      await handle.write(content, 0, content.length, offset);
+    } finally {
+      await handle.close();
+    }
+  };
+  let changed = 0;
+  for (let i = 0; i < SCATTERED_RANGES; i++) {
+    const file = data.large[pick.below(data.large.length)]!;
+    const { size } = await stat(file);
+    await overwrite(file, pick.below(size - SCATTERED_BYTES), bytes.bytes(SCATTERED_BYTES));
+    changed += SCATTERED_BYTES;
+  }
+  const edited = new Set<string>();
+  while (edited.size < EDITED_SMALL_FILES) edited.add(data.small[pick.below(data.small.length)]!);
+  let smallBytes = 0;
+  for (const file of edited) {
+    const { size } = await stat(file);
+    const length = Math.min(size, 200 + pick.below(1800));
+    await overwrite(file, pick.below(size - length + 1), text(bytes, length));
+    smallBytes += length;
+  }
+  changed += smallBytes;
+  const region = Math.floor((target - changed) / REWRITTEN_REGIONS);
+  for (let i = 0; i < REWRITTEN_REGIONS; i++) {
+    // Different files from each other; the duplicated file's original is left alone so its copy still matches.
+    const file = data.large[i * 2]!;
+    const { size } = await stat(file);
+    await overwrite(file, pick.below(size - region), bytes.bytes(region));
+    changed += region;
+  }
+  const what =
+    `${SCATTERED_RANGES} scattered 64 KiB ranges in large files, ${EDITED_SMALL_FILES} small files edited ` +
+    `(${fmtBytes(smallBytes)}), ${REWRITTEN_REGIONS} rewritten regions of ${fmtBytes(region)}`;
+  return { bytes: changed, what };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Processes.
+
+type Measured = { seconds: number; peakBytes: number; stdout: string };
+
+/** Runs a command under GNU time for its wall clock and peak resident memory; throws with its stderr on failure. */
+async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, timeFile: string): Promise<Measured> {
+  const start = performance.now();
+  const child = spawn('/usr/bin/time', ['-v', '-o', timeFile, command, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? 1)));
+  const seconds = (performance.now() - start) / 1000;
+  const stdout = Buffer.concat(out).toString();
+  if (code !== 0) {
+    throw new Error(`${path.basename(command)} ${args[0]} failed (${code}): ${Buffer.concat(err).toString().trim()}`);
+  }
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(timeFile, 'utf8'));
+  return { seconds, peakBytes: Number(rss?.[1] ?? 0) * KiB, stdout };
+}
+
+function has(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function aptInstall(pkg: string, why: string) {
+  console.log(`${why} is missing: apt-get install -y ${pkg}`);
+  const asRoot = process.getuid?.() === 0;
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const run = (args: string[]) =>
+    asRoot
+      ? execFileSync(args[0]!, args.slice(1), { stdio: 'inherit', env })
+      : execFileSync('sudo', ['-E', ...args], { stdio: 'inherit', env });
+  try {
+    run(['apt-get', 'install', '-y', pkg]);
+  } catch {
+    run(['apt-get', 'update']);
+    run(['apt-get', 'install', '-y', pkg]);
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await stat(path.join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The portal.
+
+type Portal = { url: string; child: ChildProcess; log: string[] };
+
+async function startPortal(databaseUrl: string, dataDir: string): Promise<Portal> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    PORTAL_DATA_DIR: dataDir,
+    PORTAL_ADMIN_EMAIL: ADMIN.email,
+    PORTAL_ADMIN_PASSWORD: ADMIN.password,
+    VAULT_PROVISIONING_SECONDS: '0',
+    DATABASE_URL: databaseUrl,
+    NEXT_TELEMETRY_DISABLED: '1',
+  };
+  for (const name of ['BACKUP_STORE', 'AUTH_SECRET', 'NODE_ENV']) delete env[name];
+  if (!existsSync(path.join(root, '.next', 'BUILD_ID')) || !existsSync(agentFile)) {
+    console.log('No production build: `npm start` builds it first (about two minutes).');
+  }
+  // Its own process group, so stopping it ends npm, the start script and the Next.js server together.
+  const child = spawn('npm', ['start'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  const keep = (b: Buffer) => log.push(...b.toString().split('\n').filter(Boolean));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 600_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    const ok = await fetch(`${url}/api/health`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) return { url, child, log };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await stopPortal({ url, child, log });
+  throw new Error(`The portal did not start:\n  ${log.slice(-20).join('\n  ')}`);
+}
+
+async function stopPortal(portal: Portal) {
+  const { child } = portal;
+  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {}
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The bench admin's Active vault and a vault credentials file pointing at the portal, as a download would give. */
+async function vaultCredentials(databaseUrl: string, portalUrl: string): Promise<string> {
+  const { pool, db } = createDatabase(databaseUrl, 2);
+  try {
+    const { rows } = await pool.query<{ id: string }>('select id from users where email = $1', [ADMIN.email]);
+    const user = await loadUser(rows[0]!.id, db);
+    if (!user) throw new Error('The portal did not create the bench admin.');
+    const vault = await pool.query<{ id: string }>(
+      `insert into vaults (subscription_id, name, region, status, created_by)
+       values ($1, 'bench-vault', 'westus', 'Active', $2) returning id`,
+      [user.subscriptions[0]!.id, user.id],
+    );
+    // Issuing credentials reads and writes the database only; the other services are not needed.
+    const svc = { db, pool } as unknown as Services;
+    const issued = await issueVaultCredentials(svc, user, vault.rows[0]!.id, portalUrl);
+    return issued.contents;
+  } finally {
+    await pool.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Formatting.
+
+function fmtBytes(n: number): string {
+  if (n >= MiB) return `${(n / MiB).toFixed(1)} MiB`;
+  if (n >= KiB) return `${(n / KiB).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+const fmtSeconds = (s: number) => `${s.toFixed(2)} s`;
+const fmtRatio = (r: number) => `${r.toFixed(2)}×`;
+const fmtPercent = (part: number, whole: number) => `${((part / whole) * 100).toFixed(2)} %`;
+
+// ---------------------------------------------------------------------------------------------------------------
+
+type Run = { seconds: number; sent: number; peakBytes: number };
+
+async function main() {
+  if (!has('restic')) aptInstall('restic', 'restic');
+  if (!existsSync('/usr/bin/time')) aptInstall('time', 'GNU time (/usr/bin/time)');
+  const resticVersion = execFileSync('restic', ['version']).toString().trim();
+
+  const work = await mkdtemp(path.join(os.tmpdir(), 'bench-backup-'));
+  const cleanups: Array<() => Promise<unknown>> = [() => rm(work, { recursive: true, force: true })];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch((e) => console.error(`cleanup: ${(e as Error).message}`));
+    cleanups.length = 0;
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
+
+  try {
+    let t = performance.now();
+    console.log(`Generating the data set (seed '${SEED}') in ${work}/data ...`);
+    const data = await generate(path.join(work, 'data'));
+    console.log(`  ${fmtBytes(data.bytes)} in ${data.files} files, ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+    // restic: a local repository, format 2 for compression.
+    const resticEnv = {
+      ...process.env,
+      RESTIC_PASSWORD,
+      RESTIC_REPOSITORY: path.join(work, 'restic-repo'),
+      RESTIC_CACHE_DIR: path.join(work, 'restic-cache'),
+    };
+    execFileSync('restic', ['init', '--repository-version', '2'], { env: resticEnv, stdio: 'ignore' });
+    const restic = async (label: string): Promise<Run> => {
+      const before = await dirBytes(resticEnv.RESTIC_REPOSITORY);
+      const args = ['backup', '--compression', 'auto', '--json', '--host', 'bench', data.dir];
+      const m = await measure('restic', args, resticEnv, path.join(work, 'time.txt'));
+      const summary = m.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { message_type?: string; data_added?: number })
+        .find((line) => line.message_type === 'summary');
+      // Bytes written to the repository (packs, index, snapshot): what restic "sends" to local storage.
+      const sent = (await dirBytes(resticEnv.RESTIC_REPOSITORY)) - before;
+      console.log(
+        `  restic ${label}: ${fmtSeconds(m.seconds)}, ${fmtBytes(sent)} written (data_added ${fmtBytes(summary?.data_added ?? 0)}), peak ${fmtBytes(m.peakBytes)}`,
+      );
+      return { seconds: m.seconds, sent, peakBytes: m.peakBytes };
+    };
+
+    // The portal, on a fresh database.
+    console.log(`Creating a database on ${new URL(SERVER_URL).host} and starting the portal ...`);
+    const databaseUrl = execFileSync(tsx, [path.join(root, 'scripts', 'fresh-db.ts'), SERVER_URL, 'bench_backup'], {
+      cwd: root,
+    })
+      .toString()
+      .trim();
+    cleanups.push(async () =>
+      execFileSync(tsx, [path.join(root, 'scripts', 'fresh-db.ts'), '--drop', databaseUrl], { cwd: root }),
+    );
+    const portalData = path.join(work, 'portal-data');
+    t = performance.now();
+    const portal = await startPortal(databaseUrl, portalData);
+    cleanups.push(() => stopPortal(portal));
+    console.log(`  ${portal.url} up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+    // The agent, as a machine would run it: registered with a downloaded credentials file.
+    const stateDir = path.join(work, 'agent-state');
+    const credentialsFile = path.join(work, 'bench.VaultCredentials');
+    const passphraseFile = path.join(work, 'passphrase.txt');
+    await writeFile(credentialsFile, await vaultCredentials(databaseUrl, portal.url));
+    await writeFile(passphraseFile, `${PASSPHRASE}\n`);
+    const agentEnv = { ...process.env };
+    const agentCli = (...args: string[]) =>
+      execFileSync(process.execPath, [agentFile, ...args, '--state-dir', stateDir], { env: agentEnv }).toString();
+    agentCli(
+      'register',
+      '--vault-credentials',
+      credentialsFile,
+      '--passphrase-file',
+      passphraseFile,
+      '--machine-name',
+      'BENCH01',
+    );
+    agentCli('protect', '--path', data.dir);
+    const agent = async (label: string): Promise<Run> => {
+      const profile = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
+      const args = [...profile, agentFile, 'backup', '--path', data.dir, '--json', '--state-dir', stateDir];
+      const m = await measure(process.execPath, args, agentEnv, path.join(work, 'time.txt'));
+      const last = m.stdout.trim().split('\n').at(-1)!;
+      const completed = JSON.parse(last) as { event: string; items: Array<{ dataTransferred: number }> };
+      if (completed.event !== 'completed') throw new Error(`The agent's backup did not complete: ${last}`);
+      const sent = completed.items.reduce((sum, item) => sum + item.dataTransferred, 0);
+      console.log(`  agent  ${label}: ${fmtSeconds(m.seconds)}, ${fmtBytes(sent)} sent, peak ${fmtBytes(m.peakBytes)}`);
+      return { seconds: m.seconds, sent, peakBytes: m.peakBytes };
+    };
+
+    console.log('First backup ...');
+    const r1 = await restic('first');
+    const a1 = await agent('first');
+    const change = await changeOnePercent(data);
+    console.log(`Changed ${fmtBytes(change.bytes)} (${fmtPercent(change.bytes, data.bytes)}): ${change.what}`);
+    const r2 = await restic('1 % changed');
+    const a2 = await agent('1 % changed');
+    console.log('Nothing changed ...');
+    const r3 = await restic('unchanged');
+    const a3 = await agent('unchanged');
+
+    // The table.
+    const throughput = (run: Run) => data.bytes / MiB / run.seconds;
+    const budget = data.bytes * 0.02;
+    const peak = (run: Run[]) => Math.max(...run.map((r) => r.peakBytes));
+    const mark = (ok: boolean) => (ok ? '✓' : '✗');
+    const goals = {
+      throughput: throughput(a1) >= throughput(r1),
+      sent: a2.sent <= budget,
+      unchanged: a3.seconds <= 2 * r3.seconds,
+      memory: peak([a1, a2, a3]) <= 300 * MiB,
+    };
+    const rows: string[][] = [
+      ['first backup: time', fmtSeconds(r1.seconds), fmtSeconds(a1.seconds), fmtRatio(a1.seconds / r1.seconds), '', ''],
+      [
+        'first backup: throughput',
+        `${throughput(r1).toFixed(1)} MiB/s`,
+        `${throughput(a1).toFixed(1)} MiB/s`,
+        fmtRatio(throughput(a1) / throughput(r1)),
+        '≥ restic',
+        mark(goals.throughput),
+      ],
+      ['1 % changed: time', fmtSeconds(r2.seconds), fmtSeconds(a2.seconds), fmtRatio(a2.seconds / r2.seconds), '', ''],
+      [
+        '1 % changed: bytes sent',
+        `${fmtBytes(r2.sent)} (${fmtPercent(r2.sent, data.bytes)})`,
+        `${fmtBytes(a2.sent)} (${fmtPercent(a2.sent, data.bytes)})`,
+        fmtRatio(a2.sent / r2.sent),
+        `≤ 2 % (${fmtBytes(budget)})`,
+        mark(goals.sent),
+      ],
+      [
+        'nothing changed: time',
+        fmtSeconds(r3.seconds),
+        fmtSeconds(a3.seconds),
+        fmtRatio(a3.seconds / r3.seconds),
+        '≤ 2× restic',
+        mark(goals.unchanged),
+      ],
+      [
+        'peak memory (max of 3 runs)',
+        fmtBytes(peak([r1, r2, r3])),
+        fmtBytes(peak([a1, a2, a3])),
+        fmtRatio(peak([a1, a2, a3]) / peak([r1, r2, r3])),
+        '≤ 300 MiB',
+        mark(goals.memory),
+      ],
+    ];
+    const header = ['', 'restic', 'agent', 'agent/restic', 'goal', 'holds'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+    console.log(
+      `\nData set: ${fmtBytes(data.bytes)} in ${data.files} files (seed '${SEED}'); 1 % change: ${fmtBytes(change.bytes)}.`,
+    );
+    console.log(
+      `${resticVersion}, --compression auto, local repository; agent ${path.relative(root, agentFile)}, ${os.cpus().length} CPUs.\n`,
+    );
+    console.log(line(header));
+    console.log(line(widths.map((w) => '-'.repeat(w))));
+    for (const row of rows) console.log(line(row));
+    const held = Object.values(goals).filter(Boolean).length;
+    console.log(`\n${held} of ${Object.keys(goals).length} goals hold.`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`bench:backup failed: ${(error as Error).stack ?? error}`);
+    process.exit(1);
+  },
+);
