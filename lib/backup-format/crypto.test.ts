@@ -34,9 +34,7 @@ describe.each(backends)('the %s backend', (backend) => {
   it('computes HKDF-SHA256 with an empty salt as RFC 5869 specifies (test case 3)', async () => {
     setCryptoBackend(backend);
     const okm = await hkdfSha256(new Uint8Array(22).fill(0x0b), '', 42);
-    expect(toHex(okm)).toBe(
-      '8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8',
-    );
+    expect(toHex(okm)).toBe('8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8');
   });
 
   it('refuses altered ciphertext, tag, associated data or key', async () => {
