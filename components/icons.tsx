@@ -127,3 +127,29 @@ export function UserIcon(props: IconProps) {
     </Icon>
   );
 }
+
+export function BackupIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M12 19V8M7.5 12.5 12 8l4.5 4.5" />
+      <path d="M5 5h14" />
+    </Icon>
+  );
+}
+
+export function RestoreIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M12 5v11M7.5 11.5 12 16l4.5-4.5" />
+      <path d="M5 19h14" />
+    </Icon>
+  );
+}
+
+export function StopIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <rect x="6.5" y="6.5" width="11" height="11" />
+    </Icon>
+  );
+}

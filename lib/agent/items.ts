@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { formatBytes } from './backup/progress';
+import { formatBytes } from '@/lib/format';
 import type { AgentContext } from './io';
 import { callAsMachine, isObject, registeredState } from './machine';
 import { AGENT_MESSAGES, AGENT_PATHS, type ItemsRequest, type ItemsResponse, type PointsResponse } from './protocol';

@@ -54,7 +54,8 @@ export function routeFetch(intercept?: (request: Request) => Response | undefine
     if (session && request.method === 'POST' && SESSION_ROUTES[session[2]!]) {
       return SESSION_ROUTES[session[2]!]!(request, { params: Promise.resolve({ sessionId: session[1]! }) });
     }
-    const routes: Record<string, Partial<Record<string, (request: Request) => Promise<Response>>>> = {
+    type Methods = { GET?: (request: Request) => Promise<Response>; POST?: (request: Request) => Promise<Response> };
+    const routes: Record<string, Methods> = {
       '/api/agent/register': registerRoute,
       '/api/agent/status': statusRoute,
       '/api/agent/keys': keysRoute,
@@ -62,7 +63,7 @@ export function routeFetch(intercept?: (request: Request) => Response | undefine
       '/api/agent/points': pointsRoute,
       '/api/agent/backups': backupsRoute,
     };
-    const handler = routes[pathname]?.[request.method];
+    const handler = routes[pathname]?.[request.method as keyof Methods];
     if (!handler) return new Response('not found', { status: 404 });
     return handler(request);
   };

@@ -15,6 +15,15 @@ export async function vaultJobs(db: Database, vaultId: string, limit = JOBS_PAGE
       startedAt: operations.startedAt,
       endedAt: operations.endedAt,
       message: operations.message,
+      itemName: operations.itemName,
+      serverName: operations.serverName,
+      bytesDone: operations.bytesDone,
+      bytesTotal: operations.bytesTotal,
+      filesDone: operations.filesDone,
+      filesTotal: operations.filesTotal,
+      bytesPerSecond: operations.bytesPerSecond,
+      secondsLeft: operations.secondsLeft,
+      dataTransferred: operations.dataTransferred,
     })
     .from(operations)
     .where(and(eq(operations.vaultId, vaultId), ne(operations.kind, 'ConfigureVault')))
@@ -22,10 +31,24 @@ export async function vaultJobs(db: Database, vaultId: string, limit = JOBS_PAGE
     .limit(limit);
 }
 
+export type VaultJob = Awaited<ReturnType<typeof vaultJobs>>[number];
+
 export const OPERATION_LABELS: Record<string, string> = {
   CreateVault: 'Create vault',
   DeleteVault: 'Delete vault',
   Register: 'Register server',
   Unregister: 'Unregister server',
   AllowReregistration: 'Allow re-registration',
+  Protect: 'Protect',
+  Backup: 'Backup',
+  Restore: 'Restore',
+  StopProtection: 'Stop protection',
+};
+
+/** The classic JOBS tab's status words. */
+export const JOB_STATUS_LABELS: Record<string, string> = {
+  InProgress: 'In progress',
+  Succeeded: 'Completed',
+  Failed: 'Failed',
+  Cancelled: 'Cancelled',
 };

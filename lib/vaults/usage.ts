@@ -2,6 +2,8 @@ import 'server-only';
 import { sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 
+export { formatBytes } from '@/lib/format';
+
 export type VaultUsage = {
   registeredServers: number;
   protectedItems: number;
@@ -40,15 +42,4 @@ export async function vaultUsage(db: Database, vaultId: string): Promise<VaultUs
     storageUsedBytes: Number(row.storage),
     jobs: { succeeded: row.succeeded, failed: row.failed, inProgress: row.in_progress },
   };
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }

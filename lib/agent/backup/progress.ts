@@ -1,4 +1,5 @@
 import { SingleBar } from 'cli-progress';
+import { formatBytes } from '@/lib/format';
 import type { TextOutput } from '../io';
 import type { ProgressReport } from '../protocol';
 
@@ -37,17 +38,6 @@ export class Progress {
       dataTransferred,
     };
   }
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 export function formatSeconds(seconds: number | null): string {

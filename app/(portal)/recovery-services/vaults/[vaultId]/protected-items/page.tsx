@@ -1,11 +1,37 @@
+import { ProtectedItems } from '@/components/vaults/protected-items';
 import { TabEmpty } from '@/components/vaults/tab-empty';
+import { canWrite, subscriptionOf } from '@/lib/auth/access';
+import { listProtectedItems, PROTECTION_STATUS_TEXT } from '@/lib/backups/portal';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function ProtectedItemsPage({ params }: { params: Promise<{ vaultId: string }> }) {
-  await loadVaultTab(params, 'protected-items');
+  const { vault, svc, user } = await loadVaultTab(params, 'protected-items');
+  const items = await listProtectedItems(svc.db, vault.id);
+  if (items.length === 0) {
+    return (
+      <TabEmpty title="No items are protected in this vault.">
+        On a registered server, run the agent with <code>protect --path FOLDER</code>, then <code>backup</code>.
+      </TabEmpty>
+    );
+  }
   return (
-    <TabEmpty title="No items are protected in this vault.">
-      Items appear here once a registered server has backed them up.
-    </TabEmpty>
+    <ProtectedItems
+      vaultId={vault.id}
+      canChange={canWrite(subscriptionOf(user, vault.subscriptionId))}
+      items={items.map((item) => ({
+        id: item.id,
+        name: item.path,
+        server: item.serverName,
+        status: PROTECTION_STATUS_TEXT[item.status],
+        stopped: item.status === 'Stopped',
+        recoveryPoints: item.recoveryPoints,
+        newestPoint: item.newestPoint ? item.newestPoint.toUTCString() : '—',
+        lastBackupStatus: item.backupRunning
+          ? 'In progress'
+          : item.backupRequested
+            ? 'Backup requested'
+            : (item.lastBackupStatus ?? '—'),
+      }))}
+    />
   );
 }
