@@ -176,7 +176,7 @@ async function changeOnePercent(data: DataSet): Promise<{ bytes: number; what: s
 // ---------------------------------------------------------------------------------------------------------------
 // Processes.
 
-type Measured = { seconds: number; peakBytes: number; stdout: string };
+type Measured = { seconds: number; cpuSeconds: number; peakBytes: number; stdout: string };
 
 /** Runs a command under GNU time for its wall clock and peak resident memory; throws with its stderr on failure. */
 async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, timeFile: string): Promise<Measured> {
@@ -195,8 +195,14 @@ async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, 
   if (code !== 0) {
     throw new Error(`${path.basename(command)} ${args[0]} failed (${code}): ${Buffer.concat(err).toString().trim()}`);
   }
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(timeFile, 'utf8'));
-  return { seconds, peakBytes: Number(rss?.[1] ?? 0) * KiB, stdout };
+  const report = readFileSync(timeFile, 'utf8');
+  const field = (name: string) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(report)?.[1] ?? 0);
+  return {
+    seconds,
+    cpuSeconds: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'),
+    peakBytes: field('Maximum resident set size \\(kbytes\\)') * KiB,
+    stdout,
+  };
 }
 
 function has(command: string): boolean {
@@ -233,6 +239,23 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU seconds (user + system) used so far by the live processes of a process group (the portal's). */
+async function groupCpuSeconds(pgid: number): Promise<number> {
+  let ticks = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const statLine = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
+      const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {}
+  }
+  return ticks / CLOCK_TICKS;
 }
 
 async function dirBytes(dir: string): Promise<number> {
@@ -334,7 +357,7 @@ const fmtPercent = (part: number, whole: number) => `${((part / whole) * 100).to
 
 // ---------------------------------------------------------------------------------------------------------------
 
-type Run = { seconds: number; sent: number; peakBytes: number };
+type Run = { seconds: number; cpuSeconds: number; sent: number; peakBytes: number; portalCpuSeconds?: number };
 
 async function main() {
   if (!has('restic')) aptInstall('restic', 'restic');
@@ -376,9 +399,10 @@ async function main() {
       // Bytes written to the repository (packs, index, snapshot): what restic "sends" to local storage.
       const sent = (await dirBytes(resticEnv.RESTIC_REPOSITORY)) - before;
       console.log(
-        `  restic ${label}: ${fmtSeconds(m.seconds)}, ${fmtBytes(sent)} written (data_added ${fmtBytes(summary?.data_added ?? 0)}), peak ${fmtBytes(m.peakBytes)}`,
+        `  restic ${label}: ${fmtSeconds(m.seconds)}, ${fmtBytes(sent)} written (data_added ${fmtBytes(summary?.data_added ?? 0)}), peak ${fmtBytes(m.peakBytes)}, ` +
+          `CPU ${fmtSeconds(m.cpuSeconds)}`,
       );
-      return { seconds: m.seconds, sent, peakBytes: m.peakBytes };
+      return { seconds: m.seconds, cpuSeconds: m.cpuSeconds, sent, peakBytes: m.peakBytes };
     };
 
     // The portal, on a fresh database.
@@ -419,13 +443,18 @@ async function main() {
     const agent = async (label: string): Promise<Run> => {
       const profile = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
       const args = [...profile, agentFile, 'backup', '--path', data.dir, '--json', '--state-dir', stateDir];
+      const portalCpu = await groupCpuSeconds(portal.child.pid!);
       const m = await measure(process.execPath, args, agentEnv, path.join(work, 'time.txt'));
+      const portalCpuSeconds = (await groupCpuSeconds(portal.child.pid!)) - portalCpu;
       const last = m.stdout.trim().split('\n').at(-1)!;
       const completed = JSON.parse(last) as { event: string; items: Array<{ dataTransferred: number }> };
       if (completed.event !== 'completed') throw new Error(`The agent's backup did not complete: ${last}`);
       const sent = completed.items.reduce((sum, item) => sum + item.dataTransferred, 0);
-      console.log(`  agent  ${label}: ${fmtSeconds(m.seconds)}, ${fmtBytes(sent)} sent, peak ${fmtBytes(m.peakBytes)}`);
-      return { seconds: m.seconds, sent, peakBytes: m.peakBytes };
+      console.log(
+        `  agent  ${label}: ${fmtSeconds(m.seconds)}, ${fmtBytes(sent)} sent, peak ${fmtBytes(m.peakBytes)}, ` +
+          `CPU ${fmtSeconds(m.cpuSeconds)} (portal ${fmtSeconds(portalCpuSeconds)})`,
+      );
+      return { seconds: m.seconds, cpuSeconds: m.cpuSeconds, sent, peakBytes: m.peakBytes, portalCpuSeconds };
     };
 
     console.log('First backup ...');
@@ -459,6 +488,14 @@ async function main() {
         fmtRatio(throughput(a1) / throughput(r1)),
         '≥ restic',
         mark(goals.throughput),
+      ],
+      [
+        'first backup: CPU (user+sys)',
+        fmtSeconds(r1.cpuSeconds),
+        `${fmtSeconds(a1.cpuSeconds)} + portal ${fmtSeconds(a1.portalCpuSeconds ?? 0)}`,
+        fmtRatio((a1.cpuSeconds + (a1.portalCpuSeconds ?? 0)) / r1.cpuSeconds),
+        '',
+        '',
       ],
       ['1 % changed: time', fmtSeconds(r2.seconds), fmtSeconds(a2.seconds), fmtRatio(a2.seconds / r2.seconds), '', ''],
       [
