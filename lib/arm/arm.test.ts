@@ -1,59 +1,24 @@
 import { X509Certificate } from 'node:crypto';
-import { NextRequest } from 'next/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PortalUser } from '@/lib/auth/users';
 import { createVaultCredentialsFile } from '@/lib/credentials/vault-credentials-file';
 import { startOperationWorkers } from '@/lib/operations/worker';
 import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
 import { createToken } from '@/lib/tokens/tokens';
 import { createVault } from '@/lib/vaults/create';
 import { messages } from '@/lib/vaults/validation';
-import { handleArmRequest } from './router';
+import { armTestClient, ORIGIN, vaultUrl } from './testing';
 
-const ORIGIN = 'http://portal.test';
 let svc: TestServices;
+let caller: ReturnType<typeof armTestClient>['caller'];
+let call: ReturnType<typeof armTestClient>['call'];
+let pollUntilDone: ReturnType<typeof armTestClient>['pollUntilDone'];
 
 beforeAll(async () => {
   svc = await testServices();
   await startOperationWorkers(svc);
+  ({ caller, call, pollUntilDone } = armTestClient(svc));
 });
 afterAll(() => svc.close());
-
-type Caller = { user: PortalUser; token: string; sub: string };
-
-async function caller(role: 'Owner' | 'Reader' = 'Owner'): Promise<Caller> {
-  const user = await createTestUser(svc, { role });
-  return { user, token: (await createToken(svc.db, user.id)).token, sub: user.subscriptions[0]!.id };
-}
-
-/** A request as the route handler passes it on: the path's segments decoded, the URL as the client sent it. */
-async function call(method: string, url: string, options: { token?: string | null; body?: unknown } = {}) {
-  const absolute = new URL(url, ORIGIN);
-  const headers = new Headers({ 'content-type': 'application/json' });
-  if (options.token !== null && options.token !== undefined) headers.set('authorization', `Bearer ${options.token}`);
-  const request = new NextRequest(absolute, {
-    method,
-    headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
-  });
-  const segments = absolute.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  const response = await handleArmRequest(request, segments, svc);
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
-
-const vaultUrl = (sub: string, rg: string, name: string, rest = '') =>
-  `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.RecoveryServices/vaults/${name}${rest}?api-version=2024-04-01`;
-
-async function pollUntilDone(url: string, token: string) {
-  for (let i = 0; i < 100; i++) {
-    const poll = await call('GET', url, { token });
-    expect(poll.status).toBe(200);
-    if (poll.body.status !== 'InProgress') return poll.body;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the operation did not finish');
-}
 
 async function vaultRows(subscriptionId: string) {
   const { rows } = await svc.pool.query(

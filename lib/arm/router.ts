@@ -4,6 +4,14 @@ import { bearerUser } from '@/lib/auth/bearer';
 import { PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
 import { portalOrigin } from '@/lib/urls';
+import {
+  getBackupJob,
+  getProtectedItem,
+  getRecoveryPoint,
+  listBackupJobs,
+  listBackupProtectedItems,
+  listRecoveryPoints,
+} from './backup';
 import { deleteRegisteredIdentity, putCertificate, vaultUsages } from './children';
 import type { ArmContext, ArmHandler } from './context';
 import { ArmError, armErrorResponse, fromPortalError, notFound } from './errors';
@@ -25,6 +33,7 @@ type Method = 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
 const SUBSCRIPTION = 'subscriptions/:subscriptionId';
 const PROVIDER = `${SUBSCRIPTION}/resourcegroups/:resourceGroup/providers/microsoft.recoveryservices`;
 const VAULT = `${PROVIDER}/vaults/:vaultName`;
+const ITEM = `${VAULT}/backupfabrics/:fabricName/protectioncontainers/:containerName/protecteditems/:itemName`;
 
 /** Literal segments are matched case-insensitively, as ARM does (the SDKs send both /subscriptions/ and /Subscriptions/). */
 const ROUTES: { pattern: string[]; handlers: Partial<Record<Method, ArmHandler>> }[] = [
@@ -48,6 +57,12 @@ const ROUTES: { pattern: string[]; handlers: Partial<Record<Method, ArmHandler>>
     pattern: `${VAULT}/backupstorageconfig/vaultstorageconfig`,
     handlers: { GET: getStorageConfig, PUT: putStorageConfig, PATCH: patchStorageConfig },
   },
+  { pattern: `${VAULT}/backupjobs`, handlers: { GET: listBackupJobs } },
+  { pattern: `${VAULT}/backupjobs/:jobName`, handlers: { GET: getBackupJob } },
+  { pattern: `${VAULT}/backupprotecteditems`, handlers: { GET: listBackupProtectedItems } },
+  { pattern: ITEM, handlers: { GET: getProtectedItem } },
+  { pattern: `${ITEM}/recoverypoints`, handlers: { GET: listRecoveryPoints } },
+  { pattern: `${ITEM}/recoverypoints/:pointId`, handlers: { GET: getRecoveryPoint } },
 ].map((r) => ({ ...r, pattern: r.pattern.split('/') }));
 
 function match(pattern: string[], segments: string[]): Record<string, string> | null {
