@@ -3,13 +3,28 @@
 import { useRouter } from 'next/navigation';
 import { useEffect } from 'react';
 
-/** Re-renders the page's server components every second while something on it is running. */
-export function LiveRefresh({ active, intervalMs = 1000 }: { active: boolean; intervalMs?: number }) {
+/**
+ * Re-renders the page's server components: every second while something on it runs, every few seconds otherwise so
+ * that work started elsewhere (an agent's backup) appears without a reload. Paused while the tab is hidden.
+ */
+export function LiveRefresh({
+  active,
+  activeMs = 1000,
+  idleMs = 5000,
+}: {
+  active: boolean;
+  activeMs?: number;
+  idleMs?: number;
+}) {
   const router = useRouter();
   useEffect(() => {
-    if (!active) return;
-    const timer = setInterval(() => router.refresh(), intervalMs);
+    const timer = setInterval(
+      () => {
+        if (document.visibilityState === 'visible') router.refresh();
+      },
+      active ? activeMs : idleMs,
+    );
     return () => clearInterval(timer);
-  }, [active, intervalMs, router]);
+  }, [active, activeMs, idleMs, router]);
   return null;
 }

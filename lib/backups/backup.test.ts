@@ -6,8 +6,9 @@ import { readState } from '@/lib/agent/state';
 import { unregisterServer } from '@/lib/registration/servers';
 import { type TestServices, testServices } from '@/lib/testing/services';
 import { vaultUsage } from '@/lib/vaults/usage';
+import { requestBackup, stopProtection } from './portal';
 import { collectGarbage, purgeKey } from './purge';
-import { failStaleBackups, HEARTBEAT_TIMEOUT_SECONDS } from './sessions';
+import { failStaleBackups, HEARTBEAT_TIMEOUT_SECONDS, REQUEST_TIMEOUT_MINUTES } from './sessions';
 import { type Machine, PASSPHRASE, registeredMachine, routeFetch } from './testing';
 
 let svc: TestServices;
@@ -314,6 +315,59 @@ describe('backups end to end (agent → route handlers → PostgreSQL and the bl
     expect(await purgeKey(svc, keyId!)).toBeGreaterThan(0);
     await expect(stat(blobDir)).rejects.toThrow();
     expect((await vaultUsage(svc.db, machine.vaultId)).storageUsedBytes).toBe(0);
+    await machine.remove();
+  });
+
+  it('BACKUP NOW makes a job at once that the agent carries on; a request nobody takes fails; readers cannot', async () => {
+    const machine = await registeredMachine(svc);
+    const folder = path.join(machine.work, 'data');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'a.txt'), 'a');
+    expect((await machine.agent('protect', '--path', folder)).code).toBe(0);
+    const { rows: items } = await svc.pool.query<{ id: string }>('select id from protected_items where path = $1', [
+      folder,
+    ]);
+    const itemId = items[0]!.id;
+    const reader = {
+      ...machine.user,
+      subscriptions: machine.user.subscriptions.map((s) => ({ ...s, role: 'Reader' as const })),
+    };
+    expect(await requestBackup(svc, reader, { itemId })).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/read access/),
+    });
+    expect(await requestBackup(svc, machine.user, { itemId: 'not-a-uuid' })).toMatchObject({ ok: false });
+
+    expect(await requestBackup(svc, machine.user, { itemId })).toMatchObject({
+      ok: true,
+      message: expect.stringContaining('starts it within 10 seconds'),
+    });
+    const [waiting] = await jobsOf(machine.vaultId);
+    expect(waiting).toMatchObject({ status: 'InProgress', message: expect.stringMatching(/^Waiting for the agent/) });
+    expect((await machine.agent('backup', '--path', folder)).code).toBe(0);
+    const jobs = await jobsOf(machine.vaultId);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ status: 'Succeeded' });
+    const { rows: owner } = await svc.pool.query(
+      `select user_id from operations where vault_id = $1 and kind = 'Backup'`,
+      [machine.vaultId],
+    );
+    expect(owner[0].user_id).toBe(machine.user.id);
+
+    expect((await requestBackup(svc, machine.user, { itemId })).ok).toBe(true);
+    await failStaleBackups(svc, new Date(Date.now() + (REQUEST_TIMEOUT_MINUTES + 1) * 60_000));
+    const [expired] = (await jobsOf(machine.vaultId)).slice(-1);
+    expect(expired).toMatchObject({ status: 'Failed' });
+    expect(expired.message).toContain('the agent did not start it within 10 minutes');
+
+    expect(await stopProtection(svc, machine.user, { itemId, deleteData: false })).toEqual({
+      ok: true,
+      data: undefined,
+    });
+    expect(await requestBackup(svc, machine.user, { itemId })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('is stopped'),
+    });
     await machine.remove();
   });
 });

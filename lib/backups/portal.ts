@@ -1,8 +1,8 @@
 import 'server-only';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
-import { backupKeys, backupSessions, protectedItems, registeredServers, vaults } from '@/db/schema';
+import { backupKeys, backupSessions, operations, protectedItems, registeredServers, vaults } from '@/db/schema';
 import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
 import type { ActionResult } from '@/lib/errors';
@@ -85,31 +85,65 @@ async function writableItem(svc: Services, user: PortalUser, itemId: string) {
     .from(protectedItems)
     .innerJoin(registeredServers, eq(registeredServers.id, protectedItems.serverId))
     .innerJoin(vaults, eq(vaults.id, protectedItems.vaultId))
-    .where(and(eq(protectedItems.id, itemId), sql`${vaults.subscriptionId} = any(${ids}::uuid[])`));
+    .where(and(eq(protectedItems.id, itemId), inArray(vaults.subscriptionId, ids)));
   if (!row) return { error: itemNotFound };
   if (!canWrite(subscriptionOf(user, row.subscriptionId))) return { error: accessMessages.readOnly };
   return { item: row };
 }
 
-/** BACKUP NOW: the item's agent (in `run` mode) starts the backup at its next poll, within 10 seconds. */
+/**
+ * BACKUP NOW: a Backup job appears at once, waiting for the item's agent (in `run` mode), which takes the request at
+ * its next poll, within 10 seconds, and carries on this same job. A request nobody takes fails after a while.
+ */
 export async function requestBackup(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
   const parsed = itemInput.safeParse(input);
   if (!parsed.success) return { ok: false, message: itemNotFound };
   const found = await writableItem(svc, user, parsed.data.itemId);
   if (!found.item) return { ok: false, message: found.error };
   const { item } = found;
-  const [requested] = await svc.db
-    .update(protectedItems)
-    .set({ backupRequestedAt: sql`now()`, backupRequestedBy: user.id })
-    .where(and(eq(protectedItems.id, item.id), sql`${protectedItems.status} <> 'Stopped'`))
-    .returning({ id: protectedItems.id });
-  if (!requested) {
+  const outcome = await withTransaction(svc.pool, async (tx) => {
+    const [requested] = await tx
+      .update(protectedItems)
+      .set({ backupRequestedAt: sql`now()`, backupRequestedBy: user.id })
+      .where(
+        and(
+          eq(protectedItems.id, item.id),
+          sql`${protectedItems.status} <> 'Stopped'`,
+          isNull(protectedItems.backupRequestedAt),
+        ),
+      )
+      .returning({ id: protectedItems.id });
+    if (!requested) {
+      const [current] = await tx
+        .select({ status: protectedItems.status })
+        .from(protectedItems)
+        .where(eq(protectedItems.id, item.id));
+      return current?.status === 'Stopped' ? 'stopped' : 'pending';
+    }
+    await tx.insert(operations).values({
+      userId: user.id,
+      subscriptionId: item.subscriptionId,
+      vaultId: item.vaultId,
+      vaultName: item.vaultName,
+      kind: 'Backup',
+      message: `Waiting for the agent on '${item.serverName}' to start the backup of '${item.path}'...`,
+      itemId: item.id,
+      itemName: item.path,
+      serverId: item.serverId,
+      serverName: item.serverName,
+    });
+    return 'requested';
+  });
+  if (outcome === 'stopped') {
     return { ok: false, message: `Protection of '${item.path}' is stopped: it cannot be backed up.` };
   }
   return {
     ok: true,
     data: undefined,
-    message: `A backup of '${item.path}' was requested: the agent on '${item.serverName}' starts it within 10 seconds.`,
+    message:
+      outcome === 'requested'
+        ? `A backup of '${item.path}' was requested: the agent on '${item.serverName}' starts it within 10 seconds.`
+        : `A backup of '${item.path}' is already requested: the agent on '${item.serverName}' starts it within 10 seconds.`,
   };
 }
 

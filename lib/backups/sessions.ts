@@ -1,6 +1,6 @@
 import 'server-only';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupKeys, backupSessions, operations, protectedItems, registeredServers } from '@/db/schema';
@@ -25,6 +25,8 @@ import { objectBlobKey } from './store';
 
 /** A running backup whose agent has not reported for this long is failed: the agent was killed or lost its way. */
 export const HEARTBEAT_TIMEOUT_SECONDS = 60;
+/** A BACKUP NOW that no agent takes for this long fails, with a hint that the agent's service is not running. */
+export const REQUEST_TIMEOUT_MINUTES = 10;
 const STORE_CONCURRENCY = 8;
 
 const objectId = z.string().regex(OBJECT_ID_PATTERN, 'must be 64 lowercase hex digits');
@@ -113,26 +115,46 @@ export async function startBackup(
       );
     }
 
-    const [operation] = await tx
-      .insert(operations)
-      .values({
-        userId: locked.requestedAt ? locked.requestedBy : null,
-        subscriptionId: machine.subscriptionId,
-        vaultId: machine.vaultId,
-        vaultName: machine.vaultName,
-        kind: 'Backup',
-        message: `Backing up '${item.path}' on '${machine.name}'...`,
-        itemId: item.id,
-        itemName: item.path,
-        serverId: machine.id,
-        serverName: machine.name,
-        bytesDone: 0,
-        bytesTotal: request.bytesTotal,
-        filesDone: 0,
-        filesTotal: request.filesTotal,
-        dataTransferred: 0,
-      })
-      .returning({ id: operations.id, startedAt: operations.startedAt });
+    const figures = {
+      message: `Backing up '${item.path}' on '${machine.name}'...`,
+      bytesDone: 0,
+      bytesTotal: request.bytesTotal,
+      filesDone: 0,
+      filesTotal: request.filesTotal,
+      dataTransferred: 0,
+    };
+    // BACKUP NOW made the job already: this backup carries it on.
+    const [requested] = locked.requestedAt
+      ? await tx
+          .update(operations)
+          .set({ ...figures, updatedAt: sql`now()` })
+          .where(
+            and(
+              eq(operations.itemId, item.id),
+              eq(operations.kind, 'Backup'),
+              eq(operations.status, 'InProgress'),
+              isNull(operations.bytesTotal),
+            ),
+          )
+          .returning({ id: operations.id })
+      : [];
+    const [operation] = requested
+      ? [requested]
+      : await tx
+          .insert(operations)
+          .values({
+            userId: locked.requestedAt ? locked.requestedBy : null,
+            subscriptionId: machine.subscriptionId,
+            vaultId: machine.vaultId,
+            vaultName: machine.vaultName,
+            kind: 'Backup',
+            itemId: item.id,
+            itemName: item.path,
+            serverId: machine.id,
+            serverName: machine.name,
+            ...figures,
+          })
+          .returning({ id: operations.id });
     const [session] = await tx
       .insert(backupSessions)
       .values({
@@ -405,8 +427,21 @@ export async function endSession(
   return true;
 }
 
-/** Fails the backups whose agents stopped reporting (killed, or cut off): run periodically by every worker. */
+/**
+ * Fails the backups whose agents stopped reporting (killed, or cut off), and BACKUP NOW requests no agent took in
+ * time (its service is not running): run periodically by every worker.
+ */
 export async function failStaleBackups(svc: Services, now = new Date()): Promise<number> {
+  await svc.pool.query(
+    `with dropped as (
+       update protected_items set backup_requested_at = null, backup_requested_by = null
+       where backup_requested_at < $1 returning id)
+     update operations o set status = 'Failed', progress = 100, ended_at = now(), updated_at = now(),
+       message = 'The backup of ''' || o.item_name || ''' on ''' || o.server_name || ''' failed: the agent did not start it within '
+         || $2 || ' minutes. Is the agent running as a service (\`run\`) on the server?'
+     from dropped where o.item_id = dropped.id and o.kind = 'Backup' and o.status = 'InProgress' and o.bytes_total is null`,
+    [new Date(now.getTime() - REQUEST_TIMEOUT_MINUTES * 60_000), REQUEST_TIMEOUT_MINUTES],
+  );
   const cutoff = new Date(now.getTime() - HEARTBEAT_TIMEOUT_SECONDS * 1000);
   const { rows } = await svc.pool.query<{ id: string }>(
     'select id from backup_sessions where running and heartbeat_at < $1',

@@ -159,6 +159,8 @@ async function backupItem(
           },
         );
     };
+    // At once, so the job shows what it will do before the first file is read; then about once a second.
+    report();
     const timer = setInterval(report, REPORT_INTERVAL_MS);
 
     try {
