@@ -102,6 +102,9 @@ describe('the bundled agent', () => {
             const verified = await compactVerify(proof, await importX509(certificatePem, 'RS256')).catch(() => null);
             return verified ? reply(201, REGISTERED) : reply(400, { error: { code: 'invalid', message: 'bad proof' } });
           }
+          if (request.method === 'POST' && request.url === AGENT_PATHS.keys) {
+            return reply(200, { keyId: '5e0c3a8e-2f6b-4d4e-9b1f-7a2c4d6e8f10' });
+          }
           if (request.method === 'GET' && request.url === AGENT_PATHS.status) {
             const status: StatusResponse = { ...REGISTERED, status: 'Registered' };
             return request.headers.authorization?.startsWith('Bearer ')

@@ -14,7 +14,9 @@ afterEach(() => temp.remove());
 describe('runAgent: the command line', () => {
   it.each([
     [[], 'No command given.'],
-    [['backup'], "Unknown command 'backup'."],
+    [['restore'], "Unknown command 'restore'."],
+    [['protect'], 'protect needs --path DIR.'],
+    [['backup', '--path', ''], '--path must not be empty.'],
     [['register', '--passphrase-file', 'p.txt'], 'register needs --vault-credentials PATH.'],
     [['register', '--vault-credentials'], "Option '--vault-credentials <value>' argument missing"],
     [['register', '--vault-credentials', 'v', '--passphrase-file', 'p', '--generate-passphrase'], 'Give either'],

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { backup } from './backup/command';
 import { type AgentContext, type AgentIO, UsageError } from './io';
 import { changeProtection, listPoints } from './items';
+import { useNodeCrypto } from './native-crypto';
 import type { PassphraseSource } from './passphrase';
 import { type RegisterOptions, register } from './register';
 import { runService } from './service';
@@ -25,6 +26,7 @@ backup needs the passphrase only once, on machines registered before backups exi
 
 /** Runs one agent command and returns its exit code: 0 done, 1 failed (one line on stderr), 2 wrong command line. */
 export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
+  useNodeCrypto();
   const ctx: AgentContext = {
     stdout: io.stdout,
     stderr: io.stderr,

@@ -21,6 +21,7 @@ import {
   PASSPHRASE,
   PORTAL_URL,
   REGISTERED,
+  type RecordedRequest,
   run,
   SUBSCRIPTION_ID,
   tempDir,
@@ -48,7 +49,14 @@ beforeEach(async () => {
 
 afterEach(() => temp.remove());
 
-const portal = () => fakeFetch(() => json(201, REGISTERED));
+// The stand-in portal registers the machine, then takes its wrapped vault key.
+const portal = () =>
+  fakeFetch((request) =>
+    request.url.endsWith(AGENT_PATHS.keys) ? json(200, { keyId: KEY_ID }) : json(201, REGISTERED),
+  );
+const KEY_ID = '5e0c3a8e-2f6b-4d4e-9b1f-7a2c4d6e8f10';
+const registrations = (requests: RecordedRequest[]) =>
+  requests.filter((request) => request.url.endsWith(AGENT_PATHS.register));
 
 function registerArgs(...extra: string[]): string[] {
   return ['register', '--vault-credentials', credentialsPath, '--state-dir', stateDir, ...extra];
@@ -78,7 +86,7 @@ describe('register: what is refused before anything is sent', () => {
     // Spaces are part of the passphrase; only the newline an editor adds is not.
     const spaced = await temp.file('spaced.txt', ` ${'x'.repeat(15)}\r\n`);
     expect((await run(registerArgs('--passphrase-file', spaced), { fetch })).code).toBe(0);
-    expect(requests).toHaveLength(1);
+    expect(registrations(requests)).toHaveLength(1);
   });
 
   it('checks the passphrase before the credentials file', async () => {
@@ -132,7 +140,7 @@ describe('register: what is refused before anything is sent', () => {
 
     const justInTime = await run(registerArgs('--passphrase-file', passphrasePath), { fetch, now: () => notAfter });
     expect(justInTime.code).toBe(0);
-    expect(requests).toHaveLength(1);
+    expect(registrations(requests)).toHaveLength(1);
   });
 });
 
@@ -144,8 +152,11 @@ describe('register: the proof', () => {
     });
     expect(result).toEqual({ code: 0, stdout: `${AGENT_MESSAGES.registered}\n`, stderr: '' });
 
-    expect(requests).toHaveLength(1);
-    const [request] = requests;
+    expect(requests.map((r) => r.url)).toEqual([
+      `${PORTAL_URL}${AGENT_PATHS.register}`,
+      `${PORTAL_URL}${AGENT_PATHS.keys}`,
+    ]);
+    const [request, keyRequest] = requests;
     expect(request?.url).toBe(`${PORTAL_URL}${AGENT_PATHS.register}`);
     expect(request?.method).toBe('POST');
     expect(request?.headers.get('content-type')).toBe('application/json');
@@ -173,13 +184,20 @@ describe('register: the proof', () => {
     const privateKeyBody = privateKeyBase64(credentialPrivateKeyPem());
     expect(request?.body).not.toContain(PASSPHRASE);
     expect(request?.body).not.toContain(privateKeyBody.slice(0, 64));
+    // Then the vault key, wrapped with a key derived from the passphrase: never the passphrase or the key itself.
+    const { wrappedKey } = JSON.parse(keyRequest?.body ?? '') as { wrappedKey: Record<string, unknown> };
+    expect(Object.keys(wrappedKey).sort()).toEqual(['ciphertext', 'kdf', 'nonce', 'version']);
+    expect(keyRequest?.body).not.toContain(PASSPHRASE);
+    const { state } = await readStateFile();
+    expect(keyRequest?.body).not.toContain(state.vaultKey);
+    expect(state.keyId).toBe(KEY_ID);
   });
 
   it('names the machine after its host name by default and uses a fresh nonce and machine key each time', async () => {
     const { fetch, requests } = portal();
     await run(registerArgs('--passphrase-file', passphrasePath), { fetch });
     await run(registerArgs('--passphrase-file', passphrasePath), { fetch });
-    const [first, second] = await Promise.all(requests.map((request) => claimsOf(request.body)));
+    const [first, second] = await Promise.all(registrations(requests).map((request) => claimsOf(request.body)));
     expect(first?.machineName).toBe(os.hostname());
     expect(first?.nonce).not.toBe(second?.nonce);
     expect(first?.machinePublicKey).not.toBe(second?.machinePublicKey);
@@ -199,8 +217,11 @@ describe('register: the state it keeps', () => {
     const { text, state } = await readStateFile();
     expect(Object.keys(state).sort()).toEqual(
       [
+        'keyId',
         'machineName',
         'machinePrivateKeyPem',
+        'vaultKey',
+        'wrappedKey',
         'passphraseCheck',
         'passphraseSalt',
         'portalUrl',

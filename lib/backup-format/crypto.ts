@@ -17,9 +17,27 @@ export class DecryptError extends Error {
   }
 }
 
-export type CryptoBackend = 'subtle' | 'fallback';
+export type CryptoBackend = 'subtle' | 'fallback' | 'native';
+
+/**
+ * A synchronous implementation a runtime may offer (the agent registers node:crypto's): no promise and no copy of
+ * every input per call, which is most of the cost of hashing and sealing a backup through WebCrypto in Node.
+ */
+export type NativeCrypto = {
+  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** Seals the concatenation of `parts`; returns `prefix`, the ciphertext and the 16-byte tag in one buffer. */
+  aesGcmSeal(key: Uint8Array, nonce: Uint8Array, parts: Uint8Array[], aad: Uint8Array, prefix: Uint8Array): Uint8Array;
+  /** Throws when the tag does not verify. */
+  aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array;
+};
 
 let requested: CryptoBackend | 'auto' = 'auto';
+let native: NativeCrypto | undefined;
+
+/** Registers (or with undefined, removes) the runtime's native implementation; 'auto' then prefers it. */
+export function useNativeCrypto(implementation: NativeCrypto | undefined): void {
+  native = implementation;
+}
 
 /** Forces one implementation (tests use this to prove both give the same bytes); 'auto' prefers WebCrypto. */
 export function setCryptoBackend(backend: CryptoBackend | 'auto'): void {
@@ -29,6 +47,8 @@ export function setCryptoBackend(backend: CryptoBackend | 'auto'): void {
 /** The implementation the next call will use. */
 export function activeCryptoBackend(): CryptoBackend {
   if (requested === 'fallback') return 'fallback';
+  if (native && (requested === 'auto' || requested === 'native')) return 'native';
+  if (requested === 'native') throw new Error('No native crypto implementation is registered.');
   if (globalThis.crypto?.subtle) return 'subtle';
   if (requested === 'subtle') throw new Error('WebCrypto (crypto.subtle) is not available here.');
   return 'fallback';
@@ -61,7 +81,9 @@ const EMPTY_HMAC_KEY = new Uint8Array(32);
 
 export async function hmacSha256(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
   const k = key.length === 0 ? EMPTY_HMAC_KEY : key;
-  if (activeCryptoBackend() === 'subtle') {
+  const backend = activeCryptoBackend();
+  if (backend === 'native') return native!.hmacSha256(k, data);
+  if (backend === 'subtle') {
     const cryptoKey = await cached(hmacKeys, k, () =>
       subtle().importKey('raw', bufferSource(k), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
     );
@@ -111,8 +133,47 @@ export async function aesGcmSeal(
   plaintext: Uint8Array,
   aad: Uint8Array,
 ): Promise<Uint8Array> {
+  return aesGcmSealParts(key, nonce, [plaintext], aad, new Uint8Array(0));
+}
+
+/**
+ * AES-256-GCM of the concatenation of `parts`, returned after `prefix` in one buffer: callers that frame the result
+ * avoid building the plaintext and then copying the ciphertext again.
+ */
+export async function aesGcmSealParts(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  parts: Uint8Array[],
+  aad: Uint8Array,
+  prefix: Uint8Array,
+): Promise<Uint8Array> {
   checkAesParams(key, nonce);
-  if (activeCryptoBackend() === 'subtle') {
+  const backend = activeCryptoBackend();
+  if (backend === 'native') return native!.aesGcmSeal(key, nonce, parts, aad, prefix);
+  const plaintext = concat(parts);
+  const ciphertext = await aesGcmSealOne(backend, key, nonce, plaintext, aad);
+  return prefix.length === 0 ? ciphertext : concat([prefix, ciphertext]);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+async function aesGcmSealOne(
+  backend: CryptoBackend,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+): Promise<Uint8Array> {
+  if (backend === 'subtle') {
     const params = { name: 'AES-GCM', iv: bufferSource(nonce), additionalData: bufferSource(aad), tagLength: 128 };
     return new Uint8Array(await subtle().encrypt(params, await aesKey(key), bufferSource(plaintext)));
   }
@@ -129,7 +190,9 @@ export async function aesGcmOpen(
   checkAesParams(key, nonce);
   if (sealed.length < 16) throw new DecryptError('Decryption failed: the data is shorter than its tag.');
   try {
-    if (activeCryptoBackend() === 'subtle') {
+    const backend = activeCryptoBackend();
+    if (backend === 'native') return native!.aesGcmOpen(key, nonce, sealed, aad);
+    if (backend === 'subtle') {
       const params = { name: 'AES-GCM', iv: bufferSource(nonce), additionalData: bufferSource(aad), tagLength: 128 };
       return new Uint8Array(await subtle().decrypt(params, await aesKey(key), bufferSource(sealed)));
     }

@@ -2,16 +2,19 @@ export {
   activeCryptoBackend,
   aesGcmOpen,
   aesGcmSeal,
+  aesGcmSealParts,
   type CryptoBackend,
   DecryptError,
   fromBase64,
   fromHex,
   hkdfSha256,
   hmacSha256,
+  type NativeCrypto,
   randomBytes,
   setCryptoBackend,
   toBase64,
   toHex,
+  useNativeCrypto,
 } from './crypto';
 export { CHUNK_SIZES, Chunker, type ChunkSizes, findBoundary } from './fastcdc';
 export { deriveVaultKeys, newVaultKey, VAULT_KEY_BYTES, type VaultKeys } from './keys';

@@ -3,7 +3,7 @@
  * its plaintext, so equal content dedupes within a vault while the server, which lacks the key, learns nothing from
  * ids; the sealed bytes are authenticated and bound to their id, so the server cannot swap or alter objects unnoticed.
  */
-import { aesGcmOpen, aesGcmSeal, DecryptError, fromHex, hmacSha256, randomBytes, toHex } from './crypto';
+import { aesGcmOpen, aesGcmSealParts, DecryptError, fromHex, hmacSha256, randomBytes, toHex } from './crypto';
 import { CHUNK_SIZES } from './fastcdc';
 import type { VaultKeys } from './keys';
 
@@ -78,16 +78,11 @@ export async function sealObject(
       `Object ${id} would be ${body.length + SEAL_OVERHEAD} bytes sealed; the limit is ${MAX_SEALED_SIZE}.`,
     );
   }
-  const payload = new Uint8Array(1 + body.length);
-  payload[0] = flag;
-  payload.set(body, 1);
   const nonce = randomBytes(NONCE_BYTES);
-  const ciphertext = await aesGcmSeal(keys.encKey, nonce, payload, aad);
-  const sealed = new Uint8Array(1 + NONCE_BYTES + ciphertext.length);
-  sealed[0] = FORMAT_VERSION;
-  sealed.set(nonce, 1);
-  sealed.set(ciphertext, 1 + NONCE_BYTES);
-  return sealed;
+  const header = new Uint8Array(1 + NONCE_BYTES);
+  header[0] = FORMAT_VERSION;
+  header.set(nonce, 1);
+  return aesGcmSealParts(keys.encKey, nonce, [Uint8Array.of(flag), body], aad, header);
 }
 
 /** Decrypts, decompresses and checks that the plaintext hashes to `id`; throws CorruptObjectError otherwise. */

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Chunker, encodeTree, objectId, type TreeEntry, type VaultKeys } from '@/lib/backup-format';
 import type { CommitRequest, ProgressReport } from '../protocol';
 import type { CachedFile } from './cache';
@@ -6,9 +7,11 @@ import type { Progress } from './progress';
 import type { DirNode, FileNode, Scan } from './scan';
 import type { Uploader } from './uploader';
 
-// Several small files are read and hashed at once; large ones are streamed one buffer at a time.
+// Several small files are read and hashed at once; large ones are streamed one buffer at a time. Chunks are views of
+// the buffers they were read into, never copies: a small file is read into a buffer of its own size, and a large
+// file's buffers are released once the uploader is done with their chunks (it holds a bounded amount).
 const FILE_CONCURRENCY = 4;
-const READ_BUFFER = 4 * 1024 * 1024;
+const READ_BUFFER = 8 * 1024 * 1024;
 
 export type BackupRun = {
   keys: VaultKeys;
@@ -82,22 +85,21 @@ async function backupFile(file: FileNode, run: BackupRun): Promise<string[]> {
   }
   const chunks: string[] = [];
   const chunker = new Chunker(run.keys.gear);
-  const take = async (view: Uint8Array) => {
-    // A chunk may be a view into a large read buffer; a copy lets that buffer go while the chunk waits to be sent.
-    const chunk = view.byteLength === view.buffer.byteLength ? view : view.slice();
+  const take = async (chunk: Uint8Array) => {
     const id = await objectId(run.keys, chunk);
     chunks.push(id);
     await run.uploader.add(id, chunk);
   };
   let read = 0;
+  const consume = async (data: Buffer) => {
+    checkStopped(run);
+    read += data.length;
+    run.progress.bytesDone += data.length;
+    for (const chunk of chunker.push(new Uint8Array(data.buffer, data.byteOffset, data.length))) await take(chunk);
+  };
   try {
-    for await (const buffer of createReadStream(file.abs, { highWaterMark: READ_BUFFER })) {
-      checkStopped(run);
-      const data = buffer as Buffer;
-      read += data.length;
-      run.progress.bytesDone += data.length;
-      for (const chunk of chunker.push(new Uint8Array(data.buffer, data.byteOffset, data.length))) await take(chunk);
-    }
+    if (file.size < READ_BUFFER) await consume(await readFile(file.abs));
+    else for await (const buffer of createReadStream(file.abs, { highWaterMark: READ_BUFFER })) await consume(buffer);
   } catch (error) {
     if (error instanceof StoppedError) throw error;
     throw new Error(`Cannot read '${file.abs}': ${(error as Error).message}`);

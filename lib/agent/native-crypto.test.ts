@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import {
+  deriveVaultKeys,
+  newVaultKey,
+  objectId,
+  openObject,
+  randomBytes,
+  sealObject,
+  setCryptoBackend,
+} from '@/lib/backup-format';
+import { useNativeCrypto } from '@/lib/backup-format/crypto';
+import { nodeCrypto } from './native-crypto';
+
+const identity = (data: Uint8Array) => data;
+
+describe("the agent's node:crypto backend", () => {
+  it('hashes and seals exactly as WebCrypto and the fallback do, so either can open what the other sealed', async () => {
+    const keys = await deriveVaultKeys(newVaultKey());
+    const plaintext = randomBytes(300_000);
+    useNativeCrypto(nodeCrypto);
+    try {
+      const sealedByNode = await sealObject(keys, await objectId(keys, plaintext), plaintext);
+      for (const backend of ['subtle', 'fallback'] as const) {
+        setCryptoBackend(backend);
+        const id = await objectId(keys, plaintext);
+        expect(new Uint8Array(await openObject(keys, id, sealedByNode, identity))).toEqual(plaintext);
+        const sealedOther = await sealObject(keys, id, plaintext);
+        setCryptoBackend('native');
+        expect(await objectId(keys, plaintext)).toBe(id);
+        expect(new Uint8Array(await openObject(keys, id, sealedOther, identity))).toEqual(plaintext);
+      }
+      setCryptoBackend('native');
+      const id = await objectId(keys, plaintext);
+      const tampered = Uint8Array.from(sealedByNode);
+      tampered[100] = (tampered[100] ?? 0) ^ 1;
+      await expect(openObject(keys, id, tampered, identity)).rejects.toThrow(/does not decrypt under this vault key/);
+    } finally {
+      setCryptoBackend('auto');
+      useNativeCrypto(undefined);
+    }
+  });
+});

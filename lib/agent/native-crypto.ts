@@ -1,0 +1,25 @@
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { type NativeCrypto, useNativeCrypto } from '@/lib/backup-format';
+
+/** node:crypto for the backup format: synchronous OpenSSL, hashing and sealing each chunk without extra copies. */
+export const nodeCrypto: NativeCrypto = {
+  hmacSha256: (key, data) => createHmac('sha256', key).update(data).digest(),
+  aesGcmSeal(key, nonce, parts, aad, prefix) {
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
+    cipher.setAAD(aad);
+    const out: Uint8Array[] = [prefix];
+    for (const part of parts) out.push(cipher.update(part));
+    out.push(cipher.final(), cipher.getAuthTag());
+    return Buffer.concat(out);
+  },
+  aesGcmOpen(key, nonce, sealed, aad) {
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+    decipher.setAAD(aad);
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]);
+  },
+};
+
+export function useNodeCrypto(): void {
+  useNativeCrypto(nodeCrypto);
+}
