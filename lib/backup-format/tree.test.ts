@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { deriveVaultKeys, newVaultKey } from './keys';
-import { objectId, openObject, sealObject } from './objects';
-import { decodeTree, encodeTree, type Tree, type TreeEntry } from './tree';
+import { MAX_SEALED_SIZE, objectId, openObject, SEAL_OVERHEAD, sealObject } from './objects';
+import {
+  decodeListing,
+  decodeTree,
+  encodeTree,
+  encodeTreePages,
+  isTreeIndex,
+  readTree,
+  type Tree,
+  type TreeEntry,
+} from './tree';
 
 const ID_A = 'a'.repeat(64);
 const ID_B = 'b'.repeat(64);
@@ -99,5 +108,66 @@ describe('a directory listing', () => {
     ],
   ])('refuses to decode %s', (_, decode) => {
     expect(decode).toThrow(/Invalid directory listing/);
+  });
+});
+
+describe('a large directory', () => {
+  const named = (i: number) => file(`file-${String(i).padStart(6, '0')}.txt`, [ID_A, ID_B]);
+  const many = (n: number) => Array.from({ length: n }, (_, i) => named(i));
+  const idOf = async (bytes: Uint8Array) => objectId(keysFor, bytes);
+  let keysFor: Awaited<ReturnType<typeof deriveVaultKeys>>;
+
+  async function store(entries: TreeEntry[]) {
+    keysFor ??= await deriveVaultKeys(newVaultKey());
+    const listing = await encodeTreePages({ version: 1, entries }, idOf);
+    const byId = new Map(listing.objects.map((o) => [o.id, o.bytes]));
+    return { ...listing, byId, load: async (id: string) => byId.get(id)! };
+  }
+
+  it('stays one listing, byte for byte what encodeTree gives, while it is small', async () => {
+    const entries = many(100);
+    const { id, objects } = await store(entries);
+    expect(objects).toHaveLength(1);
+    expect(objects[0]!.bytes).toEqual(encode(entries));
+    expect(objects[0]!.id).toBe(id);
+  });
+
+  it('of 100,000 files is stored as pages that each seal within the object limit, and reads back whole', async () => {
+    const entries = many(100_000);
+    const { id, objects, byId, load } = await store(entries);
+    const root = decodeListing(byId.get(id)!);
+    expect(isTreeIndex(root)).toBe(true);
+    expect(objects.length).toBeGreaterThan(3);
+    for (const { bytes } of objects) expect(bytes.length + SEAL_OVERHEAD).toBeLessThan(MAX_SEALED_SIZE);
+    const read = await readTree(byId.get(id)!, load);
+    expect(read).toHaveLength(100_000);
+    expect(read.map((e) => e.name)).toEqual(entries.map((e) => e.name));
+    expect(objects.at(-1)!.id).toBe(id);
+  });
+
+  it('changes one page and the index when one file is added, not every page after it', async () => {
+    const before = await store(many(60_000));
+    const after = await store([...many(60_000), file('file-030000.txt.new')]);
+    const oldIds = new Set(before.objects.map((o) => o.id));
+    const changed = after.objects.filter((o) => !oldIds.has(o.id));
+    expect(changed).toHaveLength(2);
+  });
+
+  it('refuses an index whose page does not hold what it states, or whose pages are out of order', async () => {
+    const { id, byId, load } = await store(many(30_000));
+    const root = decodeListing(byId.get(id)!);
+    if (!isTreeIndex(root)) throw new Error('expected pages');
+    const lying = { version: 1, pages: root.pages.map((p, i) => (i === 0 ? { ...p, count: p.count + 1 } : p)) };
+    await expect(readTree(new TextEncoder().encode(JSON.stringify(lying)), load)).rejects.toThrow(/index says/);
+    const swapped = { version: 1, pages: [...root.pages].reverse() };
+    await expect(readTree(new TextEncoder().encode(JSON.stringify(swapped)), load)).rejects.toThrow(/not sorted/);
+    expect(() =>
+      decodeListing(new TextEncoder().encode(JSON.stringify({ version: 1, pages: [root.pages[0]] }))),
+    ).toThrow(/page index/);
+    expect(() =>
+      decodeListing(
+        new TextEncoder().encode(JSON.stringify({ version: 1, pages: [{ id: 'x', count: 1 }, root.pages[0]] })),
+      ),
+    ).toThrow(/not an object id/);
   });
 });

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { Chunker, encodeTree, objectId, type TreeEntry, type VaultKeys } from '@/lib/backup-format';
+import { Chunker, objectId, type TreeEntry, type VaultKeys } from '@/lib/backup-format';
+import { encodeTreePages } from '@/lib/backup-format/tree';
 import type { CommitRequest, ProgressReport } from '../protocol';
 import type { CachedFile } from './cache';
 import type { Progress } from './progress';
@@ -64,10 +65,10 @@ async function backupDir(dir: DirNode, run: BackupRun): Promise<string> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, files.length) }, worker));
-  const listing = encodeTree({ version: 1, entries });
-  const id = await objectId(run.keys, listing);
-  await run.uploader.add(id, listing);
-  return id;
+  // A huge folder's listing is several objects (pages and their index); the last is the one the parent names.
+  const listing = await encodeTreePages({ version: 1, entries }, (bytes) => objectId(run.keys, bytes));
+  for (const object of listing.objects) await run.uploader.add(object.id, object.bytes);
+  return listing.id;
 }
 
 function common(node: { name: string; mode: number; mtimeMs: number }) {
