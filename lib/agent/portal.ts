@@ -1,4 +1,5 @@
 import type { AgentErrorCode, AgentErrorResponse, RegisterResponse, StatusResponse } from './protocol';
+import { postParts } from './upload';
 
 /** The portal refused the call and said why: its message is what the user reads, its code what the agent acts on. */
 export class PortalRefusal extends Error {
@@ -18,7 +19,7 @@ export type PortalRequest<T> = {
   path: string;
   method: 'GET' | 'POST';
   headers?: Record<string, string>;
-  /** JSON, or raw bytes sent as application/octet-stream. */
+  /** JSON, or raw bytes (in parts, sent one after another) as application/octet-stream. */
   body?: unknown;
   fetch: typeof fetch;
   /** Whether a 2xx body is the response this call expects. */
@@ -33,25 +34,28 @@ export async function callPortal<T>(request: PortalRequest<T>): Promise<T> {
   const { portalUrl } = request;
   let response: Response;
   let text: string;
-  const binary = request.body instanceof Uint8Array;
+  const parts = isParts(request.body) ? request.body : undefined;
   try {
-    response = await request.fetch(`${portalUrl}${request.path}`, {
-      method: request.method,
-      headers: {
-        accept: 'application/json',
-        ...(request.body === undefined
-          ? {}
-          : { 'content-type': binary ? 'application/octet-stream' : 'application/json' }),
-        ...request.headers,
-      },
-      body:
-        request.body === undefined
-          ? undefined
-          : binary
-            ? (request.body as Uint8Array<ArrayBuffer>)
-            : JSON.stringify(request.body),
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
+    response =
+      parts && request.fetch === globalThis.fetch
+        ? await postParts(
+            `${portalUrl}${request.path}`,
+            { accept: 'application/json', ...request.headers },
+            parts,
+            REQUEST_TIMEOUT_MS,
+          )
+        : await request.fetch(`${portalUrl}${request.path}`, {
+            method: request.method,
+            headers: {
+              accept: 'application/json',
+              ...(request.body === undefined
+                ? {}
+                : { 'content-type': parts ? 'application/octet-stream' : 'application/json' }),
+              ...request.headers,
+            },
+            body: request.body === undefined ? undefined : parts ? Buffer.concat(parts) : JSON.stringify(request.body),
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          });
     text = await response.text();
   } catch (error) {
     throw new Error(`Could not reach the portal at ${portalUrl}: ${reasonOf(error)}`);
@@ -65,6 +69,10 @@ export async function callPortal<T>(request: PortalRequest<T>): Promise<T> {
   }
   if (isAgentErrorResponse(body)) throw new PortalRefusal(body.error.code, body.error.message);
   throw new Error(`The portal at ${portalUrl} answered HTTP ${response.status} ${response.statusText}`.trimEnd());
+}
+
+function isParts(body: unknown): body is Uint8Array[] {
+  return Array.isArray(body) && body.length > 0 && body.every((part) => part instanceof Uint8Array);
 }
 
 export function isRegisterResponse(body: unknown): body is RegisterResponse {

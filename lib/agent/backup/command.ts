@@ -137,7 +137,7 @@ async function backupItem(
     const progress = new Progress({ bytesTotal: scan.bytes, filesTotal: scan.files });
     const uploader = new Uploader(keys, {
       missing: (ids) => call<MissingResponse>('missing', { ids }),
-      objects: (body) => call<ObjectsResponse>('objects', body),
+      objects: (parts) => call<ObjectsResponse>('objects', parts),
     });
     const mode = options.json ? 'json' : (ctx.stderr as { isTTY?: boolean }).isTTY ? 'bar' : 'none';
     const view = progressView(mode, itemPath, options.json ? ctx.stdout : ctx.stderr);

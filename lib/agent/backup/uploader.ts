@@ -13,7 +13,8 @@ type Frame = { id: string; sealed: Uint8Array };
 /** The calls a running backup makes with its session token. */
 export type SessionCalls = {
   missing(ids: string[]): Promise<MissingResponse>;
-  objects(body: Uint8Array): Promise<ObjectsResponse>;
+  /** The frames of a batch, as consecutive parts of one body. */
+  objects(parts: Uint8Array[]): Promise<ObjectsResponse>;
 };
 
 // How much plaintext waits for one "which are missing?" question, and how many batches may be on their way at once
@@ -100,16 +101,14 @@ export class Uploader {
   }
 
   private async post(frames: Frame[], size: number): Promise<void> {
-    const body = new Uint8Array(size);
-    const view = new DataView(body.buffer);
-    let offset = 0;
+    const parts: Uint8Array[] = [];
     for (const { id, sealed } of frames) {
-      body.set(Buffer.from(id, 'hex'), offset);
-      view.setUint32(offset + 32, sealed.length);
-      body.set(sealed, offset + OBJECT_FRAME_HEADER);
-      offset += OBJECT_FRAME_HEADER + sealed.length;
+      const header = Buffer.allocUnsafe(OBJECT_FRAME_HEADER);
+      header.write(id, 0, 'hex');
+      header.writeUInt32BE(sealed.length, 32);
+      parts.push(header, sealed);
     }
-    await this.calls.objects(body);
+    await this.calls.objects(parts);
     this.transferred += size;
   }
 
