@@ -221,6 +221,62 @@ export const vaultTabVisits = pgTable(
   (t) => [primaryKey({ columns: [t.userId, t.vaultId] })],
 );
 
+export const policyFrequencyEnum = pgEnum('policy_frequency', ['Daily', 'Weekly']);
+
+/** The policy every vault has from its creation (a trigger adds it), which newly protected items follow. */
+export const DEFAULT_POLICY_NAME = 'DefaultPolicy';
+
+/**
+ * A backup policy: when the agent backs up the items that follow it (UTC half hours, daily or on chosen weekdays),
+ * and which recovery points the server keeps (grandfather-father-son: daily, weekly, monthly and yearly rules; a
+ * null rule keeps nothing by itself). The checks hold the contract's ranges whatever request arrives.
+ */
+export const backupPolicies = pgTable(
+  'backup_policies',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    vaultId: uuid('vault_id')
+      .notNull()
+      .references(() => vaults.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    frequency: policyFrequencyEnum('frequency').notNull(),
+    // Weekdays 0 (Sunday) to 6, for a weekly schedule; empty for a daily one.
+    runDays: integer('run_days').array().notNull().default(sql`'{}'`),
+    // Minutes after midnight UTC, each a multiple of 30.
+    runTimes: integer('run_times').array().notNull(),
+    dailyDays: integer('daily_days'),
+    weeklyWeeks: integer('weekly_weeks'),
+    monthlyMonths: integer('monthly_months'),
+    yearlyYears: integer('yearly_years'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('backup_policies_vault_name_key').on(t.vaultId, sql`lower(${t.name})`),
+    check(
+      'backup_policies_name',
+      sql`char_length(${t.name}) between 3 and 150 and ${t.name} ~ '^[A-Za-z][-A-Za-z0-9]*[A-Za-z0-9]$'`,
+    ),
+    check(
+      'backup_policies_times',
+      sql`cardinality(${t.runTimes}) between 1 and 3 and ${t.runTimes} <@ array[0,30,60,90,120,150,180,210,240,270,300,330,360,390,420,450,480,510,540,570,600,630,660,690,720,750,780,810,840,870,900,930,960,990,1020,1050,1080,1110,1140,1170,1200,1230,1260,1290,1320,1350,1380,1410]`,
+    ),
+    check(
+      'backup_policies_days',
+      sql`${t.runDays} <@ array[0,1,2,3,4,5,6] and (${t.frequency} = 'Daily') = (cardinality(${t.runDays}) = 0)`,
+    ),
+    check(
+      'backup_policies_retention',
+      sql`(${t.dailyDays} is null or ${t.dailyDays} between 1 and 366)
+        and (${t.weeklyWeeks} is null or ${t.weeklyWeeks} between 1 and 260)
+        and (${t.monthlyMonths} is null or ${t.monthlyMonths} between 1 and 120)
+        and (${t.yearlyYears} is null or ${t.yearlyYears} between 1 and 99)
+        and (${t.frequency} = 'Weekly' or ${t.dailyDays} is not null)
+        and (${t.frequency} = 'Daily' or (${t.dailyDays} is null and ${t.weeklyWeeks} is not null))`,
+    ),
+  ],
+);
+
 export const protectionStatusEnum = pgEnum('protection_status', ['Pending', 'Protected', 'Stopped']);
 export const backupResultEnum = pgEnum('backup_result', ['Completed', 'Failed', 'Cancelled']);
 
@@ -242,11 +298,19 @@ export const protectedItems = pgTable(
     // BACKUP NOW: set by the portal, taken (cleared) by the agent's service when it starts that backup.
     backupRequestedAt: timestamp('backup_requested_at', { withTimezone: true }),
     backupRequestedBy: uuid('backup_requested_by').references(() => users.id, { onDelete: 'set null' }),
+    // The policy the item follows: the vault's DefaultPolicy unless chosen (a trigger fills it in on insert). A
+    // policy that items follow cannot be deleted.
+    policyId: uuid('policy_id')
+      .notNull()
+      .references(() => backupPolicies.id, { onDelete: 'restrict' }),
+    // When the item began following its policy: a schedule's runs before this are not missed backups.
+    policyAssignedAt: timestamp('policy_assigned_at', { withTimezone: true }).notNull().defaultNow(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('protected_items_server_path_key').on(t.serverId, t.path),
     index('protected_items_vault_idx').on(t.vaultId, t.path),
+    index('protected_items_policy_idx').on(t.policyId),
   ],
 );
 
@@ -310,6 +374,8 @@ export const backupSessions = pgTable(
     uniqueIndex('backup_sessions_one_running_key').on(t.itemId).where(sql`${t.running}`),
     index('backup_sessions_running_idx').on(t.heartbeatAt).where(sql`${t.running}`),
     index('backup_sessions_key_idx').on(t.keyId).where(sql`${t.running}`),
+    // The schedule's baseline: when the item's last backup started.
+    index('backup_sessions_item_idx').on(t.itemId, t.startedAt),
   ],
 );
 

@@ -106,6 +106,14 @@ export type ItemView = {
   lastBackupAt: string | null;
   /** BACKUP NOW was pressed in the portal and no backup took the request yet. */
   backupRequested: boolean;
+  /** The policy the item follows and its schedule (times in minutes after midnight UTC; weekdays 0 = Sunday). */
+  policyName?: string;
+  schedule?: { frequency: 'Daily' | 'Weekly'; days: number[]; times: number[] };
+  /**
+   * When the schedule's next backup of the item is due: the first run after the item's last backup started (or
+   * after it began following its policy). In the past when the agent missed a run; null when protection is stopped.
+   */
+  nextBackupAt?: string | null;
 };
 export type ItemsRequest = { action: 'protect' | 'unprotect'; paths: string[] };
 export type ItemsResponse = { items: ItemView[] };

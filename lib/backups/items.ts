@@ -1,11 +1,12 @@
 import 'server-only';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { withTransaction } from '@/db/client';
-import { protectedItems, registeredServers } from '@/db/schema';
+import { type Database, withTransaction } from '@/db/client';
+import { backupPolicies, DEFAULT_POLICY_NAME, protectedItems, registeredServers } from '@/db/schema';
 import type { ItemsRequest, ItemsResponse, ItemView, PointsResponse } from '@/lib/agent/protocol';
 import { AGENT_MESSAGES } from '@/lib/agent/protocol';
 import { recordFinishedOperation } from '@/lib/operations/record';
+import { nextRunAfter, type Schedule } from '@/lib/policies/schedule';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
 import type { Services } from '@/lib/services';
@@ -29,29 +30,68 @@ const itemColumns = {
   status: protectedItems.status,
   lastBackupAt: protectedItems.lastBackupAt,
   backupRequestedAt: protectedItems.backupRequestedAt,
+  createdAt: protectedItems.createdAt,
+  policyAssignedAt: protectedItems.policyAssignedAt,
+  policyName: backupPolicies.name,
+  frequency: backupPolicies.frequency,
+  runDays: backupPolicies.runDays,
+  runTimes: backupPolicies.runTimes,
+  policyUpdatedAt: backupPolicies.updatedAt,
+  lastStartedAt: sql<string | null>`(select max(s.started_at) from backup_sessions s
+    where s.item_id = ${protectedItems.id})`,
 };
 
-function itemView(row: {
+type ItemRow = {
   id: string;
   path: string;
   status: ItemView['status'];
   lastBackupAt: Date | null;
   backupRequestedAt: Date | null;
-}): ItemView {
+  createdAt: Date;
+  policyAssignedAt: Date;
+  policyName: string;
+  frequency: Schedule['frequency'];
+  runDays: number[];
+  runTimes: number[];
+  policyUpdatedAt: Date;
+  lastStartedAt: string | null;
+};
+
+/**
+ * An item as the agent sees it, with its schedule's next run: the first after the latest of the item's last backup
+ * start, its protection and its policy's last change. A run the agent missed (it was stopped) is in the past, so
+ * the agent runs it once when it comes back; the backup it starts moves the next run past now.
+ */
+function itemView(row: ItemRow): ItemView {
+  const schedule: Schedule = { frequency: row.frequency, days: row.runDays, times: row.runTimes };
+  const since = Math.max(
+    row.createdAt.getTime(),
+    row.policyAssignedAt.getTime(),
+    row.policyUpdatedAt.getTime(),
+    row.lastStartedAt ? new Date(row.lastStartedAt).getTime() : 0,
+  );
   return {
     id: row.id,
     path: row.path,
     status: row.status,
     lastBackupAt: row.lastBackupAt?.toISOString() ?? null,
     backupRequested: row.backupRequestedAt !== null,
+    policyName: row.policyName,
+    schedule,
+    nextBackupAt: row.status === 'Stopped' ? null : nextRunAfter(schedule, new Date(since)).toISOString(),
   };
+}
+
+function selectItems(db: Database) {
+  return db
+    .select(itemColumns)
+    .from(protectedItems)
+    .innerJoin(backupPolicies, eq(backupPolicies.id, protectedItems.policyId));
 }
 
 /** The machine's protected items, by path. */
 export async function machineItems(svc: Services, machine: AuthenticatedMachine): Promise<ItemsResponse> {
-  const rows = await svc.db
-    .select(itemColumns)
-    .from(protectedItems)
+  const rows = await selectItems(svc.db)
     .where(eq(protectedItems.serverId, machine.id))
     .orderBy(asc(protectedItems.path));
   return { items: rows.map(itemView) };
@@ -75,7 +115,14 @@ export async function changeProtection(
     if (action === 'protect') {
       await tx
         .insert(protectedItems)
-        .values(paths.map((path) => ({ vaultId: machine.vaultId, serverId: machine.id, path })))
+        .values(
+          paths.map((path) => ({
+            vaultId: machine.vaultId,
+            serverId: machine.id,
+            path,
+            policyId: sql`(select id from backup_policies where vault_id = ${machine.vaultId} and name = ${DEFAULT_POLICY_NAME})`,
+          })),
+        )
         .onConflictDoUpdate({
           target: [protectedItems.serverId, protectedItems.path],
           set: {
@@ -105,9 +152,7 @@ export async function changeProtection(
           ? `The server '${machine.name}' now protects ${names}.`
           : `Protection of ${names} on '${machine.name}' has been stopped; the recovery points are kept.`,
     });
-    const rows = await tx
-      .select(itemColumns)
-      .from(protectedItems)
+    const rows = await selectItems(tx)
       .where(and(eq(protectedItems.serverId, machine.id), inArray(protectedItems.path, paths)))
       .orderBy(asc(protectedItems.path));
     return { items: rows.map(itemView) };
@@ -119,7 +164,12 @@ export async function machineItem(svc: Services, machine: AuthenticatedMachine, 
   const parsed = itemPathSchema.safeParse(path);
   if (!parsed.success) throw new AgentRefusal('bad_request', 'The folder must be an absolute path.');
   const [item] = await svc.db
-    .select({ ...itemColumns, serverName: registeredServers.name })
+    .select({
+      id: protectedItems.id,
+      path: protectedItems.path,
+      status: protectedItems.status,
+      serverName: registeredServers.name,
+    })
     .from(protectedItems)
     .innerJoin(registeredServers, eq(registeredServers.id, protectedItems.serverId))
     .where(and(eq(protectedItems.serverId, machine.id), eq(protectedItems.path, parsed.data)));

@@ -10,6 +10,12 @@ import { keyPrefix, objectBlobKey } from './store';
  * this long before garbage collection takes them.
  */
 export const DEFAULT_GRACE_SECONDS = 6 * 3600;
+/**
+ * A blob with no index row is swept only once it is this old, whatever the grace: an upload that reached the portal
+ * just before its session ended (a cancel, a stopped protection) writes its blobs first and their rows after, and
+ * the rows must not arrive to name blobs swept in between.
+ */
+export const ORPHAN_MIN_AGE_SECONDS = 3600;
 
 /** Enqueues, inside the caller's transaction, the removal of a deleted key's whole namespace from the blob store. */
 export async function enqueuePurge(svc: Services, client: pg.PoolClient, keyIds: string[]): Promise<void> {
@@ -65,7 +71,8 @@ export async function collectGarbage(
         [keyId, cutoff],
       );
       await svc.store.delete(doomed.map((o) => objectBlobKey(keyId, o.id)));
-      const orphans = await sweepOrphans(svc, client, keyId, cutoff);
+      const orphanCutoff = new Date(Math.min(cutoff.getTime(), now.getTime() - ORPHAN_MIN_AGE_SECONDS * 1000));
+      const orphans = await sweepOrphans(svc, client, keyId, orphanCutoff);
       return {
         busy: false,
         objects: doomed.length,

@@ -18,6 +18,7 @@ import {
 import { MAX_SEALED_SIZE, OBJECT_ID_PATTERN, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
+import { enqueueRetention } from '@/lib/retention/apply';
 import type { Services } from '@/lib/services';
 import { machineItem } from './items';
 import { keyLock } from './locks';
@@ -371,6 +372,8 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
       .update(backupSessions)
       .set({ running: false, heartbeatAt: sql`now()` })
       .where(eq(backupSessions.id, session.id));
+    // The new point may push older ones out of the item's policy.
+    await enqueueRetention(svc, client, [session.itemId]);
     await tx
       .update(operations)
       .set({

@@ -5,6 +5,7 @@ export const QUEUES = {
   provisionVault: 'provision-vault',
   deleteVault: 'delete-vault',
   backupData: 'backup-data',
+  retention: 'retention',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -12,6 +13,8 @@ export type OperationJob = { operationId: string };
 
 /** Deleting backup data from the blob store: a removed key's whole namespace, or a key's unreferenced objects. */
 export type BackupDataJob = { action: 'purge-key' | 'collect'; keyId: string; graceSeconds?: number };
+/** Applying retention: to one item's points (after a backup or a policy change), or to every item (the hourly sweep). */
+export type RetentionJob = { itemId?: string };
 
 /**
  * A pg-boss on the portal's database. Jobs that a killed server left active expire and are retried by any server;
@@ -31,7 +34,7 @@ export async function startBoss(url: string, provisioningSeconds: number): Promi
   for (const name of Object.values(QUEUES)) {
     // Removing a large namespace from a bucket takes a while; the work is idempotent, so a retry just goes on.
     const options =
-      name === QUEUES.backupData
+      name === QUEUES.backupData || name === QUEUES.retention
         ? { name, retryLimit: 20, retryDelay: 30, expireInSeconds: 900 }
         : { name, retryLimit: 50, retryDelay: 1, expireInSeconds };
     if (await boss.getQueue(name)) await boss.updateQueue(name, options);
@@ -49,7 +52,7 @@ export async function sendInTransaction(
   boss: PgBoss,
   client: pg.PoolClient,
   queue: QueueName,
-  job: OperationJob | BackupDataJob,
+  job: OperationJob | BackupDataJob | RetentionJob,
 ) {
   await boss.send(queue, job, {
     singletonKey: 'operationId' in job ? job.operationId : undefined,

@@ -1,12 +1,15 @@
 import { runBackupDataJob } from '@/lib/backups/purge';
 import { failStaleBackups } from '@/lib/backups/sessions';
+import { runRetentionJob } from '@/lib/retention/apply';
 import type { Services } from '@/lib/services';
 import { provisionVault, removeVault } from '@/lib/vaults/provisioning';
-import { type BackupDataJob, type OperationJob, QUEUES } from './boss';
+import { type BackupDataJob, type OperationJob, QUEUES, type RetentionJob } from './boss';
 
 export type WorkerEvents = { onDone?: (queue: string, operationId: string, changed: boolean) => void };
 
 const STALE_BACKUP_SWEEP_MS = 15_000;
+// Recovery points age out of their policies' rules by the hour, whether or not backups run.
+const RETENTION_CRON = '7 * * * *';
 
 /**
  * Subscribes this process to the operation queues; any number of servers may do so on one database. Each also
@@ -24,6 +27,10 @@ export async function startOperationWorkers(svc: Services, events: WorkerEvents 
   await svc.boss.work<BackupDataJob>(QUEUES.backupData, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
     if (job) await runBackupDataJob(svc, job.data);
   });
+  await svc.boss.work<RetentionJob>(QUEUES.retention, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
+    if (job) await runRetentionJob(svc, job.data);
+  });
+  await svc.boss.schedule(QUEUES.retention, RETENTION_CRON, {});
   const sweep = setInterval(() => {
     failStaleBackups(svc).catch((err) => console.error('stale backup sweep failed:', err.message));
   }, STALE_BACKUP_SWEEP_MS);
