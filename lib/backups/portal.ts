@@ -1,11 +1,11 @@
 import 'server-only';
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
-import { backupKeys, backupSessions, operations, protectedItems, registeredServers, vaults } from '@/db/schema';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
+import { backupKeys, backupSessions, operations, protectedItems, registeredServers } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
-import type { ActionResult } from '@/lib/errors';
+import { checkVaultAccess } from '@/lib/auth/vault-access';
+import { type ActionResult, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
 import { enqueueCollect } from './purge';
@@ -67,10 +67,8 @@ const itemInput = z.object({ itemId: z.uuid() });
 const stopInput = z.object({ itemId: z.uuid(), deleteData: z.boolean() });
 const itemNotFound = 'The protected item was not found.';
 
-/** The item and its vault, if the vault is in a subscription the user may change; else the message to show. */
+/** The item and its vault, through the vault guard: the user may change the vault, and it is Active. */
 async function writableItem(svc: Services, user: PortalUser, itemId: string) {
-  const ids = user.subscriptions.map((s) => s.id);
-  if (ids.length === 0) return { error: itemNotFound };
   const [row] = await svc.db
     .select({
       id: protectedItems.id,
@@ -78,17 +76,15 @@ async function writableItem(svc: Services, user: PortalUser, itemId: string) {
       status: protectedItems.status,
       serverId: registeredServers.id,
       serverName: registeredServers.name,
-      vaultId: vaults.id,
-      vaultName: vaults.name,
-      subscriptionId: vaults.subscriptionId,
+      vaultId: protectedItems.vaultId,
     })
     .from(protectedItems)
     .innerJoin(registeredServers, eq(registeredServers.id, protectedItems.serverId))
-    .innerJoin(vaults, eq(vaults.id, protectedItems.vaultId))
-    .where(and(eq(protectedItems.id, itemId), inArray(vaults.subscriptionId, ids)));
+    .where(eq(protectedItems.id, itemId));
   if (!row) return { error: itemNotFound };
-  if (!canWrite(subscriptionOf(user, row.subscriptionId))) return { error: accessMessages.readOnly };
-  return { item: row };
+  const checked = await checkVaultAccess(svc.db, user, row.vaultId, 'write', { states: ['Active'] });
+  if (checked instanceof PortalError) return { error: checked.code === 'not_found' ? itemNotFound : checked.message };
+  return { item: { ...row, vaultName: checked.vault.name, subscriptionId: checked.vault.subscriptionId } };
 }
 
 /**
