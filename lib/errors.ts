@@ -19,3 +19,25 @@ export function violatedConstraint(err: unknown): string | undefined {
   const pgErr = e?.code ? e : e?.cause;
   return pgErr?.code && ['23505', '23514', '23503'].includes(pgErr.code) ? pgErr.constraint : undefined;
 }
+
+/** The HTTP status of each kind of user error, for route handlers and the ARM API alike. */
+export const HTTP_STATUS: Record<PortalError['code'], number> = {
+  not_found: 404,
+  forbidden: 403,
+  conflict: 409,
+  invalid: 400,
+  unavailable: 503,
+};
+
+/**
+ * A route handler's refusal, in the one shape every API of the portal answers (the ARM API and the agent's endpoints
+ * too): `{"error":{"code","message"}}`, never cached.
+ */
+export function errorResponse(status: number, code: string, message: string, headers: HeadersInit = {}): Response {
+  return Response.json({ error: { code, message } }, { status, headers: { 'Cache-Control': 'no-store', ...headers } });
+}
+
+/** A PortalError as a route handler answers it. */
+export function portalErrorResponse(err: PortalError): Response {
+  return errorResponse(HTTP_STATUS[err.code], err.code, err.message);
+}

@@ -1,6 +1,7 @@
 import 'server-only';
 import { and, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import { operations } from '@/db/schema';
+import { isUuid } from '@/lib/http/input';
 import { itemWithPoints, listProtectedItems, type ProtectedItemRow } from '@/lib/backups/portal';
 import type { VaultRow } from '@/lib/vaults/queries';
 import type { ArmContext } from './context';
@@ -125,7 +126,7 @@ function decodeJobCursor(token: string | null): [Date, string] | undefined {
   try {
     const [time, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     const date = new Date(time);
-    if (Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/i.test(String(id))) throw new Error('bad');
+    if (Number.isNaN(date.getTime()) || !isUuid(id)) throw new Error('bad');
     return [date, id];
   } catch {
     throw new ArmError(400, 'BadRequest', 'The $skipToken is not one this API gave.');
@@ -185,7 +186,7 @@ export async function getBackupJob(ctx: ArmContext): Promise<Response> {
   const vault = await vaultOfPath(ctx);
   const jobName = ctx.params.jobName!;
   const missing = notFound(`The job '${jobName}' was not found in the backup vault '${vault.name}'.`);
-  if (!/^[0-9a-f-]{36}$/i.test(jobName)) throw missing;
+  if (!isUuid(jobName)) throw missing;
   const [op] = await ctx.svc.db
     .select()
     .from(operations)

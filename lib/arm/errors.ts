@@ -1,4 +1,4 @@
-import type { PortalError } from '@/lib/errors';
+import { HTTP_STATUS, type PortalError } from '@/lib/errors';
 
 /** An ARM error answer: the SDKs read `code` and `message` from `{error:{code,message}}` into their RestError. */
 export class ArmError extends Error {
@@ -20,16 +20,15 @@ export function armErrorResponse(error: ArmError): Response {
 
 export const notFound = (message: string) => new ArmError(404, 'ResourceNotFound', message);
 
-const PORTAL_STATUS: Record<PortalError['code'], [number, string]> = {
-  not_found: [404, 'ResourceNotFound'],
-  forbidden: [403, 'AuthorizationFailed'],
-  conflict: [409, 'Conflict'],
-  invalid: [400, 'BadRequest'],
-  unavailable: [503, 'ServiceUnavailable'],
+const ARM_CODE: Record<PortalError['code'], string> = {
+  not_found: 'ResourceNotFound',
+  forbidden: 'AuthorizationFailed',
+  conflict: 'Conflict',
+  invalid: 'BadRequest',
+  unavailable: 'ServiceUnavailable',
 };
 
 /** The domain's typed errors, as ARM answers them. */
 export function fromPortalError(err: PortalError): ArmError {
-  const [status, code] = PORTAL_STATUS[err.code];
-  return new ArmError(status, code, err.message);
+  return new ArmError(HTTP_STATUS[err.code], ARM_CODE[err.code], err.message);
 }

@@ -2,11 +2,10 @@ import 'server-only';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { withTransaction } from '@/db/client';
 import { vaultCredentials, vaults } from '@/db/schema';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
+import { vaultAccessOrThrow } from '@/lib/auth/vault-access';
 import { PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
-import { getVault } from '@/lib/vaults/queries';
 import {
   createVaultCredentialsFile,
   type IssuedCertificate,
@@ -23,16 +22,10 @@ export async function issueVaultCredentials(
   vaultId: string,
   portalUrl: string,
 ): Promise<Pick<VaultCredentialsDownload, 'fileName' | 'contents'>> {
-  const vault = await getVault(svc.db, user, vaultId);
-  if (!vault) throw new PortalError('not_found', accessMessages.vaultNotFound);
-  if (!canWrite(subscriptionOf(user, vault.subscriptionId)))
-    throw new PortalError('forbidden', accessMessages.readOnly);
-  if (vault.status !== 'Active') {
-    throw new PortalError(
-      'conflict',
-      `Vault credentials can be downloaded once the backup vault '${vault.name}' is active.`,
-    );
-  }
+  const { vault } = await vaultAccessOrThrow(svc.db, user, vaultId, 'write', {
+    states: ['Active'],
+    notReady: (v) => `Vault credentials can be downloaded once the backup vault '${v.name}' is active.`,
+  });
 
   // Made before the transaction: key generation takes a moment and needs no lock.
   const download = await createVaultCredentialsFile({

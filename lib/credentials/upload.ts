@@ -1,10 +1,9 @@
 import 'server-only';
 import { X509Certificate } from 'node:crypto';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
+import { vaultAccessOrThrow } from '@/lib/auth/vault-access';
 import { PortalError, violatedConstraint } from '@/lib/errors';
 import type { Services } from '@/lib/services';
-import { getVault } from '@/lib/vaults/queries';
 import { makeCurrentCredential } from './issue';
 import type { IssuedCertificate } from './vault-credentials-file';
 
@@ -25,13 +24,10 @@ export async function uploadVaultCertificate(
   vaultId: string,
   der: Uint8Array,
 ): Promise<UploadedCertificate> {
-  const vault = await getVault(svc.db, user, vaultId);
-  if (!vault) throw new PortalError('not_found', accessMessages.vaultNotFound);
-  if (!canWrite(subscriptionOf(user, vault.subscriptionId)))
-    throw new PortalError('forbidden', accessMessages.readOnly);
-  if (vault.status !== 'Active') {
-    throw new PortalError('conflict', `A certificate can be uploaded once the backup vault '${vault.name}' is active.`);
-  }
+  const { vault } = await vaultAccessOrThrow(svc.db, user, vaultId, 'write', {
+    states: ['Active'],
+    notReady: (v) => `A certificate can be uploaded once the backup vault '${v.name}' is active.`,
+  });
 
   let x509: X509Certificate;
   try {

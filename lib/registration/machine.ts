@@ -2,6 +2,7 @@ import 'server-only';
 import { eq } from 'drizzle-orm';
 import { registeredServers, vaults } from '@/db/schema';
 import { AGENT_MESSAGES, type StatusResponse } from '@/lib/agent/protocol';
+import { isUuid } from '@/lib/http/input';
 import type { Services } from '@/lib/services';
 import { consumeNonce } from './nonces';
 import { AgentRefusal, checkLifetime, keyIdOf, machineClaimsSchema, verifiedPayload } from './verify';
@@ -16,7 +17,7 @@ export async function authenticateMachine(svc: Services, authorization: string |
   const token = authorization?.match(/^Bearer ([A-Za-z0-9._-]{1,8192})$/)?.[1];
   if (!token) throw new AgentRefusal('bad_request', AGENT_MESSAGES.notRegistered, 401);
   const serverId = keyIdOf(token, 'EdDSA');
-  const [server] = /^[0-9a-f-]{36}$/i.test(serverId)
+  const [server] = isUuid(serverId)
     ? await svc.db
         .select({
           id: registeredServers.id,

@@ -2,11 +2,11 @@ import 'server-only';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
-import { backupKeys, recoveryPoints, registeredServers, vaults } from '@/db/schema';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
+import { backupKeys, recoveryPoints, registeredServers } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
+import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { enqueuePurge } from '@/lib/backups/purge';
-import type { ActionResult } from '@/lib/errors';
+import { type ActionResult, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
 
@@ -37,26 +37,21 @@ export async function listServers(db: Database, vaultId: string): Promise<Server
 }
 
 const serverInput = z.object({ serverId: z.uuid() });
+const serverNotFound = 'The server was not found.';
 
-/** The server and its vault, if the vault is in a subscription the user may change; else a message. */
+/** The server and its vault, through the vault guard: the user may change the vault, and it is Active. */
 async function writableServer(svc: Services, user: PortalUser, input: unknown) {
   const parsed = serverInput.safeParse(input);
-  const ids = user.subscriptions.map((s) => s.id);
-  if (!parsed.success || ids.length === 0) return { error: 'The server was not found.' };
+  if (!parsed.success) return { error: serverNotFound };
   const [row] = await svc.db
-    .select({
-      id: registeredServers.id,
-      name: registeredServers.name,
-      vaultId: vaults.id,
-      vaultName: vaults.name,
-      subscriptionId: vaults.subscriptionId,
-    })
+    .select({ id: registeredServers.id, name: registeredServers.name, vaultId: registeredServers.vaultId })
     .from(registeredServers)
-    .innerJoin(vaults, eq(vaults.id, registeredServers.vaultId))
-    .where(and(eq(registeredServers.id, parsed.data.serverId), inArray(vaults.subscriptionId, ids)));
-  if (!row) return { error: 'The server was not found.' };
-  if (!canWrite(subscriptionOf(user, row.subscriptionId))) return { error: accessMessages.readOnly };
-  return { server: row };
+    .where(eq(registeredServers.id, parsed.data.serverId));
+  if (!row) return { error: serverNotFound };
+  const checked = await checkVaultAccess(svc.db, user, row.vaultId, 'write', { states: ['Active'] });
+  if (checked instanceof PortalError) return { error: checked.code === 'not_found' ? serverNotFound : checked.message };
+  const { vault } = checked;
+  return { server: { ...row, vaultName: vault.name, subscriptionId: vault.subscriptionId } };
 }
 
 /** ALLOW RE-REGISTRATION: the next registration of this name replaces the server's identity, once. */
@@ -64,8 +59,20 @@ export async function allowReregistration(svc: Services, user: PortalUser, input
   const found = await writableServer(svc, user, input);
   if (!found.server) return { ok: false, message: found.error };
   const { server } = found;
-  await withTransaction(svc.pool, async (tx) => {
-    await tx.update(registeredServers).set({ reregistrationAllowed: true }).where(eq(registeredServers.id, server.id));
+  const allowed = await withTransaction(svc.pool, async (tx) => {
+    // Only the request that flips the flag tells anyone: a repeated or racing one finds it already set.
+    const [flipped] = await tx
+      .update(registeredServers)
+      .set({ reregistrationAllowed: true })
+      .where(and(eq(registeredServers.id, server.id), eq(registeredServers.reregistrationAllowed, false)))
+      .returning({ id: registeredServers.id });
+    if (!flipped) {
+      const [still] = await tx
+        .select({ id: registeredServers.id })
+        .from(registeredServers)
+        .where(eq(registeredServers.id, server.id));
+      return Boolean(still);
+    }
     await recordFinishedOperation(tx, {
       userId: user.id,
       subscriptionId: server.subscriptionId,
@@ -74,8 +81,9 @@ export async function allowReregistration(svc: Services, user: PortalUser, input
       kind: 'AllowReregistration',
       message: `The server '${server.name}' can now register to the backup vault '${server.vaultName}' again.`,
     });
+    return true;
   });
-  return { ok: true, data: undefined };
+  return allowed ? { ok: true, data: undefined } : { ok: false, message: serverNotFound };
 }
 
 /**
@@ -116,5 +124,5 @@ export async function unregisterServer(svc: Services, user: PortalUser, input: u
     });
     return true;
   });
-  return removed ? { ok: true, data: undefined } : { ok: false, message: 'The server was not found.' };
+  return removed ? { ok: true, data: undefined } : { ok: false, message: serverNotFound };
 }

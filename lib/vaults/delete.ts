@@ -1,13 +1,12 @@
 import 'server-only';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { withTransaction } from '@/db/client';
 import { operations, registeredServers, vaults } from '@/db/schema';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
-import type { ActionResult } from '@/lib/errors';
+import { checkVaultAccess } from '@/lib/auth/vault-access';
+import { type ActionResult, PortalError } from '@/lib/errors';
 import { QUEUES, sendInTransaction } from '@/lib/operations/boss';
 import type { Services } from '@/lib/services';
-import { getVault } from './queries';
 import { deleteVaultSchema } from './validation';
 
 export const deleteMessages = {
@@ -16,8 +15,9 @@ export const deleteMessages = {
 } as const;
 
 /**
- * Marks the vault Deleting and enqueues its removal. The conditional update is the rule: only an Active or Failed
- * vault with no registered server can start deleting, whatever raced with this request.
+ * Marks the vault Deleting and enqueues its removal: only an Active or Failed vault with no registered server can
+ * start deleting, decided under the vault's row lock, so a registration racing this request either lands first (and
+ * the delete is refused) or finds the vault Deleting (and is refused).
  */
 export async function deleteVault(
   svc: Services,
@@ -27,23 +27,26 @@ export async function deleteVault(
   const parsed = deleteVaultSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: parsed.error.issues[0]!.message };
   const { vaultId, reason } = parsed.data;
-  const vault = await getVault(svc.db, user, vaultId);
-  if (!vault) return { ok: false, message: accessMessages.vaultNotFound };
-  if (!canWrite(subscriptionOf(user, vault.subscriptionId))) return { ok: false, message: accessMessages.readOnly };
+  const checked = await checkVaultAccess(svc.db, user, vaultId, 'write');
+  if (checked instanceof PortalError) return { ok: false, message: checked.message };
+  const { vault } = checked;
 
   const result = await withTransaction(svc.pool, async (tx, client) => {
-    const [marked] = await tx
-      .update(vaults)
-      .set({ status: 'Deleting', updatedAt: sql`now()` })
-      .where(
-        and(
-          eq(vaults.id, vault.id),
-          inArray(vaults.status, ['Active', 'Failed']),
-          sql`not exists (select 1 from ${registeredServers} where ${registeredServers.vaultId} = ${vaults.id})`,
-        ),
-      )
-      .returning({ id: vaults.id });
-    if (!marked) return undefined;
+    // The vault's row lock first: a registration holds it while it inserts its server, so once we have it, the
+    // servers query below (a new statement, hence a new snapshot) sees every server that will ever have registered.
+    const [locked] = await tx
+      .select({ status: vaults.status })
+      .from(vaults)
+      .where(eq(vaults.id, vault.id))
+      .for('update');
+    if (!locked || (locked.status !== 'Active' && locked.status !== 'Failed')) return 'busy' as const;
+    const [server] = await tx
+      .select({ id: registeredServers.id })
+      .from(registeredServers)
+      .where(eq(registeredServers.vaultId, vault.id))
+      .limit(1);
+    if (server) return 'registered' as const;
+    await tx.update(vaults).set({ status: 'Deleting', updatedAt: sql`now()` }).where(eq(vaults.id, vault.id));
     const [operation] = await tx
       .insert(operations)
       .values({
@@ -56,15 +59,10 @@ export async function deleteVault(
       })
       .returning({ id: operations.id });
     await sendInTransaction(svc.boss, client, QUEUES.deleteVault, { operationId: operation!.id });
-    return operation!.id;
+    return { operationId: operation!.id };
   });
-  if (result) {
-    console.info(`vault ${vault.id} ('${vault.name}') deletion requested by ${user.id}: ${reason}`);
-    return { ok: true, data: { operationId: result } };
-  }
-  const [servers] = await svc.db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(registeredServers)
-    .where(eq(registeredServers.vaultId, vault.id));
-  return { ok: false, message: servers && servers.n > 0 ? deleteMessages.registered : deleteMessages.busy(vault.name) };
+  if (result === 'busy') return { ok: false, message: deleteMessages.busy(vault.name) };
+  if (result === 'registered') return { ok: false, message: deleteMessages.registered };
+  console.info(`vault ${vault.id} ('${vault.name}') deletion requested by ${user.id}: ${reason}`);
+  return { ok: true, data: result };
 }

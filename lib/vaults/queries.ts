@@ -3,6 +3,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { subscriptions, vaults, vaultTabVisits } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
+import { isUuid } from '@/lib/http/input';
 
 import { VAULT_TABS, type VaultTab } from './tabs';
 
@@ -47,10 +48,7 @@ function decodeCursor(cursor: string | undefined): [string, string] | undefined 
   if (!cursor) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    const uuid = /^[0-9a-f-]{36}$/i;
-    return Array.isArray(value) && typeof value[0] === 'string' && uuid.test(String(value[1]))
-      ? [value[0], value[1]]
-      : undefined;
+    return Array.isArray(value) && typeof value[0] === 'string' && isUuid(value[1]) ? [value[0], value[1]] : undefined;
   } catch {
     return undefined;
   }
@@ -93,7 +91,7 @@ export async function listVaults(
 /** A vault of the user's subscriptions, or null: another subscription's vault is simply not found. */
 export async function getVault(db: Database, user: PortalUser, vaultId: string): Promise<VaultRow | null> {
   const ids = user.subscriptions.map((s) => s.id);
-  if (ids.length === 0 || !/^[0-9a-f-]{36}$/i.test(vaultId)) return null;
+  if (ids.length === 0 || !isUuid(vaultId)) return null;
   const [row] = await db
     .select(columns)
     .from(vaults)

@@ -1,14 +1,13 @@
 import 'server-only';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { withTransaction } from '@/db/client';
 import { vaults } from '@/db/schema';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
-import { type ActionResult, violatedConstraint } from '@/lib/errors';
+import { checkVaultAccess, vaultNotReady } from '@/lib/auth/vault-access';
+import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
-import { getVault } from './queries';
 import { REPLICATION, replicationMessages, type StorageReplication } from './replication';
 
 const saveSchema = z.object({
@@ -16,9 +15,13 @@ const saveSchema = z.object({
   storageReplication: z.enum(['GeoRedundant', 'LocallyRedundant'], { error: 'Choose a storage replication.' }),
 });
 
+/** Storage replication can be chosen until the first registration locks it, while the vault is not going away. */
+export const CONFIGURABLE_STATES = ['Creating', 'Active'] as const;
+
 /**
- * Configure's SAVE. The lock is the database's: the update is conditional on the vault not being locked, and a trigger
- * refuses any change to a locked vault, so a save racing the first registration cannot slip through.
+ * Configure's SAVE. The lock is the database's: the update is conditional on the vault not being locked (a trigger
+ * also refuses any change to a locked vault), so a save racing the first registration cannot slip through; and only
+ * an update that really changed the choice records a notification.
  */
 export async function saveStorageReplication(
   svc: Services,
@@ -28,19 +31,25 @@ export async function saveStorageReplication(
   const parsed = saveSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: parsed.error.issues[0]!.message };
   const { vaultId, storageReplication } = parsed.data;
-  const vault = await getVault(svc.db, user, vaultId);
-  if (!vault) return { ok: false, message: accessMessages.vaultNotFound };
-  if (!canWrite(subscriptionOf(user, vault.subscriptionId))) return { ok: false, message: accessMessages.readOnly };
+  const checked = await checkVaultAccess(svc.db, user, vaultId, 'write', { states: CONFIGURABLE_STATES });
+  if (checked instanceof PortalError) return { ok: false, message: checked.message };
+  const { vault } = checked;
 
   try {
-    const saved = await withTransaction(svc.pool, async (tx) => {
-      const [row] = await tx
+    const outcome = await withTransaction(svc.pool, async (tx) => {
+      const [changed] = await tx
         .update(vaults)
         .set({ storageReplication, updatedAt: sql`now()` })
-        .where(and(eq(vaults.id, vault.id), eq(vaults.replicationLocked, false)))
+        .where(
+          and(
+            eq(vaults.id, vault.id),
+            eq(vaults.replicationLocked, false),
+            inArray(vaults.status, [...CONFIGURABLE_STATES]),
+            ne(vaults.storageReplication, storageReplication),
+          ),
+        )
         .returning({ id: vaults.id });
-      if (!row) return false;
-      if (storageReplication !== vault.storageReplication) {
+      if (changed) {
         await recordFinishedOperation(tx, {
           userId: user.id,
           subscriptionId: vault.subscriptionId,
@@ -49,10 +58,20 @@ export async function saveStorageReplication(
           kind: 'ConfigureVault',
           message: `The storage replication of backup vault '${vault.name}' is now ${REPLICATION[storageReplication].label}.`,
         });
+        return 'changed' as const;
       }
-      return true;
+      // Nothing changed: say why. Only the message depends on this read, never a change or a notification.
+      const [now] = await tx
+        .select({ locked: vaults.replicationLocked, status: vaults.status, name: vaults.name })
+        .from(vaults)
+        .where(eq(vaults.id, vault.id));
+      if (!now) return vaultNotReady({ name: vault.name, status: 'Deleting' });
+      if (now.locked) return replicationMessages.refused;
+      if (!(CONFIGURABLE_STATES as readonly string[]).includes(now.status)) return vaultNotReady(now);
+      return 'unchanged' as const;
     });
-    return saved ? { ok: true, data: { storageReplication } } : { ok: false, message: replicationMessages.refused };
+    if (outcome === 'changed' || outcome === 'unchanged') return { ok: true, data: { storageReplication } };
+    return { ok: false, message: outcome };
   } catch (err) {
     if (violatedConstraint(err) === 'vaults_replication_locked')
       return { ok: false, message: replicationMessages.refused };

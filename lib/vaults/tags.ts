@@ -1,14 +1,14 @@
 import 'server-only';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { withTransaction } from '@/db/client';
 import { vaults } from '@/db/schema';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
-import type { ActionResult } from '@/lib/errors';
+import { checkVaultAccess, vaultNotReady } from '@/lib/auth/vault-access';
+import { type ActionResult, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
-import { getVault } from './queries';
+import { CONFIGURABLE_STATES } from './redundancy';
 import { vaultTagsSchema } from './validation';
 
 const saveTagsSchema = z.object({ vaultId: z.uuid(), tags: vaultTagsSchema });
@@ -22,13 +22,23 @@ export async function saveVaultTags(
   const parsed = saveTagsSchema.safeParse(input);
   if (!parsed.success) return { ok: false, fieldErrors: { tags: parsed.error.issues[0]!.message } };
   const { vaultId, tags } = parsed.data;
-  const vault = await getVault(svc.db, user, vaultId);
-  if (!vault) return { ok: false, message: accessMessages.vaultNotFound };
-  if (!canWrite(subscriptionOf(user, vault.subscriptionId))) return { ok: false, message: accessMessages.readOnly };
-  if (sameTags(vault.tags, tags)) return { ok: true, data: { tags } };
+  const checked = await checkVaultAccess(svc.db, user, vaultId, 'write', { states: CONFIGURABLE_STATES });
+  if (checked instanceof PortalError) return { ok: false, message: checked.message };
+  const { vault } = checked;
 
-  await withTransaction(svc.pool, async (tx) => {
-    await tx.update(vaults).set({ tags, updatedAt: sql`now()` }).where(eq(vaults.id, vault.id));
+  const changed = await withTransaction(svc.pool, async (tx) => {
+    const [row] = await tx
+      .update(vaults)
+      .set({ tags, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(vaults.id, vault.id),
+          inArray(vaults.status, [...CONFIGURABLE_STATES]),
+          sql`${vaults.tags} is distinct from ${JSON.stringify(tags)}::jsonb`,
+        ),
+      )
+      .returning({ id: vaults.id });
+    if (!row) return false;
     await recordFinishedOperation(tx, {
       userId: user.id,
       subscriptionId: vault.subscriptionId,
@@ -37,11 +47,15 @@ export async function saveVaultTags(
       kind: 'ConfigureVault',
       message: `The tags of backup vault '${vault.name}' have been updated.`,
     });
+    return true;
   });
+  if (!changed) {
+    // Nothing changed: the tags were these already, or the vault left a configurable state meanwhile.
+    const [now] = await svc.db.select({ status: vaults.status }).from(vaults).where(eq(vaults.id, vault.id));
+    const status = now?.status ?? 'Deleting';
+    if (!(CONFIGURABLE_STATES as readonly string[]).includes(status)) {
+      return { ok: false, message: vaultNotReady({ name: vault.name, status }) };
+    }
+  }
   return { ok: true, data: { tags } };
-}
-
-function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
 }

@@ -1,0 +1,76 @@
+import 'server-only';
+import { z } from 'zod';
+import type { Database } from '@/db/client';
+import { PortalError } from '@/lib/errors';
+import { getVault, type VaultRow } from '@/lib/vaults/queries';
+import { canWrite, messages, subscriptionOf } from './access';
+import type { PortalUser, SubscriptionAccess } from './users';
+
+/** read: any member of the vault's subscription; write: Owner or Contributor; manage: Owner. */
+export type VaultAccessLevel = 'read' | 'write' | 'manage';
+
+export type VaultStatus = VaultRow['status'];
+
+export type VaultAccessOptions = {
+  /** The states the vault must be in for this change, e.g. ['Active']; refused with `notReady` otherwise. */
+  states?: readonly VaultStatus[];
+  /** The refusal's message when the vault is in another state; the default names its state. */
+  notReady?: (vault: VaultRow) => string;
+};
+
+export type VaultAccess = { vault: VaultRow; access: SubscriptionAccess };
+
+const vaultId = z.uuid();
+
+const STATE_TEXT: Record<VaultStatus, string> = {
+  Creating: 'is still being created',
+  Active: 'is active',
+  Failed: 'could not be created',
+  Deleting: 'is being deleted',
+};
+
+export const vaultNotReady = (vault: Pick<VaultRow, 'name' | 'status'>) =>
+  `The backup vault '${vault.name}' ${STATE_TEXT[vault.status]}: it cannot be changed now.`;
+
+function allows(access: SubscriptionAccess, level: VaultAccessLevel): boolean {
+  if (level === 'read') return true;
+  if (level === 'manage') return access.role === 'Owner';
+  return canWrite(access);
+}
+
+/**
+ * The one vault guard: every page, action, route handler and API call resolves a vault through it. A vault outside
+ * the user's subscriptions, or an id that is not one, is not found (never "forbidden", which would confirm it
+ * exists); a role below `level` is refused; so is a vault not in one of `options.states`. Rules that must hold under
+ * concurrency are re-checked by the domain's conditional updates: this read only decides what the user is told.
+ */
+export async function checkVaultAccess(
+  db: Database,
+  user: PortalUser,
+  id: unknown,
+  level: VaultAccessLevel,
+  options: VaultAccessOptions = {},
+): Promise<VaultAccess | PortalError> {
+  const parsed = vaultId.safeParse(id);
+  const vault = parsed.success ? await getVault(db, user, parsed.data) : null;
+  const access = vault ? subscriptionOf(user, vault.subscriptionId) : undefined;
+  if (!vault || !access) return new PortalError('not_found', messages.vaultNotFound);
+  if (!allows(access, level)) return new PortalError('forbidden', messages.readOnly);
+  if (options.states && !options.states.includes(vault.status)) {
+    return new PortalError('conflict', (options.notReady ?? vaultNotReady)(vault));
+  }
+  return { vault, access };
+}
+
+/** checkVaultAccess for code that answers refusals by throwing (route handlers, the ARM API). */
+export async function vaultAccessOrThrow(
+  db: Database,
+  user: PortalUser,
+  id: unknown,
+  level: VaultAccessLevel,
+  options?: VaultAccessOptions,
+): Promise<VaultAccess> {
+  const checked = await checkVaultAccess(db, user, id, level, options);
+  if (checked instanceof PortalError) throw checked;
+  return checked;
+}
