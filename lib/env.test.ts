@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EnvError, parseEnv } from './env';
+import { EnvError, parseEnv, redactUrl } from './env';
 
 describe('parseEnv', () => {
   it('applies the contract defaults', () => {
@@ -78,6 +78,39 @@ describe('parseEnv', () => {
     expect(message).toBe('Invalid setting AWS_SECRET_ACCESS_KEY: must not contain spaces or line breaks.');
     expect(() => parseEnv({ BACKUP_STORE: 's3://my-bucket', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE' })).toThrow(
       'Invalid setting AWS_SECRET_ACCESS_KEY: is required when AWS_ACCESS_KEY_ID is set.',
+    );
+  });
+
+  it('never echoes the password of a DATABASE_URL it refuses', () => {
+    for (const url of [
+      'mysql://app:s3cret-pw@db/app',
+      'postgres://app:s3cret/pw@db:99999/app',
+      'postgres://app:s3cret-pw@',
+    ]) {
+      let message = '';
+      try {
+        parseEnv({ DATABASE_URL: url });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^Invalid setting DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL \(got "/);
+      expect(message).not.toContain('s3cret');
+    }
+    expect(redactUrl('postgres://app:p@ss@db/app')).toBe('postgres://app:***@db/app');
+  });
+
+  it('takes the portal origin from PORTAL_URL, else localhost and PORT, and trusts proxies only when told', () => {
+    expect(parseEnv({ PORT: '4000' })).toMatchObject({ portalOrigin: 'http://localhost:4000', trustProxy: false });
+    expect(parseEnv({ PORTAL_URL: 'https://backup.example.com/' }).portalOrigin).toBe('https://backup.example.com');
+    expect(parseEnv({ PORTAL_URL: 'https://backup.example.com:8443', TRUST_PROXY: '1' })).toMatchObject({
+      portalOrigin: 'https://backup.example.com:8443',
+      trustProxy: true,
+    });
+    for (const bad of ['backup.example.com', 'ftp://x', 'https://x/portal', 'https://u:p@x', 'https://x/?a=1']) {
+      expect(() => parseEnv({ PORTAL_URL: bad })).toThrow(/^Invalid setting PORTAL_URL: must be/);
+    }
+    expect(() => parseEnv({ TRUST_PROXY: 'yes' })).toThrow(
+      'Invalid setting TRUST_PROXY: must be 1 (behind a reverse proxy) or 0 (got "yes").',
     );
   });
 });

@@ -18,9 +18,20 @@ const schema = z
     DATABASE_URL: z
       .string()
       .trim()
-      .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), 'must be a postgres:// or postgresql:// URL')
+      .refine((v) => /^postgres(ql)?:\/\/.+/.test(v) && URL.canParse(v), 'must be a postgres:// or postgresql:// URL')
       .optional(),
     PORTAL_DATA_DIR: z.string().trim().min(1, 'must not be empty').default('./.data'),
+    // The portal's own address: next-auth's origin, the credentials file's WebPortalLink, the ARM API's links.
+    PORTAL_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL such as https://backup.example.com' })
+      .refine((v) => {
+        if (!URL.canParse(v)) return true;
+        const url = new URL(v);
+        return url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+      }, 'must be an origin only, with no path, query or credentials (such as https://backup.example.com)')
+      .optional(),
+    // Behind a reverse proxy: honour its X-Forwarded-Host, -Proto and -For (validated). Off, they are ignored.
+    TRUST_PROXY: z.enum(['0', '1'], { error: 'must be 1 (behind a reverse proxy) or 0' }).default('0'),
     PORTAL_ADMIN_EMAIL: z.email('must be an email address').optional(),
     PORTAL_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
     AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -68,7 +79,12 @@ const schema = z
     }
   });
 
-export type Env = z.infer<typeof schema> & { dataDir: string };
+export type Env = z.infer<typeof schema> & {
+  dataDir: string;
+  /** PORTAL_URL's origin, or http://localhost:$PORT. */
+  portalOrigin: string;
+  trustProxy: boolean;
+};
 
 export class EnvError extends Error {
   readonly code = 'INVALID_SETTING';
@@ -87,15 +103,30 @@ function clean(source: Record<string, string | undefined>): Record<string, strin
 /** Settings whose refused value must not end up in a log. */
 const SECRETS = new Set(['PORTAL_ADMIN_PASSWORD', 'AUTH_SECRET', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
 
+/** A URL as it may be shown: any password in it replaced, whether or not the URL parses. */
+export function redactUrl(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:).*@/i, '$1***@');
+}
+
+function shownValue(name: string, value: string | undefined): string {
+  if (SECRETS.has(name)) return '';
+  return ` (got "${redactUrl(value ?? '')}")`;
+}
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const result = schema.safeParse(clean(source));
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    const shown = SECRETS.has(name) ? '' : ` (got "${source[name] ?? ''}")`;
-    throw new EnvError(`Invalid setting ${name}: ${issue.message}${shown}.`);
+    throw new EnvError(`Invalid setting ${name}: ${issue.message}${shownValue(name, source[name])}.`);
   }
-  return { ...result.data, dataDir: path.resolve(result.data.PORTAL_DATA_DIR) };
+  const data = result.data;
+  return {
+    ...data,
+    dataDir: path.resolve(data.PORTAL_DATA_DIR),
+    portalOrigin: data.PORTAL_URL ? new URL(data.PORTAL_URL).origin : `http://localhost:${data.PORT}`,
+    trustProxy: data.TRUST_PROXY === '1',
+  };
 }
 
 let cached: Env | undefined;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Env } from './env';
 
@@ -7,6 +7,25 @@ import type { Env } from './env';
 export function writePrivateFile(file: string, contents: string): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, contents, { mode: 0o600 });
+}
+
+/** The files the portal writes for its owner's eyes only. */
+const PRIVATE_FILES = ['auth-secret', 'admin-credentials.txt'];
+
+/**
+ * Makes the data directory (0700) and the secret files in it (0600) private again, whatever mode they were left
+ * with (an older version, a restore from a backup, a careless copy). Files that do not exist yet are left alone.
+ */
+export function securePrivateFiles(env: Pick<Env, 'dataDir'>): void {
+  const tighten = (file: string, mode: number) => {
+    try {
+      if ((statSync(file).mode & 0o777) !== mode) chmodSync(file, mode);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  };
+  tighten(env.dataDir, 0o700);
+  for (const name of PRIVATE_FILES) tighten(path.join(env.dataDir, name), 0o600);
 }
 
 /**

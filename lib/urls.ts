@@ -1,10 +1,14 @@
-import type { NextRequest } from 'next/server';
+import type { Env } from '@/lib/env';
 
-/** The portal's base URL as the browser reached it (behind a proxy, as the proxy says), for files that link back. */
-export function portalOrigin(request: NextRequest): string {
-  const forwardedHost = request.headers.get('x-forwarded-host');
-  const host = forwardedHost ?? request.headers.get('host');
-  if (!host) return request.nextUrl.origin;
-  const proto = request.headers.get('x-forwarded-proto') ?? request.nextUrl.protocol.replace(':', '');
-  return `${proto}://${host}`;
+/**
+ * The portal's base URL for links that leave the browser (the credentials file's WebPortalLink, the ARM API's
+ * nextLink and Azure-AsyncOperation): PORTAL_URL; without it, behind a trusted proxy (TRUST_PROXY=1) the host and
+ * scheme that proxy forwarded, which lib/http/edge.ts validated and strips from anyone else; else
+ * http://localhost:$PORT. Never the client's Host header.
+ */
+export function portalOrigin(request: Request, env: Pick<Env, 'PORTAL_URL' | 'trustProxy' | 'portalOrigin'>): string {
+  if (env.PORTAL_URL || !env.trustProxy) return env.portalOrigin;
+  const host = request.headers.get('x-forwarded-host');
+  if (!host) return env.portalOrigin;
+  return `${request.headers.get('x-forwarded-proto') === 'https' ? 'https' : 'http'}://${host}`;
 }

@@ -9,20 +9,27 @@ import { createDatabase } from '@/db/client';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '@/db/embedded';
 import { migrateDatabase } from '@/db/migrate';
 import { ensureFirstAdmin } from '@/db/seed';
-import { childEnv, EnvError, parseEnv } from '@/lib/env';
-import { resolveAuthSecret } from '@/lib/secrets';
+import { childEnv, EnvError, parseEnv, redactUrl } from '@/lib/env';
+import { resolveAuthSecret, securePrivateFiles } from '@/lib/secrets';
 
 const dev = process.argv.includes('--dev');
 const root = path.resolve(import.meta.dirname, '..');
-const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
+const tsxCli = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 function fail(message: string): never {
   console.error(message);
   process.exit(1);
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [nextBin, ...args], { cwd: root, env, stdio: 'inherit' });
+/** Connection failures name the setting to fix; the URL is shown without its password. */
+function databaseFailure(err: unknown, url: string | undefined): string {
+  const e = err as NodeJS.ErrnoException & { code?: string };
+  const unreachable = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'];
+  const refused = ['28P01', '28000', '3D000'];
+  if (url && (unreachable.includes(e?.code ?? '') || refused.includes(e?.code ?? ''))) {
+    return `Could not connect to the database of DATABASE_URL (${redactUrl(url)}): ${e.message}.`;
+  }
+  return `Could not prepare the database: ${(err as Error).message}`;
 }
 
 async function main() {
@@ -34,6 +41,8 @@ async function main() {
     throw err;
   }
 
+  // Files an older version (or a careless copy) left readable by others are made private again.
+  securePrivateFiles(env);
   const authSecret = resolveAuthSecret(env);
   let embedded: EmbeddedPostgres | undefined;
   let url = env.DATABASE_URL;
@@ -69,7 +78,7 @@ async function main() {
       console.log(`First admin created: ${admin.email} (password from PORTAL_ADMIN_PASSWORD)`);
     }
   } catch (err) {
-    console.error(`Could not prepare the database: ${(err as Error).message}`);
+    console.error(databaseFailure(err, env.DATABASE_URL));
     await stop(1);
     return;
   }
@@ -77,8 +86,10 @@ async function main() {
   const serverEnv = childEnv({
     DATABASE_URL: url,
     AUTH_SECRET: authSecret,
-    // next-auth takes the origin from the Host header, so the portal works under any name it is reached by.
-    AUTH_TRUST_HOST: 'true',
+    // next-auth's origin: PORTAL_URL; else behind a trusted proxy the X-Forwarded-Host that lib/http/edge.ts validated;
+    // else http://localhost:$PORT. Never a header from a client.
+    NEXTAUTH_URL: env.PORTAL_URL || !env.trustProxy ? env.portalOrigin : '',
+    AUTH_TRUST_HOST: env.trustProxy ? 'true' : '',
     NEXT_TELEMETRY_DISABLED: '1',
     PORTAL_DATA_DIR: env.dataDir,
   });
@@ -101,7 +112,11 @@ async function main() {
     }
   }
 
-  child = run([dev ? 'dev' : 'start', '-p', String(env.PORT)], serverEnv);
+  child = spawn(process.execPath, [tsxCli, path.join(root, 'scripts', 'serve.ts'), ...(dev ? ['--dev'] : [])], {
+    cwd: root,
+    env: { ...serverEnv, NODE_ENV: dev ? 'development' : 'production' },
+    stdio: 'inherit',
+  });
   child.once('exit', (code) => void stop(code ?? 0));
 }
 

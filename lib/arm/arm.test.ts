@@ -14,7 +14,7 @@ let call: ReturnType<typeof armTestClient>['call'];
 let pollUntilDone: ReturnType<typeof armTestClient>['pollUntilDone'];
 
 beforeAll(async () => {
-  svc = await testServices();
+  svc = await testServices({ PORTAL_URL: ORIGIN });
   await startOperationWorkers(svc);
   ({ caller, call, pollUntilDone } = armTestClient(svc));
 });

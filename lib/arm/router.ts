@@ -126,7 +126,7 @@ async function dispatch(request: NextRequest, segments: string[], svc: Services)
       request,
       params,
       subscription,
-      origin: portalOrigin(request),
+      origin: portalOrigin(request, svc.env),
       path: `/${segments.map(encodeURIComponent).join('/')}`,
       apiVersion: request.nextUrl.searchParams.get('api-version') ?? '',
     });

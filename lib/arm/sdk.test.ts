@@ -16,7 +16,6 @@ let server: Server;
 let endpoint: string;
 
 beforeAll(async () => {
-  svc = await testServices();
   server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -33,6 +32,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The API's links (nextLink) are built on PORTAL_URL, so the SDK follows them back to this server.
+  svc = await testServices({ PORTAL_URL: endpoint });
 });
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));

@@ -1,3 +1,4 @@
+import { DownloadCredentials } from '@/components/vaults/download-credentials';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 function Step({ n, title, children }: { n: number; title: string; children: React.ReactNode }) {
@@ -35,16 +36,7 @@ export default async function QuickStartPage({ params }: { params: Promise<{ vau
             holding it can register a server while it is valid.
           </p>
           {active ? (
-            <p>
-              {/* A plain link, not next/link: following it issues a new credential, so it must never be prefetched. */}
-              <a
-                href={`/api/vaults/${vault.id}/credentials`}
-                download
-                className="text-base text-portal-blue hover:underline"
-              >
-                Download vault credentials
-              </a>
-            </p>
+            <DownloadCredentials vaultId={vault.id} />
           ) : (
             <p>Vault credentials can be downloaded once the vault is active.</p>
           )}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { isValidHost, isValidPath, screenRequest } from './edge';
+
+describe('isValidHost', () => {
+  it('accepts what a URL can hold and refuses the rest', () => {
+    for (const ok of ['localhost', 'localhost:3000', 'backup.example.com', '127.0.0.1:65535', '[::1]', '[::1]:3000']) {
+      expect(isValidHost(ok), ok).toBe(true);
+    }
+    for (const bad of ['', 'a b', '[::1', 'localhost:99999', 'localhost:0', 'evil.example/x', 'a@b', '[zz]', 'x:']) {
+      expect(isValidHost(bad), bad).toBe(false);
+    }
+  });
+});
+
+describe('isValidPath', () => {
+  it('refuses a % escape that does not decode and a NUL', () => {
+    expect(isValidPath('/recovery-services/vaults/abc/dashboard?x=%zz')).toBe(true);
+    expect(isValidPath('/subscriptions/a%20b')).toBe(true);
+    expect(isValidPath('/recovery-services/vaults/%E0%A4%A/dashboard')).toBe(false);
+    expect(isValidPath('/recovery-services/vaults/%/dashboard')).toBe(false);
+    expect(isValidPath('/a%00b')).toBe(false);
+    expect(isValidPath('*')).toBe(false);
+  });
+});
+
+describe('screenRequest', () => {
+  const request = (headers: Record<string, string>) => ({
+    url: '/',
+    headers: { host: 'localhost:3000', ...headers } as Record<string, string | undefined>,
+    socketAddress: '192.0.2.10',
+  });
+
+  it('without a trusted proxy drops forwarded headers and names the socket as the client', () => {
+    const r = request({
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': '1.2.3.4',
+    });
+    expect(screenRequest(r, false)).toEqual({ ok: true });
+    expect(r.headers['x-forwarded-host']).toBeUndefined();
+    expect(r.headers['x-forwarded-proto']).toBeUndefined();
+    expect(r.headers['x-forwarded-for']).toBe('192.0.2.10');
+  });
+
+  it('behind a trusted proxy keeps valid forwarded headers, the last address as the client, and refuses bad ones', () => {
+    const r = request({
+      'x-forwarded-host': 'backup.example.com',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': '1.2.3.4, 198.51.100.7',
+    });
+    expect(screenRequest(r, true)).toEqual({ ok: true });
+    expect(r.headers).toMatchObject({
+      'x-forwarded-host': 'backup.example.com',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-for': '198.51.100.7',
+    });
+    for (const bad of <Record<string, string>[]>[
+      { 'x-forwarded-host': 'a b' },
+      { 'x-forwarded-host': 'localhost:99999' },
+      { 'x-forwarded-proto': 'gopher' },
+      { 'x-forwarded-for': 'not-an-address' },
+    ]) {
+      expect(screenRequest(request(bad), true).ok, JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it('refuses a malformed Host and path whoever is trusted', () => {
+    for (const host of ['a b', '', '[::1', 'localhost:99999']) {
+      expect(screenRequest(request({ host }), false)).toEqual({ ok: false, message: 'The Host header is malformed.' });
+    }
+    expect(screenRequest({ ...request({}), url: '/api/vaults/%zz/credentials' }, false)).toEqual({
+      ok: false,
+      message: 'The request path is malformed.',
+    });
+  });
+});

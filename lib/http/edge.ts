@@ -1,0 +1,87 @@
+import { isIP } from 'node:net';
+
+/**
+ * The checks every request passes before Next.js sees it (lib/http/server.ts). Next and next-auth fail with a 500 on
+ * some malformed requests before any of our code runs (a Host they cannot put in a URL, a `%` escape that does not
+ * decode), and they believe X-Forwarded-* headers whoever sent them. Here a malformed request is a 400, and forwarded
+ * headers count only behind a proxy the operator named (TRUST_PROXY=1).
+ */
+export type EdgeRequest = {
+  method?: string;
+  url?: string;
+  headers: Record<string, string | string[] | undefined>;
+  socketAddress?: string;
+};
+
+export type EdgeVerdict = { ok: true } | { ok: false; message: string };
+
+const HOSTNAME =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** `name[:port]` or `[ipv6][:port]`, with a port of 1-65535: what a URL can hold. */
+export function isValidHost(value: string): boolean {
+  const match = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(value);
+  if (!match) return false;
+  const [, name, port] = match;
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return false;
+  if (name!.startsWith('[')) return isIP(name!.slice(1, -1)) === 6;
+  return name!.length <= 253 && (HOSTNAME.test(name!) || isIP(name!) === 4);
+}
+
+/** Every segment of the path must decode, and none may hold a NUL: such a path names nothing here. */
+export function isValidPath(url: string): boolean {
+  if (!url.startsWith('/')) return false;
+  const path = url.split(/[?#]/, 1)[0]!;
+  try {
+    return !decodeURIComponent(path).includes('\0');
+  } catch {
+    return false;
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+/**
+ * Checks the request and rewrites its forwarded headers in place: afterwards X-Forwarded-For is exactly the client's
+ * address (the socket's, or behind a trusted proxy the address that proxy saw), and X-Forwarded-Host and -Proto are
+ * present only when a trusted proxy sent valid ones.
+ */
+export function screenRequest(request: EdgeRequest, trustProxy: boolean): EdgeVerdict {
+  const { headers } = request;
+  if (!request.url || !isValidPath(request.url)) return { ok: false, message: 'The request path is malformed.' };
+  const host = single(headers.host);
+  if (host !== undefined && !isValidHost(host)) return { ok: false, message: 'The Host header is malformed.' };
+
+  const forwardedHost = single(headers['x-forwarded-host']);
+  const forwardedProto = single(headers['x-forwarded-proto']);
+  const forwardedFor = single(headers['x-forwarded-for']);
+  delete headers['x-forwarded-host'];
+  delete headers['x-forwarded-proto'];
+  delete headers['x-forwarded-port'];
+  delete headers['x-forwarded-for'];
+  delete headers.forwarded;
+
+  let client = request.socketAddress;
+  if (trustProxy) {
+    if (forwardedHost !== undefined) {
+      if (!isValidHost(forwardedHost)) return { ok: false, message: 'The X-Forwarded-Host header is malformed.' };
+      headers['x-forwarded-host'] = forwardedHost;
+    }
+    if (forwardedProto !== undefined) {
+      if (forwardedProto !== 'http' && forwardedProto !== 'https') {
+        return { ok: false, message: 'The X-Forwarded-Proto header is malformed.' };
+      }
+      headers['x-forwarded-proto'] = forwardedProto;
+    }
+    // The proxy appends the address it saw: the last entry is the only one it vouches for.
+    const last = forwardedFor?.split(',').at(-1)?.trim();
+    if (last) {
+      if (isIP(last) === 0) return { ok: false, message: 'The X-Forwarded-For header is malformed.' };
+      client = last;
+    }
+  }
+  if (client) headers['x-forwarded-for'] = client;
+  return { ok: true };
+}
