@@ -130,7 +130,14 @@ export class Chunker {
     }
     const from = Math.max(chunkStart, 0);
     if (from < data.length) {
-      this.carry ??= new Uint8Array(this.sizes.max);
+      // Grown as needed rather than allocated at `max` up front: a stream of small files would otherwise allocate
+      // (and the garbage collector reclaim) megabytes per file.
+      const needed = this.carried + data.length - from;
+      if (!this.carry || this.carry.length < needed) {
+        const grown = new Uint8Array(Math.min(this.sizes.max, Math.max(needed, (this.carry?.length ?? 0) * 2)));
+        if (this.carry) grown.set(this.carry.subarray(0, this.carried));
+        this.carry = grown;
+      }
       this.carry.set(data.subarray(from), this.carried);
       this.carried += data.length - from;
     }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { Chunker, objectId, type TreeEntry, type VaultKeys } from '@/lib/backup-format';
+import { CHUNK_SIZES, Chunker, objectId, type TreeEntry, type VaultKeys } from '@/lib/backup-format';
 import { encodeTreePages } from '@/lib/backup-format/tree';
 import type { CommitRequest, ProgressReport } from '../protocol';
 import type { CachedFile } from './cache';
@@ -99,8 +99,16 @@ async function backupFile(file: FileNode, run: BackupRun): Promise<string[]> {
     for (const chunk of chunker.push(new Uint8Array(data.buffer, data.byteOffset, data.length))) await take(chunk);
   };
   try {
-    if (file.size < READ_BUFFER) await consume(await readFile(file.abs));
-    else for await (const buffer of createReadStream(file.abs, { highWaterMark: READ_BUFFER })) await consume(buffer);
+    if (file.size < READ_BUFFER) {
+      const data = await readFile(file.abs);
+      // Shorter than the smallest chunk: the whole file is its one chunk, as the chunker would cut it.
+      if (data.length < CHUNK_SIZES.min) {
+        checkStopped(run);
+        read = data.length;
+        run.progress.bytesDone += data.length;
+        if (data.length > 0) await take(data);
+      } else await consume(data);
+    } else for await (const buffer of createReadStream(file.abs, { highWaterMark: READ_BUFFER })) await consume(buffer);
   } catch (error) {
     if (error instanceof StoppedError) throw error;
     throw new Error(`Cannot read '${file.abs}': ${(error as Error).message}`);
