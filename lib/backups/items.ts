@@ -38,7 +38,7 @@ const itemColumns = {
   runTimes: backupPolicies.runTimes,
   policyUpdatedAt: backupPolicies.updatedAt,
   lastStartedAt: sql<string | null>`(select max(s.started_at) from backup_sessions s
-    where s.item_id = ${protectedItems.id})`,
+    where s.item_id = protected_items.id)`,
 };
 
 type ItemRow = {
