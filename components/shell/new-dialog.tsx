@@ -2,8 +2,9 @@
 
 import { useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { useActionState, useEffect, useId, useRef, useState } from 'react';
+import { useActionState, useEffect, useId, useState } from 'react';
 import { CheckIcon, CloseIcon, PlusIcon } from '@/components/icons';
+import { ModalDialog } from '@/components/modal-dialog';
 import type { ActionResult } from '@/lib/errors';
 import { createVaultAction } from '@/lib/vaults/actions';
 import type { CreatedVault } from '@/lib/vaults/create';
@@ -44,23 +45,12 @@ export function NewButton({ subscriptions }: { subscriptions: NewDialogSubscript
 
 function NewDialog({ subscriptions, onClose }: { subscriptions: NewDialogSubscription[]; onClose: () => void }) {
   const [depth, setDepth] = useState(0);
-  const dialogRef = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    dialogRef.current?.focus();
-    const onKey = (event: KeyboardEvent) => event.key === 'Escape' && onClose();
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [onClose]);
 
   return (
-    <div
-      ref={dialogRef}
-      role="dialog"
-      aria-modal="true"
-      aria-label="New"
-      tabIndex={-1}
-      className="fixed inset-x-0 bottom-16 z-40 flex h-[22rem] bg-[#3b3b3b] text-white shadow-[0_-8px_24px_rgba(0,0,0,0.4)] outline-none"
+    <ModalDialog
+      label="New"
+      onClose={onClose}
+      className="fixed inset-x-0 top-auto bottom-16 m-0 flex h-[22rem] max-h-none w-full max-w-none bg-[#3b3b3b] text-white shadow-[0_-8px_24px_rgba(0,0,0,0.4)] outline-none backdrop:bg-transparent"
     >
       {PATH.map((label, index) =>
         index < 3 ? (
@@ -110,7 +100,7 @@ function NewDialog({ subscriptions, onClose }: { subscriptions: NewDialogSubscri
       >
         <CloseIcon />
       </button>
-    </div>
+    </ModalDialog>
   );
 }
 

@@ -2,13 +2,14 @@
 
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
-import type { ComponentType, SVGProps } from 'react';
+import { type ComponentType, type SVGProps, useId } from 'react';
 import { AllItemsIcon, RecoveryServicesIcon } from '@/components/icons';
 
 type Service = { href: string; label: string; icon: ComponentType<SVGProps<SVGSVGElement>>; count: number };
 
 export function ServicesNav({ counts }: { counts: { all: number; recoveryServices: number } }) {
   const pathname = usePathname();
+  const navId = useId();
   const services: Service[] = [
     { href: '/all-items', label: 'ALL ITEMS', icon: AllItemsIcon, count: counts.all },
     {
@@ -28,6 +29,7 @@ export function ServicesNav({ counts }: { counts: { all: number; recoveryService
               <Link
                 href={href}
                 aria-current={active ? 'page' : undefined}
+                aria-describedby={`${navId}-${href.slice(1)}-count`}
                 className={`flex items-center gap-3 border-l-4 px-4 py-3 text-xs font-semibold tracking-wide ${
                   active
                     ? 'border-portal-nav-active bg-portal-nav-hover'
@@ -36,9 +38,14 @@ export function ServicesNav({ counts }: { counts: { all: number; recoveryService
               >
                 <ServiceIcon className="shrink-0" />
                 <span className="flex-1">{label}</span>
-                <span className="text-[11px] font-normal text-[#c8c8c8]">
+                {/* Not part of the link's name (that is the service's name alone): its description. */}
+                <span
+                  id={`${navId}-${href.slice(1)}-count`}
+                  aria-hidden="true"
+                  className="text-[11px] font-normal text-[#c8c8c8]"
+                >
                   {count}
-                  <span className="sr-only"> items</span>
+                  <span className="sr-only"> {count === 1 ? 'item' : 'items'}</span>
                 </span>
               </Link>
             </li>

@@ -4,6 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { TrashIcon, UndoIcon } from '@/components/icons';
+import { ModalDialog } from '@/components/modal-dialog';
 import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
 import { OPERATIONS_KEY } from '@/components/shell/notifications';
 import { TableHead } from '@/components/table-head';
@@ -82,34 +83,32 @@ export function RegisteredItems({ servers, confirmText }: { servers: ServerView[
         />
       </CommandBarActions>
       {confirming && selected && (
-        <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/50">
-          <div
-            role="alertdialog"
-            aria-modal="true"
-            aria-label="Unregister server"
-            className="w-[30rem] bg-white p-6 shadow-2xl"
-          >
-            <h2 className="mb-3 text-2xl font-light">Unregister {selected.name}</h2>
-            <p className="mb-6 text-sm">{confirmText}</p>
-            <div className="flex justify-end gap-2">
-              <button
-                type="button"
-                onClick={() => setConfirming(false)}
-                className="border border-[#8a8a8a] px-4 py-1.5 text-sm hover:bg-[#f3f3f3]"
-              >
-                No
-              </button>
-              <button
-                type="button"
-                disabled={pending}
-                onClick={() => run(unregisterServerAction)}
-                className="bg-portal-red px-4 py-1.5 text-sm text-white hover:bg-[#a50e1a] disabled:opacity-50"
-              >
-                Yes
-              </button>
-            </div>
+        <ModalDialog
+          label="Unregister server"
+          role="alertdialog"
+          onClose={() => setConfirming(false)}
+          className="m-auto w-[30rem] bg-white p-6 shadow-2xl backdrop:bg-black/50"
+        >
+          <h2 className="mb-3 text-2xl font-light">Unregister {selected.name}</h2>
+          <p className="mb-6 text-sm">{confirmText}</p>
+          <div className="flex justify-end gap-2">
+            <button
+              type="button"
+              onClick={() => setConfirming(false)}
+              className="border border-[#8a8a8a] px-4 py-1.5 text-sm hover:bg-[#f3f3f3]"
+            >
+              No
+            </button>
+            <button
+              type="button"
+              disabled={pending}
+              onClick={() => run(unregisterServerAction)}
+              className="bg-portal-red px-4 py-1.5 text-sm text-white hover:bg-[#a50e1a] disabled:opacity-50"
+            >
+              Yes
+            </button>
           </div>
-        </div>
+        </ModalDialog>
       )}
     </>
   );
