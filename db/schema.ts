@@ -448,3 +448,21 @@ export const personalAccessTokens = pgTable(
     index('personal_access_tokens_user_idx').on(t.userId, t.createdAt),
   ],
 );
+
+// --- Sign-in throttling ---
+
+/**
+ * Failed attempts per key: `account:EMAIL` and `address:IP` for passwords (a second factor's codes can add their own
+ * keys). Kept in the database so every portal process counts the same attempts; a row whose failures are old counts
+ * from zero again.
+ */
+export const authThrottle = pgTable(
+  'auth_throttle',
+  {
+    key: text('key').primaryKey(),
+    failures: integer('failures').notNull().default(0),
+    lastFailureAt: timestamp('last_failure_at', { withTimezone: true }).notNull().defaultNow(),
+    blockedUntil: timestamp('blocked_until', { withTimezone: true }),
+  },
+  (t) => [index('auth_throttle_last_failure_idx').on(t.lastFailureAt)],
+);
