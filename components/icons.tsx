@@ -153,3 +153,21 @@ export function StopIcon(props: IconProps) {
     </Icon>
   );
 }
+
+export function EditIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M5 19h3.5L18.5 9 15 5.5 5 15.5z" />
+      <path d="m13 7.5 3.5 3.5" />
+    </Icon>
+  );
+}
+
+export function DetailsIcon(props: IconProps) {
+  return (
+    <Icon {...props}>
+      <path d="M12 11v6" />
+      <path d="M12 7.5v.5" />
+    </Icon>
+  );
+}

@@ -3,7 +3,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useRef, useState, useTransition } from 'react';
-import { BackupIcon, RestoreIcon, StopIcon } from '@/components/icons';
+import { BackupIcon, EditIcon, RestoreIcon, StopIcon } from '@/components/icons';
+import { ChangePolicyDialog } from '@/components/policies/change-policy';
 import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
 import { OPERATIONS_KEY } from '@/components/shell/notifications';
 import { TableHead } from '@/components/table-head';
@@ -19,15 +20,19 @@ export type ProtectedItemView = {
   recoveryPoints: number;
   newestPoint: string;
   lastBackupStatus: string;
+  policyId: string;
+  policy: string;
 };
 
 export function ProtectedItems({
   vaultId,
   items,
+  policies,
   canChange,
 }: {
   vaultId: string;
   items: ProtectedItemView[];
+  policies: { id: string; name: string }[];
   canChange: boolean;
 }) {
   const router = useRouter();
@@ -37,6 +42,7 @@ export function ProtectedItems({
   const [deleteData, setDeleteData] = useState(false);
   const [pending, startTransition] = useTransition();
   const dialog = useRef<HTMLDialogElement>(null);
+  const policyDialog = useRef<HTMLDialogElement>(null);
   const selected = items.find((i) => i.id === selectedId);
 
   function run(action: () => Promise<ActionResult>) {
@@ -59,7 +65,16 @@ export function ProtectedItems({
     <>
       <table className="w-full border-collapse text-sm">
         <TableHead
-          columns={[null, 'NAME', 'SERVER', 'STATUS', 'RECOVERY POINTS', 'NEWEST RECOVERY POINT', 'LAST BACKUP STATUS']}
+          columns={[
+            null,
+            'NAME',
+            'SERVER',
+            'STATUS',
+            'RECOVERY POINTS',
+            'NEWEST RECOVERY POINT',
+            'LAST BACKUP STATUS',
+            'POLICY',
+          ]}
         />
         <tbody>
           {items.map((item) => (
@@ -85,6 +100,7 @@ export function ProtectedItems({
               <td className="py-2.5 pr-4">{item.recoveryPoints}</td>
               <td className="py-2.5 pr-4">{item.newestPoint}</td>
               <td className="py-2.5 pr-4">{item.lastBackupStatus}</td>
+              <td className="py-2.5 pr-4">{item.policy}</td>
             </tr>
           ))}
         </tbody>
@@ -111,6 +127,12 @@ export function ProtectedItems({
           }
         />
         <CommandButton
+          label="CHANGE POLICY"
+          icon={EditIcon}
+          disabled={!canChange || !selected || pending}
+          onClick={() => policyDialog.current?.showModal()}
+        />
+        <CommandButton
           label="STOP PROTECTION"
           icon={StopIcon}
           disabled={!canChange || !selected || pending}
@@ -120,6 +142,16 @@ export function ProtectedItems({
           }}
         />
       </CommandBarActions>
+      <ChangePolicyDialog
+        ref={policyDialog}
+        vaultId={vaultId}
+        item={selected}
+        policies={policies}
+        onDone={(result) => {
+          setFeedback({ ok: result.ok, text: result.message ?? '' });
+          router.refresh();
+        }}
+      />
       <dialog
         ref={dialog}
         aria-labelledby="stop-protection-title"

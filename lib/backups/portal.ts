@@ -27,6 +27,8 @@ export type ProtectedItemRow = {
   lastBackupStatus: 'Completed' | 'Failed' | 'Cancelled' | null;
   backupRequested: boolean;
   backupRunning: boolean;
+  policyId: string;
+  policyName: string;
 };
 
 /** PROTECTED ITEMS: a vault's items by folder, with their recovery points counted on recovery_points_item_idx. */
@@ -41,8 +43,11 @@ export async function listProtectedItems(db: Database, vaultId: string): Promise
     last_backup_status: ProtectedItemRow['lastBackupStatus'];
     requested: boolean;
     running: boolean;
+    policy_id: string;
+    policy_name: string;
   }>(sql`
     select i.id, i.path, s.name as server_name, i.status, i.last_backup_status,
+      i.policy_id, (select p.name from backup_policies p where p.id = i.policy_id) as policy_name,
       i.backup_requested_at is not null as requested,
       (select count(*)::int from recovery_points p where p.item_id = i.id) as points,
       (select max(p.taken_at) from recovery_points p where p.item_id = i.id) as newest,
@@ -60,6 +65,8 @@ export async function listProtectedItems(db: Database, vaultId: string): Promise
     lastBackupStatus: r.last_backup_status,
     backupRequested: r.requested,
     backupRunning: r.running,
+    policyId: r.policy_id,
+    policyName: r.policy_name,
   }));
 }
 

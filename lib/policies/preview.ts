@@ -7,6 +7,7 @@ import type { ActionResult } from '@/lib/errors';
 import { retentionOutcome } from '@/lib/retention/select';
 import type { Services } from '@/lib/services';
 import { getVault } from '@/lib/vaults/queries';
+import { findPolicy } from './policies';
 import { fieldErrorsOf, policySettingsSchema } from './validation';
 
 export type PreviewRow = {
@@ -24,6 +25,8 @@ const scopeSchema = z.object({
   vaultId: z.uuid(),
   policyId: z.uuid().optional(),
   itemId: z.uuid().optional(),
+  /** Preview the policy's saved settings rather than the ones given (PROTECTED ITEMS' policy choice). */
+  saved: z.boolean().optional(),
 });
 
 /**
@@ -41,7 +44,11 @@ export async function previewPolicy(
   if (!scope.success) return { ok: false, message: accessMessages.vaultNotFound };
   const vault = await getVault(svc.db, user, scope.data.vaultId);
   if (!vault) return { ok: false, message: accessMessages.vaultNotFound };
-  const settings = policySettingsSchema.safeParse(input);
+  const savedPolicy =
+    scope.data.saved && scope.data.policyId ? await findPolicy(svc.db, vault.id, { id: scope.data.policyId }) : null;
+  const settings = policySettingsSchema.safeParse(
+    savedPolicy ? { ...savedPolicy.schedule, ...savedPolicy.retention } : input,
+  );
   if (!settings.success) return { ok: false, fieldErrors: fieldErrorsOf(settings.error) };
   const { policyId, itemId } = scope.data;
   const { rows: items } = await svc.db.execute<{ id: string; path: string; server: string; status: string }>(sql`

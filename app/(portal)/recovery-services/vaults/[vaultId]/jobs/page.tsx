@@ -1,58 +1,77 @@
-import { JobProgress } from '@/components/jobs/job-progress';
+import Link from 'next/link';
+import { JobFiltersForm } from '@/components/jobs/job-filters';
+import { JobsTable } from '@/components/jobs/jobs-table';
 import { LiveRefresh } from '@/components/jobs/live-refresh';
-import { TableHead } from '@/components/table-head';
 import { TabEmpty } from '@/components/vaults/tab-empty';
+import { canWrite, subscriptionOf } from '@/lib/auth/access';
 import { formatBytes } from '@/lib/format';
+import { jobsHref, parseJobFilters } from '@/lib/jobs/filters';
 import { JOB_STATUS_LABELS, OPERATION_LABELS, vaultJobs } from '@/lib/operations/history';
 import { loadVaultTab } from '@/lib/vaults/page';
 
-export default async function JobsPage({ params }: { params: Promise<{ vaultId: string }> }) {
-  const { vault, svc } = await loadVaultTab(params, 'jobs');
-  const jobs = await vaultJobs(svc.db, vault.id);
-  if (jobs.length === 0) return <TabEmpty title="No jobs yet.">Jobs of this vault appear here.</TabEmpty>;
+export default async function JobsPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ vaultId: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { vault, svc, user } = await loadVaultTab(params, 'jobs');
+  const filters = parseJobFilters(await searchParams);
+  const { jobs, next } = await vaultJobs(svc.db, vault.id, filters);
   const running = jobs.some((job) => job.status === 'InProgress');
+  const filtered = Boolean(filters.status || filters.operation || filters.from || filters.to);
   return (
     <>
       <LiveRefresh active={running} />
-      <table className="w-full border-collapse text-sm">
-        <TableHead
-          columns={['OPERATION', 'STATUS', 'ITEM', 'SERVER', 'STARTED', 'ENDED', 'DATA TRANSFERRED', 'DETAILS']}
-        />
-        <tbody>
-          {jobs.map((job) => {
-            const label = OPERATION_LABELS[job.kind] ?? job.kind;
-            const live = job.status === 'InProgress' && job.bytesTotal !== null;
-            return (
-              <tr key={job.id} className="border-b border-portal-line align-top">
-                <td className="py-2 pr-4">{label}</td>
-                <td className="py-2 pr-4">{JOB_STATUS_LABELS[job.status] ?? job.status}</td>
-                <td className="max-w-64 break-all py-2 pr-4 font-mono text-[13px]">{job.itemName ?? '—'}</td>
-                <td className="py-2 pr-4">{job.serverName ?? '—'}</td>
-                <td className="py-2 pr-4">{job.startedAt.toUTCString()}</td>
-                <td className="py-2 pr-4">{job.endedAt?.toUTCString() ?? '—'}</td>
-                <td className="py-2 pr-4">{job.dataTransferred === null ? '—' : formatBytes(job.dataTransferred)}</td>
-                <td className="py-2 pr-4 text-portal-muted">
-                  {live ? (
-                    <JobProgress
-                      label={`${label} of ${job.itemName ?? ''}`}
-                      figures={{
-                        bytesDone: job.bytesDone ?? 0,
-                        bytesTotal: job.bytesTotal ?? 0,
-                        filesDone: job.filesDone ?? 0,
-                        filesTotal: job.filesTotal ?? 0,
-                        bytesPerSecond: job.bytesPerSecond,
-                        secondsLeft: job.secondsLeft,
-                      }}
-                    />
-                  ) : (
-                    job.message
-                  )}
-                </td>
-              </tr>
-            );
+      <JobFiltersForm vaultId={vault.id} filters={filters} />
+      {jobs.length === 0 ? (
+        <TabEmpty title={filtered ? 'No jobs match these filters.' : 'No jobs yet.'}>
+          {filtered ? 'Change or clear the filters to see more jobs.' : 'Jobs of this vault appear here.'}
+        </TabEmpty>
+      ) : (
+        <JobsTable
+          vaultId={vault.id}
+          canChange={canWrite(subscriptionOf(user, vault.subscriptionId))}
+          jobs={jobs.map((job) => {
+            const operation = OPERATION_LABELS[job.kind] ?? job.kind;
+            return {
+              id: job.id,
+              operation,
+              status: JOB_STATUS_LABELS[job.status] ?? job.status,
+              item: job.itemName ?? '—',
+              server: job.serverName ?? '—',
+              started: job.startedAt.toUTCString(),
+              ended: job.endedAt?.toUTCString() ?? '—',
+              dataTransferred: job.dataTransferred === null ? '—' : formatBytes(job.dataTransferred),
+              message: job.message,
+              figures:
+                job.status === 'InProgress' && job.bytesTotal !== null
+                  ? {
+                      bytesDone: job.bytesDone ?? 0,
+                      bytesTotal: job.bytesTotal,
+                      filesDone: job.filesDone ?? 0,
+                      filesTotal: job.filesTotal ?? 0,
+                      bytesPerSecond: job.bytesPerSecond,
+                      secondsLeft: job.secondsLeft,
+                    }
+                  : null,
+            };
           })}
-        </tbody>
-      </table>
+        />
+      )}
+      <nav aria-label="Pages of jobs" className="mt-4 flex gap-6 text-sm">
+        {filters.after && (
+          <Link href={jobsHref(vault.id, { ...filters, after: undefined })} className="text-portal-blue underline">
+            Newest jobs
+          </Link>
+        )}
+        {next && (
+          <Link href={jobsHref(vault.id, { ...filters, after: next })} className="text-portal-blue underline">
+            Older jobs
+          </Link>
+        )}
+      </nav>
     </>
   );
 }

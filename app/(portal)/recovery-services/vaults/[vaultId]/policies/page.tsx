@@ -1,11 +1,17 @@
-import { TabEmpty } from '@/components/vaults/tab-empty';
+import { PoliciesTable } from '@/components/policies/policies-table';
+import { canWrite, subscriptionOf } from '@/lib/auth/access';
+import { listPolicies } from '@/lib/policies/policies';
+import { policyRowView } from '@/lib/policies/view';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function PoliciesPage({ params }: { params: Promise<{ vaultId: string }> }) {
-  await loadVaultTab(params, 'policies');
+  const { vault, svc, user } = await loadVaultTab(params, 'policies');
+  const policies = await listPolicies(svc.db, vault.id);
   return (
-    <TabEmpty title="This vault has no backup policies.">
-      Policies are scheduled from the agent on a registered server and appear here.
-    </TabEmpty>
+    <PoliciesTable
+      vaultId={vault.id}
+      canChange={canWrite(subscriptionOf(user, vault.subscriptionId))}
+      policies={policies.map(policyRowView)}
+    />
   );
 }

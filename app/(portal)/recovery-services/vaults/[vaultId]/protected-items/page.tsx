@@ -2,11 +2,12 @@ import { ProtectedItems } from '@/components/vaults/protected-items';
 import { TabEmpty } from '@/components/vaults/tab-empty';
 import { canWrite, subscriptionOf } from '@/lib/auth/access';
 import { listProtectedItems, PROTECTION_STATUS_TEXT } from '@/lib/backups/portal';
+import { listPolicies } from '@/lib/policies/policies';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function ProtectedItemsPage({ params }: { params: Promise<{ vaultId: string }> }) {
   const { vault, svc, user } = await loadVaultTab(params, 'protected-items');
-  const items = await listProtectedItems(svc.db, vault.id);
+  const [items, policies] = await Promise.all([listProtectedItems(svc.db, vault.id), listPolicies(svc.db, vault.id)]);
   if (items.length === 0) {
     return (
       <TabEmpty title="No items are protected in this vault.">
@@ -18,6 +19,7 @@ export default async function ProtectedItemsPage({ params }: { params: Promise<{
     <ProtectedItems
       vaultId={vault.id}
       canChange={canWrite(subscriptionOf(user, vault.subscriptionId))}
+      policies={policies.map((p) => ({ id: p.id, name: p.name }))}
       items={items.map((item) => ({
         id: item.id,
         name: item.path,
@@ -31,6 +33,8 @@ export default async function ProtectedItemsPage({ params }: { params: Promise<{
           : item.backupRequested
             ? 'Backup requested'
             : (item.lastBackupStatus ?? '—'),
+        policyId: item.policyId,
+        policy: item.policyName,
       }))}
     />
   );

@@ -1,0 +1,92 @@
+import 'server-only';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { withTransaction } from '@/db/client';
+import { backupSessions, operations, protectedItems } from '@/db/schema';
+import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
+import type { PortalUser } from '@/lib/auth/users';
+import { endSession } from '@/lib/backups/sessions';
+import type { ActionResult } from '@/lib/errors';
+import type { Services } from '@/lib/services';
+
+export const cancelMessages = {
+  notCancelable: 'The job is not in a cancelable state - Please wait until the job completes.',
+  notFound: 'The job was not found.',
+} as const;
+
+const cancelSchema = z.object({ jobId: z.uuid(), vaultId: z.uuid().optional() });
+
+type Outcome = 'cancelled' | 'not-cancelable';
+
+/**
+ * CANCEL: a running backup's session ends as Cancelled, which its agent learns at its next report (about once a
+ * second: the portal answers that the session has ended) and stops, leaving no recovery point; a BACKUP NOW no agent
+ * took yet is withdrawn. Every other job, and one that ended meanwhile, is refused with the classic message. The
+ * item's row lock orders this against the agent taking the request, as startBackup takes it first too.
+ */
+export async function cancelJob(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+  const parsed = cancelSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, message: cancelMessages.notFound };
+  const ids = user.subscriptions.map((s) => s.id);
+  const [job] =
+    ids.length === 0
+      ? []
+      : await svc.db
+          .select({
+            id: operations.id,
+            kind: operations.kind,
+            status: operations.status,
+            itemId: operations.itemId,
+            itemName: operations.itemName,
+            subscriptionId: operations.subscriptionId,
+            vaultId: operations.vaultId,
+          })
+          .from(operations)
+          .where(and(eq(operations.id, parsed.data.jobId), inArray(operations.subscriptionId, ids)));
+  if (!job || (parsed.data.vaultId && job.vaultId !== parsed.data.vaultId)) {
+    return { ok: false, message: cancelMessages.notFound };
+  }
+  if (!canWrite(subscriptionOf(user, job.subscriptionId))) return { ok: false, message: accessMessages.readOnly };
+  if (job.kind !== 'Backup' || job.status !== 'InProgress' || !job.itemId) {
+    return { ok: false, message: cancelMessages.notCancelable };
+  }
+  const itemId = job.itemId;
+  const outcome = await withTransaction(svc.pool, async (tx): Promise<Outcome> => {
+    await tx.select({ id: protectedItems.id }).from(protectedItems).where(eq(protectedItems.id, itemId)).for('update');
+    const [session] = await tx
+      .select({ id: backupSessions.id })
+      .from(backupSessions)
+      .where(and(eq(backupSessions.operationId, job.id), eq(backupSessions.running, true)));
+    if (session) {
+      const ended = await endSession(tx, session.id, 'Cancelled', `${user.email} cancelled it in the portal.`);
+      return ended ? 'cancelled' : 'not-cancelable';
+    }
+    // BACKUP NOW that no agent has taken yet: the job has no figures until one does.
+    const [withdrawn] = await tx
+      .update(operations)
+      .set({
+        status: 'Cancelled',
+        message: sql`'The backup of ''' || ${operations.itemName} || ''' on ''' || ${operations.serverName} || ''' was cancelled before the agent started it.'`,
+        endedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(operations.id, job.id),
+          eq(operations.status, 'InProgress'),
+          sql`${operations.bytesTotal} is null`,
+          sql`not exists (select 1 from backup_sessions s where s.operation_id = ${job.id})`,
+        ),
+      )
+      .returning({ id: operations.id });
+    if (!withdrawn) return 'not-cancelable';
+    await tx
+      .update(protectedItems)
+      .set({ backupRequestedAt: null, backupRequestedBy: null })
+      .where(eq(protectedItems.id, itemId));
+    return 'cancelled';
+  });
+  return outcome === 'cancelled'
+    ? { ok: true, data: undefined, message: `The backup of '${job.itemName}' is being cancelled.` }
+    : { ok: false, message: cancelMessages.notCancelable };
+}
