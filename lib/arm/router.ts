@@ -15,6 +15,7 @@ import {
 import { deleteRegisteredIdentity, putCertificate, vaultUsages } from './children';
 import type { ArmContext, ArmHandler } from './context';
 import { ArmError, armErrorResponse, fromPortalError, notFound } from './errors';
+import { cancelBackupJob, deleteBackupPolicy, getBackupPolicy, listBackupPolicies, putBackupPolicy } from './policies';
 import { getStorageConfig, patchStorageConfig, putStorageConfig } from './storage-config';
 import { getSubscription, listSubscriptions } from './subscriptions';
 import {
@@ -59,6 +60,12 @@ const ROUTES: { pattern: string[]; handlers: Partial<Record<Method, ArmHandler>>
   },
   { pattern: `${VAULT}/backupjobs`, handlers: { GET: listBackupJobs } },
   { pattern: `${VAULT}/backupjobs/:jobName`, handlers: { GET: getBackupJob } },
+  { pattern: `${VAULT}/backupjobs/:jobName/cancel`, handlers: { POST: cancelBackupJob } },
+  { pattern: `${VAULT}/backuppolicies`, handlers: { GET: listBackupPolicies } },
+  {
+    pattern: `${VAULT}/backuppolicies/:policyName`,
+    handlers: { GET: getBackupPolicy, PUT: putBackupPolicy, DELETE: deleteBackupPolicy },
+  },
   { pattern: `${VAULT}/backupprotecteditems`, handlers: { GET: listBackupProtectedItems } },
   { pattern: ITEM, handlers: { GET: getProtectedItem } },
   { pattern: `${ITEM}/recoverypoints`, handlers: { GET: listRecoveryPoints } },
