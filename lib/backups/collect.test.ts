@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
+import { readState } from '@/lib/agent/state';
+import type { AuthenticatedMachine } from '@/lib/registration/machine';
+import { type TestServices, testServices } from '@/lib/testing/services';
+import { collectGarbage } from './purge';
+import { authenticateSession, commitBackup, findMissing, startBackup, storeObjects } from './sessions';
+import { objectBlobKey } from './store';
+import { registeredMachine } from './testing';
+
+// Garbage collection against backups running at the same time, on the real database (PostgreSQL when DATABASE_URL
+// is set, as in CI) and the folder blob store: GC must never delete an object that a committed point or a running
+// backup needs, in particular one a running backup was told is "already stored".
+
+let svc: TestServices;
+beforeAll(async () => {
+  svc = await testServices();
+});
+afterAll(() => svc.close());
+
+const objectId = () => randomBytes(32).toString('hex');
+const sealed = () => randomBytes(64 + Math.floor(Math.random() * 200));
+
+/** A registered machine with one protected folder, seen from the server's side: what the backup routes get. */
+async function machineWithItem() {
+  const machine = await registeredMachine(svc);
+  const folder = `${machine.work}/data`;
+  const { rows } = await svc.pool.query<{ id: string }>(
+    `insert into protected_items (vault_id, server_id, path)
+     select vault_id, id, $2 from registered_servers where vault_id = $1 returning id`,
+    [machine.vaultId, folder],
+  );
+  const { keyId } = (await readState(machine.stateDir))!;
+  const { rows: servers } = await svc.pool.query(
+    `select s.id, s.name, s.machine_public_key as "publicKeyPem", s.created_at as "createdAt", v.id as "vaultId",
+       v.name as "vaultName", v.subscription_id as "subscriptionId"
+     from registered_servers s join vaults v on v.id = s.vault_id where v.id = $1`,
+    [machine.vaultId],
+  );
+  return { machine, folder, itemId: rows[0]!.id, keyId: keyId!, server: servers[0] as AuthenticatedMachine };
+}
+
+type Fixture = Awaited<ReturnType<typeof machineWithItem>>;
+
+async function start(f: Fixture) {
+  const started = await startBackup(svc, f.server, { path: f.folder, keyId: f.keyId, filesTotal: 1, bytesTotal: 1 });
+  return authenticateSession(svc, started.sessionId, `Bearer ${started.token}`);
+}
+
+function upload(ids: string[]): Request {
+  const frames = ids.map((id) => {
+    const data = sealed();
+    const frame = Buffer.alloc(OBJECT_FRAME_HEADER + data.length);
+    Buffer.from(id, 'hex').copy(frame, 0);
+    frame.writeUInt32BE(data.length, 32);
+    data.copy(frame, OBJECT_FRAME_HEADER);
+    return frame;
+  });
+  return new Request('http://portal.test/objects', { method: 'POST', body: Buffer.concat(frames) });
+}
+
+/** Stored objects no point needs, old enough that any grace period has passed. */
+async function unreferencedObjects(f: Fixture, count: number): Promise<string[]> {
+  const session = await start(f);
+  const ids = Array.from({ length: count }, objectId);
+  await storeObjects(svc, session, upload(ids));
+  await svc.pool.query(`update backup_sessions set running = false where id = $1`, [session.id]);
+  await svc.pool.query(
+    `update backup_objects set created_at = now() - interval '30 days' where key_id = $1 and id = any($2)`,
+    [f.keyId, ids],
+  );
+  return ids;
+}
+
+/** Every object every committed point of the key needs is in the index and in the blob store. */
+async function expectPointsWhole(keyId: string) {
+  const { rows } = await svc.pool.query<{ object_id: string; indexed: boolean }>(
+    `select r.object_id, exists (select 1 from backup_objects o where o.key_id = r.key_id and o.id = r.object_id) as indexed
+     from recovery_point_objects r where r.key_id = $1`,
+    [keyId],
+  );
+  for (const row of rows) {
+    expect(row.indexed).toBe(true);
+    expect(await svc.store.has(objectBlobKey(keyId, row.object_id)), `blob ${row.object_id}`).toBe(true);
+  }
+  return rows.length;
+}
+
+describe('garbage collection and running backups', () => {
+  it('keeps an object a running backup was told is already stored, and the point it commits is whole', async () => {
+    const f = await machineWithItem();
+    const ids = await unreferencedObjects(f, 5);
+    const session = await start(f);
+    // The backup asks; the vault has them all: the agent will not send them.
+    expect(await findMissing(svc, session, { ids })).toEqual({ missing: [] });
+
+    // GC tries to run now, with no grace at all: the running backup of the key holds it off.
+    expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: true, objects: 0 });
+    for (const id of ids) expect(await svc.store.has(objectBlobKey(f.keyId, id))).toBe(true);
+
+    const point = await commitBackup(svc, session, {
+      rootId: ids[0],
+      objectIds: ids,
+      files: 1,
+      folders: 1,
+      bytes: 1,
+      dataTransferred: 0,
+    });
+    expect(point.pointId).toBeTruthy();
+    // With the backup done, GC runs and the point's objects are needed: nothing goes.
+    expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, objects: 0, orphans: 0 });
+    expect(await expectPointsWhole(f.keyId)).toBe(5);
+
+    // Once the point is deleted (as retention does), its objects are garbage and go, index rows and blobs.
+    await svc.pool.query('delete from recovery_points where id = $1', [point.pointId]);
+    expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, objects: 5 });
+    for (const id of ids) expect(await svc.store.has(objectBlobKey(f.keyId, id))).toBe(false);
+    await f.machine.remove();
+  });
+
+  it('a backup that starts while GC runs waits for it, and is told to send what GC removed', async () => {
+    const f = await machineWithItem();
+    for (let round = 0; round < 12; round++) {
+      const ids = await unreferencedObjects(f, 20);
+      const fresh = Array.from({ length: 5 }, objectId);
+      const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      // GC and a backup of the same objects, started in a different order each round.
+      const gc = (async () => {
+        await delay(Math.random() * 15);
+        return collectGarbage(svc, f.keyId, 0);
+      })();
+      const backup = (async () => {
+        await delay(Math.random() * 15);
+        const session = await start(f);
+        const wanted = [...ids, ...fresh];
+        const { missing } = await findMissing(svc, session, { ids: wanted });
+        await delay(Math.random() * 10);
+        if (missing.length > 0) await storeObjects(svc, session, upload(missing));
+        return commitBackup(svc, session, {
+          rootId: wanted[0],
+          objectIds: wanted,
+          files: 1,
+          folders: 1,
+          bytes: 1,
+          dataTransferred: 0,
+        });
+      })();
+      const [collected, committed] = await Promise.all([gc, backup]);
+      expect(committed.pointId).toBeTruthy();
+      // Either GC ran first (and removed the old objects, which the backup then sent again) or it found the backup
+      // running and left everything alone.
+      expect([0, 20]).toContain(collected.objects);
+      expect(await expectPointsWhole(f.keyId)).toBe(25 * (round + 1));
+    }
+    await f.machine.remove();
+  });
+});
