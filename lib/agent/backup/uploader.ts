@@ -19,9 +19,9 @@ export type SessionCalls = {
 
 // How much plaintext waits for one "which are missing?" question, and how many batches may be on their way at once
 // while reading and hashing go on: together they bound the agent's memory to a few tens of MiB.
-const BATCH_BYTES = 16 * 1024 * 1024;
+const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_OBJECTS = 2000;
-const IN_FLIGHT = 3;
+const IN_FLIGHT = 4;
 
 /**
  * Collects the objects of a backup and sends only those the vault lacks, in batches, several in flight while the
