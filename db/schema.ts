@@ -80,7 +80,8 @@ export const vaults = pgTable(
     region: text('region').notNull(),
     status: vaultStatusEnum('status').notNull().default('Creating'),
     storageReplication: storageReplicationEnum('storage_replication').notNull().default('GeoRedundant'),
-    // Set in the transaction that records the first registered server; a trigger then refuses any replication change.
+    // Set by a trigger when a server row is inserted (registered_servers_lock_vault); another trigger then refuses any
+    // replication change.
     replicationLocked: boolean('replication_locked').notNull().default(false),
     // The ARM API's resource group (any name, compared case-insensitively as Azure does) and tags.
     resourceGroup: text('resource_group').notNull().default(DEFAULT_RESOURCE_GROUP),

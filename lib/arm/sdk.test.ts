@@ -73,6 +73,7 @@ describe('@azure/arm-recoveryservicesbackup 12 on the backup resources', () => {
     if (!created.ok) throw new Error('create failed');
     const vaultId = created.data.vaultId;
     const q = async (text: string, values: unknown[]) => (await svc.pool.query(text, values)).rows[0];
+    await q(`update vaults set status = 'Active' where id = $1`, [vaultId]);
     const srv = await q(`insert into registered_servers (vault_id, name) values ($1, 'db01') returning id`, [vaultId]);
     const key = await q(
       `insert into backup_keys (vault_id, server_id, wrapped_key) values ($1, $2, '{}') returning id`,
@@ -131,10 +132,13 @@ describe('@azure/arm-recoveryservicesbackup 12 on the backup resources', () => {
     );
     expect(one.properties).toMatchObject({ recoveryPointTime: new Date('2026-11-21T22:00:00Z') });
 
-    await client.backupResourceStorageConfigsNonCRR.patch('SdkBackups', 'rg1', {
-      properties: { storageType: 'LocallyRedundant' },
-    });
+    // A server is registered, so the storage type is locked (the database set the lock when the server row appeared).
+    await expect(
+      client.backupResourceStorageConfigsNonCRR.patch('SdkBackups', 'rg1', {
+        properties: { storageType: 'LocallyRedundant' },
+      }),
+    ).rejects.toMatchObject({ statusCode: 409, code: 'StorageTypeLocked' });
     const config = await client.backupResourceStorageConfigsNonCRR.get('SdkBackups', 'rg1');
-    expect(config.properties).toMatchObject({ storageType: 'LocallyRedundant', storageTypeState: 'Unlocked' });
+    expect(config.properties).toMatchObject({ storageType: 'GeoRedundant', storageTypeState: 'Locked' });
   });
 });

@@ -35,6 +35,8 @@ async function vaultWithItem() {
   if (!created.ok) throw new Error('create failed');
   const vaultId = created.data.vaultId;
   const q = async (text: string, values: unknown[]) => (await svc.pool.query(text, values)).rows[0];
+  // Servers register only to an Active vault (a rule of the database).
+  await q(`update vaults set status = 'Active' where id = $1`, [vaultId]);
   const server = await q(`insert into registered_servers (vault_id, name) values ($1, 'web01') returning id`, [
     vaultId,
   ]);

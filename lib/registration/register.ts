@@ -15,8 +15,8 @@ export const badMachineName = (name: string) =>
 /**
  * Registers a machine from its proof of possession of the vault credential's private key. Every check stands on its
  * own, whoever sends the request: the certificate must be known, its signature must verify, it must be the vault's
- * newest and unexpired, the nonce new, and the vault Active. The first registration locks storage replication in the
- * same transaction that records the server.
+ * newest and unexpired, the nonce new, and the vault Active. The server row's insert locks storage replication (a
+ * trigger of the database, registered_servers_lock_vault).
  */
 export async function registerMachine(svc: Services, proof: unknown, now = new Date()): Promise<RegisterResponse> {
   if (typeof proof !== 'string' || proof.length > 16_384) throw invalid();
@@ -76,10 +76,6 @@ export async function registerMachine(svc: Services, proof: unknown, now = new D
             .values({ ...values, vaultId: vault.id, createdAt: now })
             .returning();
 
-      await tx
-        .update(vaults)
-        .set({ replicationLocked: true, updatedAt: sql`now()` })
-        .where(and(eq(vaults.id, vault.id), eq(vaults.replicationLocked, false)));
       await recordFinishedOperation(tx, {
         userId: credential.createdBy,
         subscriptionId: vault.subscriptionId,
@@ -97,10 +93,13 @@ export async function registerMachine(svc: Services, proof: unknown, now = new D
       };
     });
   } catch (err) {
+    const constraint = violatedConstraint(err);
     // A concurrent registration of the same name that committed first.
-    if (violatedConstraint(err) === 'registered_servers_vault_name_key') {
+    if (constraint === 'registered_servers_vault_name_key') {
       throw new AgentRefusal('duplicate', AGENT_MESSAGES.duplicate(machineName));
     }
+    // The vault stopped being Active (its deletion started) before the server row could lock it.
+    if (constraint === 'registered_servers_vault_active') throw invalid();
     throw err;
   }
 }
