@@ -6,6 +6,8 @@ export const QUEUES = {
   deleteVault: 'delete-vault',
   backupData: 'backup-data',
   retention: 'retention',
+  /** Dead letters: a vault operation's job that failed its last retry, so that its operation ends Failed. */
+  operationGaveUp: 'operation-gave-up',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
@@ -31,12 +33,16 @@ export async function startBoss(url: string, provisioningSeconds: number): Promi
   await boss.start();
   // Long enough for a healthy run to finish, short enough that a crashed server's job is picked up soon.
   const expireInSeconds = Math.ceil(provisioningSeconds * 2) + 10;
-  for (const name of Object.values(QUEUES)) {
+  // The dead-letter queue first: the operation queues name it.
+  const names = [QUEUES.operationGaveUp, ...Object.values(QUEUES).filter((q) => q !== QUEUES.operationGaveUp)];
+  for (const name of names) {
     // Removing a large namespace from a bucket takes a while; the work is idempotent, so a retry just goes on.
     const options =
       name === QUEUES.backupData || name === QUEUES.retention
         ? { name, retryLimit: 20, retryDelay: 30, expireInSeconds: 900 }
-        : { name, retryLimit: 50, retryDelay: 1, expireInSeconds };
+        : name === QUEUES.operationGaveUp
+          ? { name, retryLimit: 50, retryDelay: 1 }
+          : { name, retryLimit: 50, retryDelay: 1, expireInSeconds, deadLetter: QUEUES.operationGaveUp };
     if (await boss.getQueue(name)) await boss.updateQueue(name, options);
     else
       await boss.createQueue(name, options).catch(async (err) => {

@@ -2,12 +2,19 @@ import { runBackupDataJob } from '@/lib/backups/purge';
 import { failStaleBackups } from '@/lib/backups/sessions';
 import { runRetentionJob } from '@/lib/retention/apply';
 import type { Services } from '@/lib/services';
-import { provisionVault, removeVault } from '@/lib/vaults/provisioning';
+import { giveUpOperation, provisionVault, removeVault } from '@/lib/vaults/provisioning';
 import { type BackupDataJob, type OperationJob, QUEUES, type RetentionJob } from './boss';
 
 export type WorkerEvents = { onDone?: (queue: string, operationId: string, changed: boolean) => void };
 
 const STALE_BACKUP_SWEEP_MS = 15_000;
+
+/** What pg-boss kept of the last failure: a serialized error, or its own `{value:{message}}` for a timeout. */
+function failureReason(output: unknown): string {
+  const o = output as { message?: unknown; value?: { message?: unknown } } | null;
+  const message = o?.message ?? o?.value?.message;
+  return typeof message === 'string' && message.trim() ? message.trim() : 'the job failed';
+}
 // Recovery points age out of their policies' rules by the hour, whether or not backups run.
 const RETENTION_CRON = '7 * * * *';
 
@@ -24,6 +31,14 @@ export async function startOperationWorkers(svc: Services, events: WorkerEvents 
       events.onDone?.(queue, job.data.operationId, changed);
     });
   }
+  // A job that failed its last retry (an error each time, or a server killed each time) ends its operation Failed.
+  await svc.boss.work<OperationJob>(
+    QUEUES.operationGaveUp,
+    { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true },
+    async ([job]) => {
+      if (job) await giveUpOperation(svc, job.data.operationId, failureReason(job.output));
+    },
+  );
   await svc.boss.work<BackupDataJob>(QUEUES.backupData, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
     if (job) await runBackupDataJob(svc, job.data);
   });

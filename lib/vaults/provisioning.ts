@@ -74,3 +74,33 @@ export async function removeVault(svc: Services, operationId: string): Promise<b
     return removed.length === 1 && ended;
   });
 }
+
+/**
+ * A provisioning or deletion whose job failed its last retry: its operation ends Failed with a message, so the
+ * notification can be dismissed, and the vault does not stay Creating or Deleting for ever (a vault whose deletion
+ * failed is Active again, and can be deleted again). Conditional, like every step: a second call changes nothing.
+ */
+export async function giveUpOperation(svc: Services, operationId: string, reason: string): Promise<boolean> {
+  const op = await loadOperation(svc, operationId);
+  if (op?.status !== 'InProgress') return false;
+  return withTransaction(svc.pool, async (tx) => {
+    if (op.vaultId && op.kind === 'CreateVault') {
+      await tx
+        .update(vaults)
+        .set({ status: 'Failed', updatedAt: sql`now()` })
+        .where(and(eq(vaults.id, op.vaultId), eq(vaults.status, 'Creating')));
+    } else if (op.vaultId && op.kind === 'DeleteVault') {
+      await tx
+        .update(vaults)
+        .set({ status: 'Active', updatedAt: sql`now()` })
+        .where(and(eq(vaults.id, op.vaultId), eq(vaults.status, 'Deleting')));
+    }
+    // The cause goes to the log; the user hears what happened and what state the vault is in.
+    console.error(`operation ${operationId} (${op.kind}) gave up after its last retry: ${reason}`);
+    const message =
+      op.kind === 'DeleteVault'
+        ? `The backup vault '${op.vaultName}' could not be deleted: the deletion kept failing, so the vault stays. Try again later.`
+        : `The backup vault '${op.vaultName}' could not be created: provisioning kept failing.`;
+    return completeOperation(tx, operationId, 'Failed', message);
+  });
+}
