@@ -25,7 +25,12 @@ export function SignInForm({ next }: { next: string }) {
       return;
     }
     setPending(false);
-    setError(result?.status === 401 || result?.error ? 'Invalid email or password.' : 'Signing in failed. Try again.');
+    // The throttle's message is the server's own; any other refusal is the one answer for a wrong pair.
+    const throttled = result?.error?.startsWith('Too many attempts') ? result.error : null;
+    setError(
+      throttled ??
+        (result?.status === 401 || result?.error ? 'Invalid email or password.' : 'Signing in failed. Try again.'),
+    );
   }
 
   return (

@@ -2,9 +2,11 @@ import 'server-only';
 import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { z } from 'zod';
+import { getDb } from '@/db/client';
 import { getEnv } from '@/lib/env';
 import { resolveAuthSecret } from '@/lib/secrets';
-import { authenticate } from './users';
+import { sameOriginPath } from './redirects';
+import { signInWithPassword } from './sign-in';
 
 const credentialsSchema = z.object({ email: z.string().trim().min(1).max(320), password: z.string().min(1).max(1024) });
 
@@ -23,14 +25,21 @@ const baseOptions: NextAuthOptions = {
     CredentialsProvider({
       name: 'Email',
       credentials: { email: { label: 'Email', type: 'email' }, password: { label: 'Password', type: 'password' } },
-      async authorize(credentials) {
+      async authorize(credentials, request) {
         const parsed = credentialsSchema.safeParse(credentials);
         if (!parsed.success) return null;
-        return authenticate(parsed.data.email, parsed.data.password);
+        // The client's address as lib/http/edge.ts established it (the socket's, or a trusted proxy's word).
+        const forwarded = (request?.headers as Record<string, string | undefined> | undefined)?.['x-forwarded-for'];
+        return signInWithPassword(getDb(), { ...parsed.data, address: forwarded?.split(',')[0]?.trim() });
       },
     }),
   ],
   callbacks: {
+    // Where next-auth sends the browser after signing in or out: a path of the portal only (next-auth's own check
+    // is a string test), anything else goes home.
+    redirect({ url, baseUrl }) {
+      return `${baseUrl}${sameOriginPath(url, baseUrl)}`;
+    },
     jwt({ token, user }) {
       if (user) token.sub = user.id;
       return token;

@@ -9,8 +9,12 @@ export type SubscriptionAccess = { id: string; displayName: string; role: Role }
 export type PortalUser = { id: string; email: string; subscriptions: SubscriptionAccess[] };
 
 /** Returns the user id for a correct pair. An unknown email is checked against a decoy hash, so it takes as long. */
-export async function authenticate(email: string, password: string): Promise<{ id: string; email: string } | null> {
-  const [user] = await getDb()
+export async function authenticate(
+  email: string,
+  password: string,
+  db: Database = getDb(),
+): Promise<{ id: string; email: string } | null> {
+  const [user] = await db
     .select({ id: users.id, email: users.email, passwordHash: users.passwordHash })
     .from(users)
     .where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()))

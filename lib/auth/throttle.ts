@@ -1,0 +1,98 @@
+import 'server-only';
+import { inArray, sql } from 'drizzle-orm';
+import type { Database } from '@/db/client';
+import { authThrottle } from '@/db/schema';
+
+/**
+ * Throttling of guesses, kept in the database so that every portal process counts the same attempts. A key is what
+ * is being guessed at, or from where: `account:EMAIL` and `address:IP` for passwords; a second factor's codes can add
+ * keys of their own (`code:USER_ID`) with their own limits. Past `free` failures each answer is delayed, doubling
+ * each time; at `lockAfter` failures the key is refused outright for LOCK_SECONDS. Failures older than WINDOW_SECONDS
+ * are forgotten.
+ */
+export type ThrottleKey = { key: string; free: number; lockAfter: number };
+
+const WINDOW_SECONDS = 15 * 60;
+const LOCK_SECONDS = 15 * 60;
+const FIRST_DELAY_MS = 250;
+const MAX_DELAY_MS = 4000;
+
+/** A person's account may be guessed at a little; an address (which many people may share) a little more. */
+export function passwordKeys(email: string, address: string | undefined): ThrottleKey[] {
+  return [
+    { key: `account:${email.trim().toLowerCase()}`, free: 3, lockAfter: 10 },
+    { key: `address:${address ?? 'unknown'}`, free: 10, lockAfter: 30 },
+  ];
+}
+
+export const tooManyAttempts = (seconds: number) => {
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  return `Too many attempts, try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`;
+};
+
+/** Thrown while a key is locked; its message is the one the person sees. */
+export class TooManyAttempts extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super(tooManyAttempts(retryAfterSeconds));
+  }
+}
+
+/** Refuses (TooManyAttempts) while any of the keys is locked, before the guess is even checked. */
+export async function assertNotThrottled(db: Database, keys: ThrottleKey[]): Promise<void> {
+  const [row] = await db
+    .select({ seconds: sql<number>`ceil(extract(epoch from max(${authThrottle.blockedUntil}) - now()))::int` })
+    .from(authThrottle)
+    .where(
+      inArray(
+        authThrottle.key,
+        keys.map((k) => k.key),
+      ),
+    );
+  if (row?.seconds && row.seconds > 0) throw new TooManyAttempts(row.seconds);
+}
+
+/**
+ * Counts a failed guess against each key, atomically (racing guesses each count), and says how long to hold the
+ * answer, or that a key just got locked.
+ */
+export async function recordFailure(
+  db: Database,
+  keys: ThrottleKey[],
+): Promise<{ delayMs: number; lockedSeconds?: number }> {
+  let delayMs = 0;
+  let locked = false;
+  for (const { key, free, lockAfter } of keys) {
+    const window = sql`make_interval(secs => ${WINDOW_SECONDS})`;
+    const lock = sql`make_interval(secs => ${LOCK_SECONDS})`;
+    // In ON CONFLICT's SET every t.column is the row as it was, so the count and the lock agree.
+    const counted = sql`case when t.last_failure_at < now() - ${window} then 1 else t.failures + 1 end`;
+    const { rows } = await db.execute<{ failures: number; locked: boolean }>(sql`
+      insert into auth_throttle as t (key, failures, last_failure_at, blocked_until)
+      values (${key}, 1, now(), case when 1 >= ${lockAfter} then now() + ${lock} end)
+      on conflict (key) do update set
+        failures = ${counted},
+        last_failure_at = now(),
+        blocked_until = case when ${counted} >= ${lockAfter} then now() + ${lock} else t.blocked_until end
+      returning failures, coalesce(blocked_until > now(), false) as locked`);
+    const failures = rows[0]?.failures ?? 1;
+    locked ||= Boolean(rows[0]?.locked);
+    if (failures > free)
+      delayMs = Math.max(delayMs, Math.min(FIRST_DELAY_MS * 2 ** (failures - free - 1), MAX_DELAY_MS));
+  }
+  // Rows of guesses long past keep the table small; one caller in fifty tidies up.
+  if (Math.random() < 0.02) {
+    await db.execute(sql`delete from auth_throttle where last_failure_at < now() - interval '1 day'
+      and (blocked_until is null or blocked_until < now())`);
+  }
+  return locked ? { delayMs: 0, lockedSeconds: LOCK_SECONDS } : { delayMs };
+}
+
+/** A right guess forgets the failures against these keys (the account's, not the address's). */
+export async function clearFailures(db: Database, keys: ThrottleKey[]): Promise<void> {
+  await db.delete(authThrottle).where(
+    inArray(
+      authThrottle.key,
+      keys.map((k) => k.key),
+    ),
+  );
+}
