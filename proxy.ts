@@ -47,6 +47,8 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Everything but Next's static files and the icons in public/, which next.config.ts gives their headers.
-  matcher: ['/((?!_next/static|_next/image|favicon.ico|icons/).*)'],
+  // Everything but Next's static files and the icons in public/, which next.config.ts gives their headers, and the
+  // agent's API: machines authenticate themselves, no browser reads it, and a proxy buffers request bodies up to a
+  // limit (10 MB), silently cutting longer ones, where the agent uploads batches of objects.
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|icons/|api/agent/).*)'],
 };

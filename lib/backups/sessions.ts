@@ -266,6 +266,9 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
     }
     parts.push(part.value);
   }
+  if (request.headers.has('content-length') && size !== declared) {
+    throw malformed(`it was cut short (${size} of ${declared} bytes arrived)`);
+  }
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
