@@ -16,6 +16,7 @@ import {
   type StartBackupResponse,
 } from '@/lib/agent/protocol';
 import { MAX_SEALED_SIZE, OBJECT_ID_PATTERN, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
+import { isUuid } from '@/lib/http/input';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
 import { enqueueRetention } from '@/lib/retention/apply';
@@ -194,7 +195,9 @@ export async function authenticateSession(
   authorization: string | null,
 ): Promise<BackupSession> {
   const match = authorization?.match(/^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/);
-  if (!match || match[1] !== sessionId) throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+  if (!match || match[1] !== sessionId || !isUuid(sessionId)) {
+    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+  }
   const [session] = await svc.db
     .select({
       id: backupSessions.id,
