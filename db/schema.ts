@@ -467,3 +467,45 @@ export const authThrottle = pgTable(
   },
   (t) => [index('auth_throttle_last_failure_idx').on(t.lastFailureAt)],
 );
+
+/**
+ * A restore of a recovery point by a machine: started by `recover` on the machine, or requested in the portal (RECOVER
+ * TO SERVER) and taken by the machine's service. A request carries what to restore and where, sealed by the browser
+ * under the machine's vault key, so the portal never reads a file name; the token authenticates the restore's reads.
+ */
+export const restores = pgTable(
+  'restores',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    pointId: uuid('point_id')
+      .notNull()
+      .references(() => recoveryPoints.id, { onDelete: 'cascade' }),
+    // The machine that restores (for a request: the chosen server).
+    serverId: uuid('server_id')
+      .notNull()
+      .references(() => registeredServers.id, { onDelete: 'cascade' }),
+    operationId: uuid('operation_id').notNull(),
+    // A request: the key of the chosen server that sealed it, the sealed object and its id.
+    keyId: uuid('key_id').references(() => backupKeys.id, { onDelete: 'cascade' }),
+    // base64 of the sealed object: a few hundred bytes.
+    request: text('request'),
+    requestId: text('request_id'),
+    requestedBy: uuid('requested_by').references(() => users.id, { onDelete: 'set null' }),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+    // Set when a machine starts the restore; a request is taken once, by the conditional update that sets it.
+    tokenHash: text('token_hash'),
+    running: boolean('running').notNull().default(false),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (t) => [
+    // The service's poll: this machine's requests nobody took.
+    index('restores_pending_idx').on(t.serverId).where(sql`${t.tokenHash} is null and ${t.endedAt} is null`),
+    index('restores_open_idx').on(t.heartbeatAt).where(sql`${t.endedAt} is null`),
+    check(
+      'restores_request_whole',
+      sql`(${t.request} is null) = (${t.requestId} is null) and (${t.request} is null) = (${t.keyId} is null)`,
+    ),
+  ],
+);

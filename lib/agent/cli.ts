@@ -5,6 +5,8 @@ import { changeProtection, listPoints } from './items';
 import { useNodeCrypto } from './native-crypto';
 import type { PassphraseSource } from './passphrase';
 import { type RegisterOptions, register } from './register';
+import { recover } from './restore/command';
+import type { Conflict } from './restore/engine';
 import { runService } from './service';
 import { defaultStateDir } from './state';
 import { status } from './status';
@@ -17,11 +19,15 @@ export const USAGE = `Usage:
   recovery-services-agent unprotect --path DIR [--path DIR ...] [--state-dir DIR]
   recovery-services-agent backup [--path DIR] [--json] [--passphrase-file PATH] [--state-dir DIR]
   recovery-services-agent points [--path DIR] [--state-dir DIR]
+  recovery-services-agent recover --path DIR [--point latest|TIME] --target DIR [--conflict copies|overwrite|skip]
+                                  [--from-server NAME --passphrase-file PATH] [--json] [--state-dir DIR]
   recovery-services-agent run [--json] [--state-dir DIR]
 
 Without a passphrase option, register asks for the passphrase when run in a terminal.
 The passphrase never leaves this machine; keep it safe, it is needed to restore data.
 backup needs the passphrase only once, on machines registered before backups existed.
+recover restores a folder as it was at a recovery point into the target folder; with --from-server, another
+server's folder of the same vault, opened with the passphrase that server was registered with.
 `;
 
 /** Runs one agent command and returns its exit code: 0 done, 1 failed (one line on stderr), 2 wrong command line. */
@@ -88,6 +94,45 @@ export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
           {
             stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx),
             path: nonEmpty(values.path as string | undefined, '--path'),
+          },
+          ctx,
+        );
+        return 0;
+      }
+      case 'recover': {
+        const values = parseCommandArgs(args, {
+          path: { type: 'string' },
+          point: { type: 'string' },
+          target: { type: 'string' },
+          conflict: { type: 'string' },
+          'from-server': { type: 'string' },
+          'passphrase-file': { type: 'string' },
+          json: { type: 'boolean' },
+          'state-dir': { type: 'string' },
+        });
+        const folder = nonEmpty(values.path as string | undefined, '--path');
+        const target = nonEmpty(values.target as string | undefined, '--target');
+        if (!folder || !target) throw new UsageError('recover needs --path DIR and --target DIR.');
+        const conflict = (values.conflict as string | undefined) ?? 'copies';
+        if (!['copies', 'overwrite', 'skip'].includes(conflict)) {
+          throw new UsageError('--conflict must be copies, overwrite or skip.');
+        }
+        const fromServer = nonEmpty(values['from-server'] as string | undefined, '--from-server');
+        const passphraseFile = values['passphrase-file'] as string | undefined;
+        if (fromServer && passphraseFile === undefined) {
+          throw new UsageError('--from-server needs --passphrase-file PATH with the passphrase of that server.');
+        }
+        await recover(
+          {
+            stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx),
+            path: folder,
+            point: nonEmpty(values.point as string | undefined, '--point'),
+            target,
+            conflict: conflict as Conflict,
+            fromServer,
+            passphraseFile,
+            json: values.json === true,
+            signal: io.signal,
           },
           ctx,
         );

@@ -14,6 +14,7 @@ export const AGENT_MESSAGES = {
   notRegistered: 'This machine is not registered to a backup vault.',
   revoked: 'This machine is no longer registered to the backup vault: it was deleted in the portal.',
   backupCompleted: 'Backup completed.',
+  recoveryCompleted: 'Recovery completed.',
   wrongPassphrase: 'The passphrase is incorrect.',
   pendingInitialBackup: 'Protected - (pending initial backup)',
   notProtected: (path: string) =>
@@ -38,6 +39,9 @@ export const AGENT_PATHS = {
   backups: '/api/agent/backups',
   session: (sessionId: string, step: 'objects' | 'missing' | 'progress' | 'commit' | 'fail') =>
     `/api/agent/backups/${sessionId}/${step}`,
+  restores: '/api/agent/restores',
+  restore: (restoreId: string, step: 'objects' | 'progress' | 'complete' | 'fail') =>
+    `/api/agent/restores/${restoreId}/${step}`,
 } as const;
 
 /** `aud` of a registration proof; a proof for anything else is refused. */
@@ -116,7 +120,11 @@ export type ItemView = {
   nextBackupAt?: string | null;
 };
 export type ItemsRequest = { action: 'protect' | 'unprotect'; paths: string[] };
-export type ItemsResponse = { items: ItemView[] };
+export type ItemsResponse = {
+  items: ItemView[];
+  /** RECOVER TO SERVER requests for this machine that no restore took yet (absent from portals before restores). */
+  restoreRequests?: RestoreRequestView[];
+};
 
 export type PointView = { id: string; takenAt: string; files: number; folders: number; bytes: number };
 export type PointsResponse = { points: PointView[] };
@@ -172,3 +180,56 @@ export type AgentErrorCode =
   | 'missing_objects'
   | 'session_ended';
 export type AgentErrorResponse = { error: { code: AgentErrorCode; message: string } };
+
+// ---- Restores -------------------------------------------------------------------------------------------------
+
+/** A restore the portal queued for this machine: the agent starts it with StartRestoreRequest.requestId. */
+export type RestoreRequestView = { id: string; itemPath: string; requestedAt: string };
+
+/**
+ * Starts a restore (a Restore job): `recover` names the folder (of this machine, or of `fromServer` in the same vault)
+ * and the point (`latest`, the default, or the newest taken at or before an ISO time); the service names a request.
+ */
+export type StartRestoreRequest =
+  | { path: string; fromServer?: string; point?: string; requestId?: undefined }
+  | { requestId: string; path?: undefined };
+/** The session's calls send `Authorization: Bearer <token>`, good for this restore only. */
+export type StartRestoreResponse = {
+  restoreId: string;
+  token: string;
+  operationId: string;
+  itemPath: string;
+  serverName: string;
+  pointId: string;
+  takenAt: string;
+  rootId: string;
+  /** The key the point's objects are sealed under, and its passphrase-wrapped form (for --from-server). */
+  keyId: string;
+  wrappedKey: unknown;
+  files: number;
+  bytes: number;
+  /** For a portal request: what to restore and where, sealed by the browser under this machine's key `keyId`. */
+  request?: { keyId: string; id: string; sealed: string };
+};
+
+/** What the browser seals for the machine that carries out a RECOVER TO SERVER (JSON, sealed as an object). */
+export type SealedRestoreRequest = {
+  /** The vault key of the point's key, base64: the machine may not hold it (another server's data). */
+  vaultKey: string;
+  /** Path inside the point of the selected file or folder, '/'-separated; '' for everything. */
+  selection: string;
+  target: string;
+  conflict: 'copies' | 'overwrite' | 'skip';
+};
+
+/** Sealed objects of the point, at most MAX_IDS_PER_CALL ids; answered with frames as uploads are (OBJECT_FRAME_HEADER). */
+export type ReadObjectsRequest = { ids: string[] };
+
+export type CompleteRestoreRequest = {
+  filesDone: number;
+  bytesDone: number;
+  dataTransferred: number;
+  /** Files left as they were (conflict `skip`) or written beside the existing ones (`copies`). */
+  skipped: number;
+  copies: number;
+};

@@ -3,8 +3,9 @@ import { backup } from './backup/command';
 import type { AgentContext } from './io';
 import { callAsMachine, isObject, registeredState } from './machine';
 import { AGENT_PATHS, type ItemsResponse, type ItemView } from './protocol';
+import { recoverRequested } from './restore/command';
 
-/** How often the service asks the portal for BACKUP NOW requests: the contract promises a start within 10 s. */
+/** How often the service asks the portal for BACKUP NOW (and RECOVER TO SERVER) requests: the contract promises a start within 10 s. */
 export const POLL_SECONDS = 5;
 
 /**
@@ -34,7 +35,7 @@ export async function runService(
   log(`Backup service started for '${state.machineName}' (vault '${state.vaultName}').`);
   while (!options.signal.aborted) {
     try {
-      const { items } = await callAsMachine(state, ctx, {
+      const { items, restoreRequests = [] } = await callAsMachine(state, ctx, {
         path: AGENT_PATHS.items,
         method: 'GET',
         accept: isObject<ItemsResponse>,
@@ -55,6 +56,18 @@ export async function runService(
           );
         } catch (error) {
           log(`The backup of '${item.path}' failed: ${(error as Error).message}`);
+        }
+      }
+      for (const request of restoreRequests) {
+        if (options.signal.aborted) break;
+        log(`Recovering '${request.itemPath}' (RECOVER TO SERVER).`);
+        try {
+          await recoverRequested(
+            { stateDir: options.stateDir, requestId: request.id, json: options.json, signal: options.signal },
+            ctx,
+          );
+        } catch (error) {
+          log(`The restore of '${request.itemPath}' failed: ${(error as Error).message}`);
         }
       }
     } catch (error) {

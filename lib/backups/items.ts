@@ -9,6 +9,7 @@ import { recordFinishedOperation } from '@/lib/operations/record';
 import { nextRunAfter, type Schedule } from '@/lib/policies/schedule';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
+import { pendingRestores } from '@/lib/restore/pending';
 import type { Services } from '@/lib/services';
 
 /** A folder as the agent saw it: an absolute POSIX or Windows path, as the item's name. */
@@ -94,7 +95,7 @@ export async function machineItems(svc: Services, machine: AuthenticatedMachine)
   const rows = await selectItems(svc.db)
     .where(eq(protectedItems.serverId, machine.id))
     .orderBy(asc(protectedItems.path));
-  return { items: rows.map(itemView) };
+  return { items: rows.map(itemView), restoreRequests: await pendingRestores(svc, machine.id) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { runBackupDataJob } from '@/lib/backups/purge';
 import { failStaleBackups } from '@/lib/backups/sessions';
+import { failStaleRestores } from '@/lib/restore/sessions';
 import { runRetentionJob } from '@/lib/retention/apply';
 import type { Services } from '@/lib/services';
 import { giveUpOperation, provisionVault, removeVault } from '@/lib/vaults/provisioning';
@@ -48,6 +49,7 @@ export async function startOperationWorkers(svc: Services, events: WorkerEvents 
   await svc.boss.schedule(QUEUES.retention, RETENTION_CRON, {});
   const sweep = setInterval(() => {
     failStaleBackups(svc).catch((err) => console.error('stale backup sweep failed:', err.message));
+    failStaleRestores(svc).catch((err) => console.error('stale restore sweep failed:', err.message));
   }, STALE_BACKUP_SWEEP_MS);
   sweep.unref();
 }

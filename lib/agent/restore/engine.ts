@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import {
+  chmod,
+  type FileHandle,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  rename,
+  rm,
+  symlink,
+  unlink,
+  utimes,
+} from 'node:fs/promises';
+import path from 'node:path';
+import { readTree, type TreeEntry } from '@/lib/backup-format/tree';
+import type { Progress } from '../backup/progress';
+import type { ObjectReader } from './reader';
+
+export type Conflict = 'copies' | 'overwrite' | 'skip';
+
+export type RestoreRun = {
+  reader: ObjectReader;
+  progress: Progress;
+  conflict: Conflict;
+  /** Set when the restore must stop (the agent was interrupted, or the portal ended it). */
+  stopped: () => string | undefined;
+};
+
+export type RestoreCounts = { skipped: number; copies: number };
+
+// Several files are written at once, while the chunks of the files that come next are already on their way: up to
+// this many objects, or about this many bytes (estimated from each file's size and chunk count), ahead.
+const FILE_CONCURRENCY = 4;
+const OBJECTS_AHEAD = 256;
+const BYTES_AHEAD = 64 * 1024 * 1024;
+
+type PlannedFile = { entry: TreeEntry; dest: string; replace: boolean; first: number };
+type PlannedDir = { entry: TreeEntry; dest: string };
+
+export class StoppedError extends Error {}
+
+/**
+ * Restores a listing's entries into `target` (which is created): folders first, as the listings are read, then the
+ * files, several at once; modes and modification times of folders last, deepest first, since writing into a folder
+ * changes its time.
+ */
+export async function restoreEntries(entries: TreeEntry[], target: string, run: RestoreRun): Promise<RestoreCounts> {
+  const counts: RestoreCounts = { skipped: 0, copies: 0 };
+  const files: PlannedFile[] = [];
+  const dirs: PlannedDir[] = [];
+  await mkdir(target, { recursive: true });
+  await plan(entries, target, run, counts, files, dirs);
+  // Exact totals once the listings are read: a selection's, and less what a conflict left alone.
+  run.progress.totals.filesTotal = run.progress.filesDone + files.length;
+  run.progress.totals.bytesTotal = files.reduce((sum, f) => sum + f.entry.size, run.progress.bytesDone);
+  const ahead = new ReadAhead(run.reader, files);
+  let next = 0;
+  const worker = async () => {
+    for (let job = files[next++]; job; job = files[next++]) await restoreFile(job, ahead, run);
+  };
+  await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, files.length) }, worker));
+  for (const dir of dirs.reverse()) await setTimes(dir.dest, dir.entry);
+  return counts;
+}
+
+/** The entries of a folder of the point, by its listing's id (a large folder's pages are read as well). */
+export async function readFolder(reader: ObjectReader, id: string): Promise<TreeEntry[]> {
+  return readTree(await reader.get(id), (page) => reader.get(page));
+}
+
+async function plan(
+  entries: TreeEntry[],
+  parent: string,
+  run: RestoreRun,
+  counts: RestoreCounts,
+  files: PlannedFile[],
+  dirs: PlannedDir[],
+): Promise<void> {
+  for (const entry of entries) {
+    checkStopped(run);
+    let dest = path.join(parent, entry.name);
+    const existing = await lstat(dest).catch(() => null);
+    if (entry.type === 'dir') {
+      if (existing && !existing.isDirectory()) {
+        if (run.conflict === 'skip') {
+          counts.skipped += 1;
+          continue;
+        }
+        dest = await freeName(dest);
+        counts.copies += 1;
+      }
+      await mkdir(dest, { recursive: true });
+      dirs.push({ entry, dest });
+      await plan(await readFolder(run.reader, entry.tree!), dest, run, counts, files, dirs);
+      continue;
+    }
+    let replace = false;
+    if (existing) {
+      if (run.conflict === 'skip') {
+        counts.skipped += 1;
+        if (entry.type === 'file') {
+          run.progress.filesDone += 1;
+          run.progress.bytesDone += entry.size;
+        }
+        continue;
+      }
+      if (run.conflict === 'overwrite' && !existing.isDirectory()) replace = true;
+      else {
+        dest = await freeName(dest);
+        counts.copies += 1;
+      }
+    }
+    if (entry.type === 'symlink') {
+      if (replace) await unlink(dest);
+      await symlink(entry.target!, dest);
+      await lutimes(dest, seconds(entry.mtimeMs), seconds(entry.mtimeMs)).catch(() => {});
+    } else {
+      const last = files.at(-1);
+      files.push({ entry, dest, replace, first: last ? last.first + (last.entry.chunks?.length ?? 0) : 0 });
+    }
+  }
+}
+
+/** `name (1).ext`, `name (2).ext`, ...: the first name beside `dest` that nothing uses. */
+async function freeName(dest: string): Promise<string> {
+  const { dir, name, ext } = path.parse(dest);
+  for (let n = 1; ; n++) {
+    const candidate = path.join(dir, `${name} (${n})${ext}`);
+    if (!(await lstat(candidate).catch(() => null))) return candidate;
+  }
+}
+
+/**
+ * Writes a file under a temporary name beside its place and renames it there when whole, so an interrupted restore
+ * never leaves a truncated file under the real name (nor has replaced the existing one yet).
+ */
+async function restoreFile(job: PlannedFile, ahead: ReadAhead, run: RestoreRun): Promise<void> {
+  checkStopped(run);
+  const { entry, dest } = job;
+  const temp = path.join(path.dirname(dest), `.${path.basename(dest)}.${randomBytes(4).toString('hex')}.restoring`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temp, 'wx', 0o600);
+    const chunks = entry.chunks ?? [];
+    for (let i = 0; i < chunks.length; i++) {
+      const data = await ahead.take(job.first + i);
+      checkStopped(run);
+      await handle.write(data);
+      run.progress.bytesDone += data.length;
+    }
+    await handle.close();
+    handle = undefined;
+    await chmod(temp, entry.mode & 0o7777);
+    await utimes(temp, seconds(entry.mtimeMs), seconds(entry.mtimeMs));
+    await rename(temp, dest);
+    run.progress.filesDone += 1;
+  } catch (error) {
+    await handle?.close().catch(() => {});
+    await rm(temp, { force: true });
+    if (error instanceof StoppedError) throw error;
+    throw new Error(`Cannot restore '${dest}': ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The chunks of all planned files as one sequence, in the order the files are written, requested a window ahead of
+ * the one being taken, so many small files share requests and a large file's next chunks travel while one is written.
+ */
+class ReadAhead {
+  private readonly ids: string[] = [];
+  private readonly sizes: number[] = [];
+  private readonly requested = new Map<number, Promise<Uint8Array>>();
+  private next = 0;
+  private bytesAhead = 0;
+
+  constructor(
+    private readonly reader: ObjectReader,
+    files: PlannedFile[],
+  ) {
+    for (const { entry } of files) {
+      const chunks = entry.chunks ?? [];
+      for (const id of chunks) {
+        this.ids.push(id);
+        this.sizes.push(Math.ceil(entry.size / chunks.length));
+      }
+    }
+  }
+
+  private readonly taken = new Set<number>();
+  private lowest = 0;
+
+  take(seq: number): Promise<Uint8Array> {
+    // Workers take files in order, so takes come nearly in order: the window runs from the lowest one not taken.
+    this.taken.add(seq);
+    while (this.taken.has(this.lowest)) this.taken.delete(this.lowest++);
+    this.next = Math.max(this.next, this.lowest);
+    while (this.next < this.ids.length && this.next - this.lowest < OBJECTS_AHEAD && this.bytesAhead < BYTES_AHEAD) {
+      if (!this.taken.has(this.next)) this.request(this.next);
+      this.next += 1;
+    }
+    if (!this.requested.has(seq)) this.request(seq);
+    const read = this.requested.get(seq)!;
+    this.requested.delete(seq);
+    this.bytesAhead -= this.sizes[seq]!;
+    return read;
+  }
+
+  private request(seq: number): void {
+    if (this.requested.has(seq)) return;
+    const read = this.reader.get(this.ids[seq]!);
+    // Taken in turn later; a failure of one not reached yet must not count as unhandled meanwhile.
+    read.catch(() => {});
+    this.requested.set(seq, read);
+    this.bytesAhead += this.sizes[seq]!;
+  }
+}
+
+/** Seconds for utimes, a microsecond past the millisecond so float rounding cannot land it on the one before. */
+const seconds = (ms: number) => ms / 1000 + 1e-6;
+
+async function setTimes(dest: string, entry: TreeEntry): Promise<void> {
+  await chmod(dest, entry.mode & 0o7777);
+  await utimes(dest, seconds(entry.mtimeMs), seconds(entry.mtimeMs));
+}
+
+function checkStopped(run: RestoreRun) {
+  const reason = run.stopped();
+  if (reason) throw new StoppedError(reason);
+}

@@ -1,0 +1,116 @@
+import { openObject, type VaultKeys } from '@/lib/backup-format';
+import { isAgentErrorResponse, PortalRefusal } from '../portal';
+import { OBJECT_FRAME_HEADER } from '../protocol';
+import { zstdDecompress } from '../zstd';
+
+/** Fetches a batch of sealed objects by id; the portal answers with frames of as many as fit one response. */
+export type FetchObjects = (ids: string[]) => Promise<Uint8Array>;
+
+// Ids asked for in one request (chunks average about 1.2 MiB, and a response holds at most 32 MiB), and requests on
+// their way at once: enough to keep the network and the disk busy together, little enough to bound memory.
+const BATCH_IDS = 24;
+const IN_FLIGHT = 4;
+
+type Waiter = { id: string; resolve: (plain: Uint8Array) => void; reject: (error: unknown) => void };
+
+/**
+ * Reads a recovery point's objects: asks are gathered into batches, several batches travel at once, and each object
+ * is opened (decrypted, decompressed, checked against its id) as it arrives.
+ */
+export class ObjectReader {
+  /** Sealed bytes received. */
+  transferred = 0;
+  private queue: Waiter[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+
+  constructor(
+    private readonly keys: VaultKeys,
+    private readonly fetchObjects: FetchObjects,
+  ) {}
+
+  /** The plaintext of one object of the point. */
+  get(id: string): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  // Waits a tick so the asks made together (a file's first chunks, a folder's pages) share a request.
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < IN_FLIGHT && this.queue.length > 0) {
+      const batch = this.queue.splice(0, BATCH_IDS);
+      this.inFlight += 1;
+      void this.send(batch).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async send(batch: Waiter[]): Promise<void> {
+    const waiting = new Map<string, Waiter[]>();
+    for (const waiter of batch) waiting.set(waiter.id, [...(waiting.get(waiter.id) ?? []), waiter]);
+    try {
+      const body = await this.fetchObjects([...waiting.keys()]);
+      this.transferred += body.length;
+      const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+      for (let offset = 0; offset < body.length; ) {
+        const id = Buffer.from(body.subarray(offset, offset + 32)).toString('hex');
+        const length = view.getUint32(offset + 32);
+        const sealed = body.subarray(offset + OBJECT_FRAME_HEADER, offset + OBJECT_FRAME_HEADER + length);
+        offset += OBJECT_FRAME_HEADER + length;
+        const waiters = waiting.get(id);
+        if (!waiters) continue;
+        waiting.delete(id);
+        const plain = openObject(this.keys, id, sealed, zstdDecompress);
+        for (const waiter of waiters) plain.then(waiter.resolve, waiter.reject);
+      }
+      // What did not fit this response goes first in the next one.
+      if (waiting.size > 0) {
+        this.queue.unshift(...[...waiting.values()].flat());
+        this.schedule();
+      }
+    } catch (error) {
+      for (const waiter of batch) waiter.reject(error);
+    }
+  }
+}
+
+/** FetchObjects over the portal's restore session. */
+export function sessionFetcher(
+  portalUrl: string,
+  restoreId: string,
+  token: string,
+  fetch: typeof globalThis.fetch,
+): FetchObjects {
+  return async (ids) => {
+    let response: Response;
+    try {
+      response = await fetch(`${portalUrl}/api/agent/restores/${restoreId}/objects`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ids }),
+        signal: AbortSignal.timeout(120_000),
+      });
+    } catch (error) {
+      throw new Error(`Could not reach the portal at ${portalUrl}: ${(error as Error).message}`);
+    }
+    if (!response.ok) {
+      const body: unknown = await response.json().catch(() => undefined);
+      if (isAgentErrorResponse(body)) throw new PortalRefusal(body.error.code, body.error.message);
+      throw new Error(`The portal at ${portalUrl} answered HTTP ${response.status} to a read of backup data.`);
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  };
+}

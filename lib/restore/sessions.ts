@@ -1,0 +1,430 @@
+import 'server-only';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type pg from 'pg';
+import { z } from 'zod';
+import { withTransaction } from '@/db/client';
+import {
+  AGENT_MESSAGES,
+  MAX_BATCH_BYTES,
+  MAX_IDS_PER_CALL,
+  OBJECT_FRAME_HEADER,
+  type ProgressResponse,
+  type StartRestoreResponse,
+} from '@/lib/agent/protocol';
+import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
+import { itemPathSchema } from '@/lib/backups/items';
+import { objectBlobKey } from '@/lib/backups/store';
+import type { AuthenticatedMachine } from '@/lib/registration/machine';
+import { AgentRefusal } from '@/lib/registration/verify';
+import type { Services } from '@/lib/services';
+
+/** A running restore whose agent has not reported for this long is failed, as a backup is. */
+export const RESTORE_HEARTBEAT_TIMEOUT_SECONDS = 60;
+/** A RECOVER TO SERVER that no agent takes for this long fails: the agent's service is not running. */
+export const RESTORE_REQUEST_TIMEOUT_MINUTES = 10;
+const READ_CONCURRENCY = 8;
+
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const startSchema = z.union([
+  z.object({
+    path: itemPathSchema,
+    fromServer: z.string().trim().min(1).max(200).optional(),
+    point: z.string().max(100).optional(),
+  }),
+  z.object({ requestId: z.uuid() }),
+]);
+const readSchema = z.object({ ids: z.array(z.string().regex(OBJECT_ID_PATTERN)).min(1).max(MAX_IDS_PER_CALL) });
+const progressSchema = z.object({
+  bytesDone: count,
+  bytesTotal: count,
+  filesDone: count,
+  filesTotal: count,
+  bytesPerSecond: count,
+  secondsLeft: count.nullable(),
+  dataTransferred: count,
+});
+const completeSchema = z.object({
+  filesDone: count,
+  bytesDone: count,
+  dataTransferred: count,
+  skipped: count,
+  copies: count,
+});
+const failSchema = z.object({ message: z.string().trim().min(1).max(2000) });
+
+function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new AgentRefusal(
+      'bad_request',
+      `The ${what} is not valid: ${issue?.path.join('.') || 'body'} ${issue?.message}.`,
+    );
+  }
+  return parsed.data;
+}
+
+const hashToken = (secret: string) => createHash('sha256').update(secret).digest();
+
+type PointRow = {
+  point_id: string;
+  taken_at: Date;
+  root_id: string;
+  key_id: string;
+  files: number;
+  bytes: string;
+  wrapped_key: unknown;
+  item_id: string;
+  item_path: string;
+  source_server: string;
+};
+
+const POINT_COLUMNS = `p.id as point_id, p.taken_at, p.root_id, p.key_id, p.files, p.bytes, k.wrapped_key,
+  i.id as item_id, i.path as item_path, s.name as source_server`;
+const POINT_JOINS = `recovery_points p join backup_keys k on k.id = p.key_id
+  join protected_items i on i.id = p.item_id join registered_servers s on s.id = i.server_id`;
+
+/** The point `recover` asked for: of this machine's folder, or of another server's in the same vault. */
+async function pointToRecover(
+  client: pg.PoolClient,
+  machine: AuthenticatedMachine,
+  request: { path: string; fromServer?: string; point?: string },
+): Promise<PointRow> {
+  let serverId = machine.id;
+  if (request.fromServer) {
+    const { rows } = await client.query<{ id: string }>(
+      'select id from registered_servers where vault_id = $1 and lower(name) = lower($2)',
+      [machine.vaultId, request.fromServer],
+    );
+    if (!rows[0]) {
+      throw new AgentRefusal('not_found', `No server named '${request.fromServer}' is registered to this vault.`);
+    }
+    serverId = rows[0].id;
+  }
+  const { rows: items } = await client.query<{ id: string }>(
+    'select id from protected_items where server_id = $1 and path = $2',
+    [serverId, request.path],
+  );
+  if (!items[0]) {
+    throw new AgentRefusal(
+      'not_found',
+      request.fromServer
+        ? `The folder '${request.path}' is not a protected item of '${request.fromServer}'.`
+        : AGENT_MESSAGES.notProtected(request.path),
+    );
+  }
+  const at = request.point && request.point !== 'latest' ? new Date(request.point) : null;
+  if (at && Number.isNaN(at.getTime())) {
+    throw new AgentRefusal(
+      'bad_request',
+      `--point must be latest or a time such as 2026-01-31T22:00:00Z, not '${request.point}'.`,
+    );
+  }
+  const { rows } = await client.query<PointRow>(
+    `select ${POINT_COLUMNS} from ${POINT_JOINS}
+     where p.item_id = $1 and ($2::timestamptz is null or p.taken_at <= $2)
+     order by p.taken_at desc, p.id desc limit 1`,
+    [items[0].id, at],
+  );
+  if (!rows[0]) {
+    throw new AgentRefusal(
+      'not_found',
+      at
+        ? `'${request.path}' has no recovery point taken at or before ${at.toISOString()}.`
+        : `'${request.path}' has no recovery point yet.`,
+    );
+  }
+  return rows[0];
+}
+
+function jobMessage(point: PointRow, serverName: string): string {
+  return `Recovering '${point.item_path}' as of ${point.taken_at.toISOString()} on '${serverName}'...`;
+}
+
+/**
+ * Starts a restore: `recover` on a machine (a new Restore job), or the agent's service taking a RECOVER TO SERVER
+ * request (which carries on the job the portal made). The token authenticates the restore's reads and reports.
+ */
+export async function startRestore(
+  svc: Services,
+  machine: AuthenticatedMachine,
+  body: unknown,
+): Promise<StartRestoreResponse> {
+  const request = parse(startSchema, body, 'restore request');
+  const secret = randomBytes(32).toString('base64url');
+  const tokenHash = hashToken(secret).toString('hex');
+  return withTransaction(svc.pool, async (_tx, client) => {
+    let point: PointRow;
+    let restoreId: string;
+    let operationId: string;
+    let sealed: StartRestoreResponse['request'];
+    if ('requestId' in request) {
+      const { rows } = await client.query<{
+        id: string;
+        point_id: string;
+        operation_id: string;
+        key_id: string;
+        request: string;
+        request_id: string;
+      }>(
+        `update restores set token_hash = $3, running = true, started_at = now(), heartbeat_at = now()
+         where id = $1 and server_id = $2 and token_hash is null
+         returning id, point_id, operation_id, key_id, request, request_id`,
+        [request.requestId, machine.id, tokenHash],
+      );
+      const taken = rows[0];
+      if (!taken) throw new AgentRefusal('not_found', 'This restore request was already taken, or it was withdrawn.');
+      const { rows: points } = await client.query<PointRow>(
+        `select ${POINT_COLUMNS} from ${POINT_JOINS} where p.id = $1`,
+        [taken.point_id],
+      );
+      if (!points[0]) throw new AgentRefusal('not_found', 'The recovery point of this request no longer exists.');
+      point = points[0];
+      restoreId = taken.id;
+      operationId = taken.operation_id;
+      sealed = { keyId: taken.key_id, id: taken.request_id, sealed: taken.request };
+      await client.query(
+        `update operations set message = $2, bytes_done = 0, bytes_total = $3, files_done = 0, files_total = $4,
+           data_transferred = 0, updated_at = now()
+         where id = $1 and status = 'InProgress'`,
+        [operationId, jobMessage(point, machine.name), point.bytes, point.files],
+      );
+    } else {
+      point = await pointToRecover(client, machine, request);
+      const { rows: ops } = await client.query<{ id: string }>(
+        `insert into operations (user_id, subscription_id, vault_id, vault_name, kind, message, item_id, item_name,
+           server_id, server_name, bytes_done, bytes_total, files_done, files_total, data_transferred)
+         values (null, $1, $2, $3, 'Restore', $4, $5, $6, $7, $8, 0, $9, 0, $10, 0) returning id`,
+        [
+          machine.subscriptionId,
+          machine.vaultId,
+          machine.vaultName,
+          jobMessage(point, machine.name),
+          point.item_id,
+          point.item_path,
+          machine.id,
+          machine.name,
+          point.bytes,
+          point.files,
+        ],
+      );
+      operationId = ops[0]!.id;
+      const { rows } = await client.query<{ id: string }>(
+        `insert into restores (point_id, server_id, operation_id, token_hash, running, started_at)
+         values ($1, $2, $3, $4, true, now()) returning id`,
+        [point.point_id, machine.id, operationId, tokenHash],
+      );
+      restoreId = rows[0]!.id;
+    }
+    return {
+      restoreId,
+      token: `${restoreId}.${secret}`,
+      operationId,
+      itemPath: point.item_path,
+      serverName: point.source_server,
+      pointId: point.point_id,
+      takenAt: point.taken_at.toISOString(),
+      rootId: point.root_id,
+      keyId: point.key_id,
+      wrappedKey: point.wrapped_key,
+      files: point.files,
+      bytes: Number(point.bytes),
+      ...(sealed ? { request: sealed } : {}),
+    };
+  });
+}
+
+export type RestoreSession = { id: string; pointId: string; keyId: string; operationId: string };
+
+/** The running restore a token stands for, or the refusal the agent stops on. */
+export async function authenticateRestore(
+  svc: Services,
+  restoreId: string,
+  authorization: string | null,
+): Promise<RestoreSession> {
+  const match = authorization?.match(/^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/);
+  if (!match || match[1] !== restoreId) throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+  const { rows } = await svc.pool.query<{
+    id: string;
+    point_id: string;
+    key_id: string;
+    operation_id: string;
+    token_hash: string | null;
+    running: boolean;
+  }>(
+    `select r.id, r.point_id, p.key_id, r.operation_id, r.token_hash, r.running
+     from restores r join recovery_points p on p.id = r.point_id where r.id = $1`,
+    [restoreId],
+  );
+  const row = rows[0];
+  const expected = row?.token_hash ? Buffer.from(row.token_hash, 'hex') : Buffer.alloc(32);
+  if (!row?.token_hash || !timingSafeEqual(expected, hashToken(match[2]!))) {
+    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+  }
+  if (!row.running) {
+    throw new AgentRefusal(
+      'session_ended',
+      'This restore is no longer running: the portal stopped hearing from it.',
+      409,
+    );
+  }
+  return { id: row.id, pointId: row.point_id, keyId: row.key_id, operationId: row.operation_id };
+}
+
+/**
+ * Sealed objects of the restore's point, as frames (id, length, bytes), as many of the asked ids as fit one batch:
+ * the agent asks again for the rest. Only objects the point references are served.
+ */
+export async function readObjects(svc: Services, restore: RestoreSession, body: unknown): Promise<Response> {
+  const { ids } = parse(readSchema, body, 'list of object ids');
+  const unique = [...new Set(ids)];
+  const { rows } = await svc.pool.query<{ object_id: string; size: number }>(
+    `select r.object_id, o.size from recovery_point_objects r
+     join backup_objects o on o.key_id = r.key_id and o.id = r.object_id
+     where r.point_id = $1 and r.object_id = any($2::text[])`,
+    [restore.pointId, unique],
+  );
+  const sizes = new Map(rows.map((r) => [r.object_id, r.size]));
+  const foreign = unique.find((id) => !sizes.has(id));
+  if (foreign) throw new AgentRefusal('not_found', `The recovery point holds no object ${foreign.slice(0, 16)}.`, 404);
+  const batch: string[] = [];
+  let total = 0;
+  for (const id of unique) {
+    const size = OBJECT_FRAME_HEADER + sizes.get(id)!;
+    if (batch.length > 0 && total + size > MAX_BATCH_BYTES) break;
+    batch.push(id);
+    total += size;
+  }
+  const frames = new Uint8Array(total);
+  const view = new DataView(frames.buffer);
+  const offsets = new Map<string, number>();
+  let offset = 0;
+  for (const id of batch) {
+    offsets.set(id, offset);
+    offset += OBJECT_FRAME_HEADER + sizes.get(id)!;
+  }
+  for (let i = 0; i < batch.length; i += READ_CONCURRENCY) {
+    await Promise.all(
+      batch.slice(i, i + READ_CONCURRENCY).map(async (id) => {
+        const data = await svc.store.get(objectBlobKey(restore.keyId, id));
+        if (!data || data.length !== sizes.get(id)) {
+          throw new Error(`The blob store lost object ${id} of key ${restore.keyId}.`);
+        }
+        const at = offsets.get(id)!;
+        frames.set(Buffer.from(id, 'hex'), at);
+        view.setUint32(at + 32, data.length);
+        frames.set(data, at + OBJECT_FRAME_HEADER);
+      }),
+    );
+  }
+  await touch(svc, restore.id);
+  return new Response(frames, { headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store' } });
+}
+
+/** The agent's report, about once a second: the Restore job's live figures and the heartbeat. */
+export async function reportRestoreProgress(
+  svc: Services,
+  restore: RestoreSession,
+  body: unknown,
+): Promise<ProgressResponse> {
+  const r = parse(progressSchema, body, 'progress report');
+  await svc.pool.query(
+    `update operations set bytes_done = $2, bytes_total = $3, files_done = $4, files_total = $5,
+       bytes_per_second = $6, seconds_left = $7, data_transferred = $8,
+       progress = case when $3 > 0 then least(99, floor($2::numeric * 100 / $3)) else 0 end, updated_at = now()
+     where id = $1 and status = 'InProgress'`,
+    [
+      restore.operationId,
+      r.bytesDone,
+      r.bytesTotal,
+      r.filesDone,
+      r.filesTotal,
+      r.bytesPerSecond,
+      r.secondsLeft,
+      r.dataTransferred,
+    ],
+  );
+  await touch(svc, restore.id);
+  return { running: true };
+}
+
+export async function completeRestore(
+  svc: Services,
+  restore: RestoreSession,
+  body: unknown,
+): Promise<{ ended: boolean }> {
+  const r = parse(completeSchema, body, 'completion report');
+  const notes = [
+    r.skipped > 0 ? `${r.skipped.toLocaleString('en-US')} existing files were left as they were` : '',
+    r.copies > 0 ? `${r.copies.toLocaleString('en-US')} were restored as copies beside existing files` : '',
+  ].filter(Boolean);
+  const ended = await endRestore(svc.pool, restore.id, 'Succeeded', notes.join('; '), r);
+  return { ended };
+}
+
+export async function failRestore(svc: Services, restore: RestoreSession, body: unknown): Promise<{ ended: boolean }> {
+  const { message } = parse(failSchema, body, 'failure report');
+  return { ended: await endRestore(svc.pool, restore.id, 'Failed', message) };
+}
+
+/**
+ * Ends a restore and its job, once: conditional on the restore still being open (running, or a request not yet
+ * taken), so a late report or a second sweeper changes nothing twice.
+ */
+async function endRestore(
+  pool: pg.Pool,
+  restoreId: string,
+  status: 'Succeeded' | 'Failed',
+  detail: string,
+  figures?: { filesDone: number; bytesDone: number; dataTransferred: number },
+): Promise<boolean> {
+  return withTransaction(pool, async (_tx, client) => {
+    const { rows } = await client.query<{ operation_id: string }>(
+      `update restores set running = false, ended_at = now()
+       where id = $1 and ended_at is null returning operation_id`,
+      [restoreId],
+    );
+    if (!rows[0]) return false;
+    const verb = status === 'Succeeded' ? 'completed' : 'failed';
+    await client.query(
+      `update operations set status = $2, progress = 100, seconds_left = 0, ended_at = now(), updated_at = now(),
+         files_done = coalesce($4, files_done), bytes_done = coalesce($5, bytes_done),
+         data_transferred = coalesce($6, data_transferred),
+         message = 'The restore of ''' || item_name || ''' on ''' || server_name || ''' ' || $3::text
+       where id = $1 and status = 'InProgress'`,
+      [
+        rows[0].operation_id,
+        status,
+        detail ? `${verb}: ${detail.replace(/\.$/, '')}.` : `${verb}.`,
+        figures?.filesDone ?? null,
+        figures?.bytesDone ?? null,
+        figures?.dataTransferred ?? null,
+      ],
+    );
+    return true;
+  });
+}
+
+/** Fails restores whose agents stopped reporting, and requests no agent took in time: run by every worker. */
+export async function failStaleRestores(svc: Services, now = new Date()): Promise<number> {
+  const { rows } = await svc.pool.query<{ id: string; running: boolean }>(
+    `select id, running from restores where ended_at is null
+       and ((running and heartbeat_at < $1) or (token_hash is null and requested_at < $2))`,
+    [
+      new Date(now.getTime() - RESTORE_HEARTBEAT_TIMEOUT_SECONDS * 1000),
+      new Date(now.getTime() - RESTORE_REQUEST_TIMEOUT_MINUTES * 60_000),
+    ],
+  );
+  let ended = 0;
+  for (const row of rows) {
+    const why = row.running
+      ? 'the agent stopped reporting progress (it was stopped, or lost its connection)'
+      : `the agent did not start it within ${RESTORE_REQUEST_TIMEOUT_MINUTES} minutes. Is the agent running as a service (\`run\`) on the server?`;
+    if (await endRestore(svc.pool, row.id, 'Failed', why)) ended += 1;
+  }
+  return ended;
+}
+
+async function touch(svc: Services, restoreId: string) {
+  await svc.pool.query('update restores set heartbeat_at = now() where id = $1', [restoreId]);
+}
