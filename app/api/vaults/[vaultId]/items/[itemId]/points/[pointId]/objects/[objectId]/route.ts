@@ -1,0 +1,25 @@
+import { pointObject } from '@/lib/restore/browse';
+import { readableVault } from '@/lib/restore/guard';
+
+export const dynamic = 'force-dynamic';
+
+type Params = { vaultId: string; itemId: string; pointId: string; objectId: string };
+
+/**
+ * One sealed object of a point (a listing or a chunk), as stored: the browser decrypts it. Objects never change
+ * (an id names its content), so the browser may keep them, privately.
+ */
+export async function GET(_request: Request, { params }: { params: Promise<Params> }) {
+  const { vaultId, itemId, pointId, objectId } = await params;
+  const access = await readableVault(vaultId);
+  if (!access.ok) return access.response;
+  const sealed = await pointObject(access.svc, access.vault.id, itemId, pointId, objectId);
+  if (!sealed) return Response.json({ error: 'The recovery point holds no such object.' }, { status: 404 });
+  return new Response(sealed as Uint8Array<ArrayBuffer>, {
+    headers: {
+      'Content-Type': 'application/octet-stream',
+      'Cache-Control': 'private, max-age=31536000, immutable',
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+}
