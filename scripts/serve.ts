@@ -2,11 +2,11 @@
  * The portal's HTTP server, started by scripts/start.ts: Next.js behind lib/http/edge.ts, so that malformed requests
  * are refused and forwarded headers are believed only from a trusted proxy before Next or next-auth read them.
  */
-import { createServer } from 'node:http';
+import { createServer, IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import next from 'next';
 import { getEnv } from '@/lib/env';
-import { screenRequest } from '@/lib/http/edge';
+import { FORM_LIMIT_BYTES, isPageFormPost, isWellFormedForm, screenRequest } from '@/lib/http/edge';
 
 const dev = process.argv.includes('--dev');
 const env = getEnv();
@@ -14,17 +14,53 @@ const app = next({ dev, dir: path.resolve(import.meta.dirname, '..'), port: env.
 const handle = app.getRequestHandler();
 
 await app.prepare();
-const server = createServer((req, res) => {
-  const verdict = screenRequest(
-    { method: req.method, url: req.url, headers: req.headers, socketAddress: req.socket.remoteAddress },
-    env.trustProxy,
-  );
+function refuse(res: ServerResponse, status: number, message: string) {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Connection: 'close' });
+  res.end(JSON.stringify({ error: { code: status === 413 ? 'too_large' : 'invalid', message } }));
+}
+
+/** Reads a page's form body, checks it, and gives Next.js a request that replays it; or answers the refusal. */
+async function checkedForm(req: IncomingMessage, res: ServerResponse): Promise<IncomingMessage | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > FORM_LIMIT_BYTES) {
+      refuse(res, 413, 'The form is too large.');
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  const body = Buffer.concat(chunks);
+  if (!(await isWellFormedForm(String(req.headers['content-type']), new Uint8Array(body)))) {
+    refuse(res, 400, 'The form data is malformed.');
+    return undefined;
+  }
+  const replay = new IncomingMessage(req.socket);
+  Object.assign(replay, {
+    method: req.method,
+    url: req.url,
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    httpVersion: req.httpVersion,
+    httpVersionMajor: req.httpVersionMajor,
+    httpVersionMinor: req.httpVersionMinor,
+  });
+  replay.push(body);
+  replay.push(null);
+  return replay;
+}
+
+const server = createServer(async (req, res) => {
+  const edge = { method: req.method, url: req.url, headers: req.headers, socketAddress: req.socket.remoteAddress };
+  const verdict = screenRequest(edge, env.trustProxy);
   if (!verdict.ok) {
-    res.writeHead(400, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Connection: 'close' });
-    res.end(JSON.stringify({ error: { code: 'BadRequest', message: verdict.message } }));
+    refuse(res, 400, verdict.message);
     return;
   }
-  handle(req, res).catch((err: unknown) => {
+  const request = isPageFormPost(edge) ? await checkedForm(req, res) : req;
+  if (!request) return;
+  handle(request, res).catch((err: unknown) => {
     console.error('request failed:', req.method, req.url, err);
     if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
     res.end();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidHost, isValidPath, screenRequest } from './edge';
+import { isPageFormPost, isValidHost, isValidPath, isWellFormedForm, screenRequest } from './edge';
 
 describe('isValidHost', () => {
   it('accepts what a URL can hold and refuses the rest', () => {
@@ -72,5 +72,24 @@ describe('screenRequest', () => {
       ok: false,
       message: 'The request path is malformed.',
     });
+  });
+});
+
+describe('page form posts', () => {
+  it('are the multipart POSTs to pages, checked before Next.js parses them', async () => {
+    const post = (url: string, type = 'multipart/form-data; boundary=x') => ({
+      method: 'POST',
+      url,
+      headers: { 'content-type': type },
+    });
+    expect(isPageFormPost(post('/signin'))).toBe(true);
+    expect(isPageFormPost(post('/recovery-services/vaults/x/dashboard'))).toBe(true);
+    expect(isPageFormPost(post('/api/agent/backups'))).toBe(false);
+    expect(isPageFormPost(post('/Subscriptions/x'))).toBe(false);
+    expect(isPageFormPost(post('/signin', 'application/x-www-form-urlencoded'))).toBe(false);
+    const form = new TextEncoder().encode('--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--\r\n');
+    expect(await isWellFormedForm('multipart/form-data; boundary=x', form)).toBe(true);
+    expect(await isWellFormedForm('multipart/form-data; boundary=x', new TextEncoder().encode('garbage'))).toBe(false);
+    expect(await isWellFormedForm('multipart/form-data', form)).toBe(false);
   });
 });

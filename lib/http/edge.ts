@@ -85,3 +85,30 @@ export function screenRequest(request: EdgeRequest, trustProxy: boolean): EdgeVe
   if (client) headers['x-forwarded-for'] = client;
   return { ok: true };
 }
+
+/** Next.js's own limit on a server action's body; larger forms are refused before they are read further. */
+export const FORM_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * A multipart POST to a page is a server action (or a form posted before the page's script ran), whose body Next.js
+ * parses itself and answers 500 when it cannot. Such bodies are read and checked here first.
+ */
+export function isPageFormPost(request: EdgeRequest): boolean {
+  const type = single(request.headers['content-type']) ?? '';
+  const path = request.url ?? '';
+  return (
+    request.method === 'POST' &&
+    type.toLowerCase().startsWith('multipart/form-data') &&
+    !/^\/(api|_next|subscriptions)(\/|$|\?)/i.test(path)
+  );
+}
+
+/** Whether a multipart body parses as the form its Content-Type announces. */
+export async function isWellFormedForm(contentType: string, body: Uint8Array<ArrayBuffer>): Promise<boolean> {
+  try {
+    await new Response(body, { headers: { 'content-type': contentType } }).formData();
+    return true;
+  } catch {
+    return false;
+  }
+}
