@@ -251,7 +251,7 @@ export function PolicyForm({
                     Keep {kind} backup points
                   </label>
                   <label className="flex items-center gap-2">
-                    <span className="capitalize">{kind}</span> retention in {unit}
+                    {`${kind.charAt(0).toUpperCase()}${kind.slice(1)} retention in ${unit}`}
                     <input
                       type="number"
                       inputMode="numeric"
