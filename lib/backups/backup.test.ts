@@ -370,4 +370,40 @@ describe('backups end to end (agent → route handlers → PostgreSQL and the bl
     });
     await machine.remove();
   });
+
+  it('a machine registered before backups existed makes its vault key on its first backup, once the passphrase checks', async () => {
+    const machine = await registeredMachine(svc);
+    const folder = path.join(machine.work, 'data');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'a.txt'), 'a');
+    expect((await machine.agent('protect', '--path', folder)).code).toBe(0);
+    // As an older agent left it: no vault key in the state.
+    const stateFile = path.join(machine.stateDir, 'state.json');
+    const old = JSON.parse(await readFile(stateFile, 'utf8'));
+    for (const field of ['vaultKey', 'wrappedKey', 'keyId']) delete old[field];
+    await writeFile(stateFile, JSON.stringify(old));
+
+    const noPassphrase = await machine.agent('backup');
+    expect(noPassphrase.code).toBe(1);
+    expect(noPassphrase.stderr).toMatch(
+      /^This machine has no vault key yet: run the backup once with --passphrase-file/,
+    );
+    const wrongFile = path.join(machine.work, 'wrong.txt');
+    await writeFile(wrongFile, 'not the passphrase at all');
+    const wrong = await machine.agent('backup', '--passphrase-file', wrongFile);
+    expect(wrong.stderr.trim()).toBe('The passphrase is incorrect.');
+
+    const first = await machine.agent('backup', '--passphrase-file', machine.passphraseFile);
+    expect(first.stdout.trim()).toBe('Backup completed.');
+    const state = (await readState(machine.stateDir))!;
+    expect(state.vaultKey && state.keyId).toBeTruthy();
+    // From then on it backs up unattended.
+    expect((await machine.agent('backup')).code).toBe(0);
+    const { rows } = await svc.pool.query<{ n: number }>(
+      'select count(*)::int as n from backup_keys k join registered_servers s on s.id = k.server_id where s.vault_id = $1',
+      [machine.vaultId],
+    );
+    expect(rows[0]!.n).toBe(2);
+    await machine.remove();
+  });
 });
