@@ -45,6 +45,8 @@ async function checkedForm(req: IncomingMessage, res: ServerResponse): Promise<I
     httpVersion: req.httpVersion,
     httpVersionMajor: req.httpVersionMajor,
     httpVersionMinor: req.httpVersionMinor,
+    // Read to its end already: without this, the replay's end would count as an aborted request and close the socket.
+    complete: true,
   });
   replay.push(body);
   replay.push(null);
