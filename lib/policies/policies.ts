@@ -3,14 +3,15 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupPolicies, DEFAULT_POLICY_NAME, protectedItems, registeredServers, vaults } from '@/db/schema';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
-import { type ActionResult, violatedConstraint } from '@/lib/errors';
+import { checkVaultAccess } from '@/lib/auth/vault-access';
+import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import { enqueueRetention } from '@/lib/retention/apply';
 import { describeRetention, type Retention } from '@/lib/retention/rules';
 import type { Services } from '@/lib/services';
-import { getVault, type VaultRow } from '@/lib/vaults/queries';
+import type { VaultRow } from '@/lib/vaults/queries';
+import { CONFIGURABLE_STATES } from '@/lib/vaults/redundancy';
 import { describeSchedule, type Schedule } from './schedule';
 import { type PolicySettings, policyMessages, validatePolicy } from './validation';
 
@@ -101,13 +102,10 @@ export async function findPolicy(
   return row ? policyRow(row) : null;
 }
 
-/** The vault, if the user may change it; else the message to show. */
+/** The vault, through the vault guard: the user may change it and it is not going away; else the message to show. */
 async function writableVault(svc: Services, user: PortalUser, vaultId: unknown) {
-  const id = z.uuid().safeParse(vaultId);
-  const vault = id.success ? await getVault(svc.db, user, id.data) : null;
-  if (!vault) return { error: accessMessages.vaultNotFound };
-  if (!canWrite(subscriptionOf(user, vault.subscriptionId))) return { error: accessMessages.readOnly };
-  return { vault };
+  const checked = await checkVaultAccess(svc.db, user, vaultId, 'write', { states: CONFIGURABLE_STATES });
+  return checked instanceof PortalError ? { error: checked.message } : { vault: checked.vault };
 }
 
 function settingsColumns(settings: PolicySettings) {

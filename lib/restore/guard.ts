@@ -1,8 +1,10 @@
 import 'server-only';
 import { currentUser } from '@/lib/auth/guard';
 import type { PortalUser } from '@/lib/auth/users';
+import { checkVaultAccess } from '@/lib/auth/vault-access';
+import { errorResponse, PortalError, portalErrorResponse } from '@/lib/errors';
 import { getServices, type Services } from '@/lib/services';
-import { getVault, type VaultRow } from '@/lib/vaults/queries';
+import type { VaultRow } from '@/lib/vaults/queries';
 
 /**
  * The guard of the browser's reads of backup data, the same check as every vault page: signed in (401 otherwise) and
@@ -12,10 +14,9 @@ export async function readableVault(
   vaultId: string,
 ): Promise<{ ok: true; user: PortalUser; vault: VaultRow; svc: Services } | { ok: false; response: Response }> {
   const user = await currentUser();
-  if (!user) return { ok: false, response: Response.json({ error: 'Sign in to continue.' }, { status: 401 }) };
+  if (!user) return { ok: false, response: errorResponse(401, 'unauthenticated', 'Sign in to continue.') };
   const svc = await getServices();
-  const vault = await getVault(svc.db, user, vaultId);
-  if (!vault)
-    return { ok: false, response: Response.json({ error: 'The backup vault was not found.' }, { status: 404 }) };
-  return { ok: true, user, vault, svc };
+  const checked = await checkVaultAccess(svc.db, user, vaultId, 'read');
+  if (checked instanceof PortalError) return { ok: false, response: portalErrorResponse(checked) };
+  return { ok: true, user, vault: checked.vault, svc };
 }

@@ -1,12 +1,11 @@
 import 'server-only';
 import { z } from 'zod';
 import { withTransaction } from '@/db/client';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
+import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
-import type { ActionResult } from '@/lib/errors';
+import { type ActionResult, PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
-import { getVault } from '@/lib/vaults/queries';
 import { RESTORE_REQUEST_TIMEOUT_MINUTES } from './sessions';
 
 /** A registered server a restore can go to, with the newest wrapped key its agent holds (absent before its first). */
@@ -44,9 +43,9 @@ export async function requestRestore(svc: Services, user: PortalUser, input: unk
   const parsed = requestSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: 'The restore request is not valid.' };
   const request = parsed.data;
-  const vault = await getVault(svc.db, user, request.vaultId);
-  if (!vault) return { ok: false, message: accessMessages.vaultNotFound };
-  if (!canWrite(subscriptionOf(user, vault.subscriptionId))) return { ok: false, message: accessMessages.readOnly };
+  const checked = await checkVaultAccess(svc.db, user, request.vaultId, 'write', { states: ['Active'] });
+  if (checked instanceof PortalError) return { ok: false, message: checked.message };
+  const { vault } = checked;
   return withTransaction(svc.pool, async (_tx, client) => {
     const { rows } = await client.query<{ item_path: string; server_name: string }>(
       `select i.path as item_path, s.name as server_name
