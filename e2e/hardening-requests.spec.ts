@@ -21,7 +21,7 @@ function send({ method = 'GET', path, host = `localhost:${PORT}`, headers = {}, 
     if (host !== null) lines.push(`Host: ${host}`);
     for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
     lines.push(`Content-Length: ${payload.length}`, 'Connection: close', '', '');
-    socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), payload]));
+    socket.write(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), payload]));
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('end', () => {

@@ -80,7 +80,10 @@ test('after signing in, a callbackUrl that leaves the portal goes home instead',
   ]) {
     const context = await browser.newContext({ baseURL: ORIGIN });
     const page = await context.newPage();
-    await page.route(/evil\.example/, (route) => route.abort());
+    await page.route(
+      (url) => url.hostname.endsWith('evil.example'),
+      (route) => route.abort(),
+    );
     await page.goto(`/signin?callbackUrl=${encodeURIComponent(evil)}`);
     await page.getByLabel('Email').fill(e2eAdmin.email);
     await page.getByLabel('Password').fill(e2eAdmin.password);
