@@ -19,7 +19,7 @@ export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
   const env = getEnv();
   const https = env.portalOrigin.startsWith('https:') || request.headers.get('x-forwarded-proto') === 'https';
-  const { nonce, headers } = securityHeaders({ https, dev: env.NODE_ENV === 'development' });
+  const { headers } = securityHeaders({ https, dev: env.NODE_ENV === 'development' });
   const withHeaders = (response: NextResponse) => {
     for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
     return response;
@@ -41,7 +41,6 @@ export function proxy(request: NextRequest) {
     return withHeaders(NextResponse.redirect(url));
   }
   const requestHeaders = new Headers(request.headers);
-  requestHeaders.set('x-nonce', nonce);
   requestHeaders.set('content-security-policy', headers['Content-Security-Policy']);
   return withHeaders(NextResponse.next({ request: { headers: requestHeaders } }));
 }

@@ -16,7 +16,6 @@ const HSTS = 'max-age=31536000; includeSubDomains';
  * frame the portal.
  */
 export function securityHeaders(options: { https: boolean; dev: boolean }): {
-  nonce: string;
   headers: Record<string, string> & { 'Content-Security-Policy': string };
 } {
   const nonce = Buffer.from(crypto.randomUUID()).toString('base64');
@@ -35,7 +34,6 @@ export function securityHeaders(options: { https: boolean; dev: boolean }): {
     "frame-ancestors 'none'",
   ].join('; ');
   return {
-    nonce,
     headers: {
       ...BASE_SECURITY_HEADERS,
       'Content-Security-Policy': policy,
