@@ -44,8 +44,9 @@ export function FilesGrid({
     count: rows.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
-    // The sticky header sits above the rows inside the scrolling box.
-    scrollMargin: HEADER_HEIGHT,
+    // The rows start below the sticky header, which also covers the top of the scrolling box: a row scrolled to
+    // must end that much above the box's bottom to be seen whole.
+    scrollPaddingEnd: HEADER_HEIGHT,
     overscan: 12,
   });
   const items = virtualizer.getVirtualItems();
@@ -166,7 +167,7 @@ export function FilesGrid({
         <tbody className="relative block w-full" style={{ height: virtualizer.getTotalSize() }}>
           {items.map((item) => {
             const row = rows[item.index]!;
-            const style = { height: ROW_HEIGHT, transform: `translateY(${item.start - HEADER_HEIGHT}px)` };
+            const style = { height: ROW_HEIGHT, transform: `translateY(${item.start}px)` };
             const position = `absolute top-0 left-0 ${columns}`;
             if (row.kind === 'pending') {
               return (

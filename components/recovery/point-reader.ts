@@ -20,8 +20,8 @@ const base = ({ vaultId, itemId, pointId }: PointAddress) => `/api/vaults/${vaul
 async function fetchOk(url: string): Promise<Response> {
   const response = await fetch(url, { credentials: 'same-origin' });
   if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as { error?: string } | null;
-    throw new Error(body?.error ?? `The portal answered HTTP ${response.status}.`);
+    const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    throw new Error(body?.error?.message ?? `The portal answered HTTP ${response.status}.`);
   }
   return response;
 }

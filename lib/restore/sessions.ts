@@ -329,9 +329,10 @@ export async function reportRestoreProgress(
 ): Promise<ProgressResponse> {
   const r = parse(progressSchema, body, 'progress report');
   await svc.pool.query(
-    `update operations set bytes_done = $2, bytes_total = $3, files_done = $4, files_total = $5,
+    `update operations set bytes_done = $2::bigint, bytes_total = $3::bigint, files_done = $4, files_total = $5,
        bytes_per_second = $6, seconds_left = $7, data_transferred = $8,
-       progress = case when $3 > 0 then least(99, floor($2::numeric * 100 / $3)) else 0 end, updated_at = now()
+       progress = case when $3::bigint > 0 then least(99, $2::bigint * 100 / $3::bigint)::int else 0 end,
+       updated_at = now()
      where id = $1 and status = 'InProgress'`,
     [
       restore.operationId,

@@ -1,3 +1,4 @@
+import { errorResponse } from '@/lib/errors';
 import { pointKey } from '@/lib/restore/browse';
 import { readableVault } from '@/lib/restore/guard';
 
@@ -11,6 +12,6 @@ export async function GET(_request: Request, { params }: { params: Promise<Param
   const access = await readableVault(vaultId);
   if (!access.ok) return access.response;
   const point = await pointKey(access.svc.db, access.vault.id, itemId, pointId);
-  if (!point) return Response.json({ error: 'The recovery point was not found.' }, { status: 404 });
+  if (!point) return errorResponse(404, 'not_found', 'The recovery point was not found.');
   return Response.json(point, { headers: { 'Cache-Control': 'no-store' } });
 }

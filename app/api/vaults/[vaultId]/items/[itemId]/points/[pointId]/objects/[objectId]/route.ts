@@ -1,3 +1,4 @@
+import { errorResponse } from '@/lib/errors';
 import { pointObject } from '@/lib/restore/browse';
 import { readableVault } from '@/lib/restore/guard';
 
@@ -14,7 +15,7 @@ export async function GET(_request: Request, { params }: { params: Promise<Param
   const access = await readableVault(vaultId);
   if (!access.ok) return access.response;
   const sealed = await pointObject(access.svc, access.vault.id, itemId, pointId, objectId);
-  if (!sealed) return Response.json({ error: 'The recovery point holds no such object.' }, { status: 404 });
+  if (!sealed) return errorResponse(404, 'not_found', 'The recovery point holds no such object.');
   return new Response(sealed as Uint8Array<ArrayBuffer>, {
     headers: {
       'Content-Type': 'application/octet-stream',
