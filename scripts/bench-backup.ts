@@ -1,24 +1,25 @@
 /**
  * `npm run bench:backup` (issue 8, "Speed"): restic and the agent back up the same generated 1 GiB data set (large
  * random files, a duplicate, thousands of small text files), then again after 1 % of it changed, then once more with
- * nothing changed; both are printed side by side against the goals. The agent runs as built
+ * nothing changed; then both restore the latest point into an empty folder (issue 9: throughput ≥ restic's). Both are
+ * printed side by side against the goals. The agent runs as built
  * (dist/agent/recovery-services-agent.mjs) against a local portal started with `npm start` on a fresh database of
  * BENCH_DATABASE_URL's server (default: the local PostgreSQL). Installs restic (and GNU time) with apt-get when missing.
  * A measurement: exits 0 whether or not the goals hold, 1 only when the bench itself cannot run.
  *
  * Settings: BENCH_DATABASE_URL, BENCH_SEED (the data set), BENCH_AGENT_CPU_PROF=DIR (profile the agent's backups).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createDatabase } from '@/db/client';
 import { loadUser } from '@/lib/auth/users';
 import { issueVaultCredentials } from '@/lib/credentials/issue';
 import type { Services } from '@/lib/services';
+import { startPortal, stopPortal } from './bench-portal';
 
 const root = path.resolve(import.meta.dirname, '..');
 const agentFile = path.join(root, 'dist', 'agent', 'recovery-services-agent.mjs');
@@ -230,17 +231,6 @@ function aptInstall(pkg: string, why: string) {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 /** CPU seconds (user + system) used so far by the live processes of a process group (the portal's). */
@@ -268,59 +258,6 @@ async function dirBytes(dir: string): Promise<number> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The portal.
-
-type Portal = { url: string; child: ChildProcess; log: string[] };
-
-async function startPortal(databaseUrl: string, dataDir: string): Promise<Portal> {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    PORTAL_DATA_DIR: dataDir,
-    PORTAL_ADMIN_EMAIL: ADMIN.email,
-    PORTAL_ADMIN_PASSWORD: ADMIN.password,
-    VAULT_PROVISIONING_SECONDS: '0',
-    DATABASE_URL: databaseUrl,
-    NEXT_TELEMETRY_DISABLED: '1',
-  };
-  for (const name of ['BACKUP_STORE', 'AUTH_SECRET', 'NODE_ENV']) delete env[name];
-  if (!existsSync(path.join(root, '.next', 'BUILD_ID')) || !existsSync(agentFile)) {
-    console.log('No production build: `npm start` builds it first (about two minutes).');
-  }
-  // Its own process group, so stopping it ends npm, the start script and the Next.js server together.
-  const child = spawn('npm', ['start'], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log: string[] = [];
-  const keep = (b: Buffer) => log.push(...b.toString().split('\n').filter(Boolean));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 600_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    const ok = await fetch(`${url}/api/health`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) return { url, child, log };
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  await stopPortal({ url, child, log });
-  throw new Error(`The portal did not start:\n  ${log.slice(-20).join('\n  ')}`);
-}
-
-async function stopPortal(portal: Portal) {
-  const { child } = portal;
-  if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, name);
-    } catch {}
-  };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** The bench admin's Active vault and a vault credentials file pointing at the portal, as a download would give. */
 async function vaultCredentials(databaseUrl: string, portalUrl: string): Promise<string> {
@@ -417,7 +354,7 @@ async function main() {
     );
     const portalData = path.join(work, 'portal-data');
     t = performance.now();
-    const portal = await startPortal(databaseUrl, portalData);
+    const portal = await startPortal(databaseUrl, portalData, ADMIN);
     cleanups.push(() => stopPortal(portal));
     console.log(`  ${portal.url} up in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
@@ -468,8 +405,34 @@ async function main() {
     const r3 = await restic('unchanged');
     const a3 = await agent('unchanged');
 
+    // Issue 9: the latest point restored into an empty folder, by restic and by the agent's recover.
+    console.log('Restore ...');
+    const restored = async (who: string, command: string, args: string[], env: NodeJS.ProcessEnv, dir: string) => {
+      const m = await measure(command, args, env, path.join(work, 'time.txt'));
+      const bytes = await dirBytes(dir);
+      console.log(`  ${who}: ${fmtSeconds(m.seconds)}, ${fmtBytes(bytes)} written, peak ${fmtBytes(m.peakBytes)}`);
+      await rm(dir, { recursive: true, force: true });
+      return { ...m, bytes };
+    };
+    const resticTarget = path.join(work, 'restic-restore');
+    const agentTarget = path.join(work, 'agent-restore');
+    const rr = await restored(
+      'restic',
+      'restic',
+      ['restore', 'latest', '--target', resticTarget],
+      resticEnv,
+      resticTarget,
+    );
+    const ar = await restored(
+      'agent ',
+      process.execPath,
+      [agentFile, 'recover', '--path', data.dir, '--target', agentTarget, '--json', '--state-dir', stateDir],
+      agentEnv,
+      agentTarget,
+    );
+
     // The table.
-    const throughput = (run: Run) => data.bytes / MiB / run.seconds;
+    const throughput = (run: { seconds: number }) => data.bytes / MiB / run.seconds;
     const budget = data.bytes * 0.02;
     const peak = (run: Run[]) => Math.max(...run.map((r) => r.peakBytes));
     const mark = (ok: boolean) => (ok ? '✓' : '✗');
@@ -478,6 +441,7 @@ async function main() {
       sent: a2.sent <= budget,
       unchanged: a3.seconds <= 2 * r3.seconds,
       memory: peak([a1, a2, a3]) <= 300 * MiB,
+      restore: throughput(ar) >= throughput(rr),
     };
     const rows: string[][] = [
       ['first backup: time', fmtSeconds(r1.seconds), fmtSeconds(a1.seconds), fmtRatio(a1.seconds / r1.seconds), '', ''],
@@ -523,6 +487,14 @@ async function main() {
         mark(goals.memory),
       ],
     ];
+    rows.push([
+      'restore (latest point): throughput',
+      `${throughput(rr).toFixed(1)} MiB/s`,
+      `${throughput(ar).toFixed(1)} MiB/s`,
+      fmtRatio(throughput(ar) / throughput(rr)),
+      '≥ restic',
+      mark(goals.restore),
+    ]);
     const header = ['', 'restic', 'agent', 'agent/restic', 'goal', 'holds'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
