@@ -8,6 +8,7 @@ import type { PortalUser } from '@/lib/auth/users';
 import { listOpenOperations } from '@/lib/operations/queries';
 import { getVault, listVaults } from '@/lib/vaults/queries';
 import { vaultUsage } from '@/lib/vaults/usage';
+import { benchBrowse, recoveryCalendarGoals } from './bench-recover';
 
 const SUBSCRIPTIONS = 40;
 const VAULTS_PER_SUBSCRIPTION = 25;
@@ -62,6 +63,7 @@ const goals: Goal[] = [
   { name: 'one vault (page guard)', medianMs: 10, run: () => getVault(db, user, someVault) },
   { name: 'notification poll (20k history)', medianMs: 10, run: () => listOpenOperations(db, userId) },
   { name: 'dashboard usage overview', medianMs: 15, run: () => vaultUsage(db, someVault) },
+  ...(await recoveryCalendarGoals(pool, db, someVault)),
 ];
 
 let missed = 0;
@@ -90,5 +92,9 @@ const plan = await pool.query(
 );
 console.log(`\nnotification poll plan:\n  ${plan.rows.map((r) => r['QUERY PLAN']).join('\n  ')}`);
 await t.close();
+
+// Issue 9: the recovery-point browser in headless Chromium, against the built portal (scripts/bench-recover.ts).
+console.log('\nRecovery-point browser ...');
+if (!(await benchBrowse())) missed += 1;
 console.log(missed ? `\n${missed} goal(s) missed.` : '\nAll goals met.');
 process.exit(missed ? 1 : 0);
