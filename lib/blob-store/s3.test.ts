@@ -1,67 +1,28 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBlobStore } from './contract';
 import { openBlobStore } from './index';
 import { S3BlobStore } from './s3';
+import { type S3rver, startS3rver } from './s3rver';
 
-/**
- * s3rver signs its ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 keeps in its legacy provider, so
- * every truncated listing fails with InternalError inside this process. It runs in a child with that provider instead;
- * the child exits when its stdin closes, so it cannot outlive the test worker.
- */
-const SERVER = `
-const S3rver = require('s3rver');
-process.stdin.on('end', () => process.exit(0)).resume();
-new S3rver({
-  port: 0,
-  address: '127.0.0.1',
-  silent: process.env.S3RVER_LOG !== '1',
-  directory: process.env.S3RVER_DIRECTORY,
-  configureBuckets: [{ name: 'backups' }],
-}).run().then((address) => console.log(JSON.stringify(address)));
-`;
-
-let directory = '';
-let server: ChildProcess | undefined;
-let endpoint = '';
+let s3rver: S3rver;
 const stores: S3BlobStore[] = [];
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'blob-store-s3-'));
-  server = spawn(process.execPath, ['--openssl-legacy-provider', '-e', SERVER], {
-    cwd: process.cwd(),
-    env: { ...process.env, S3RVER_DIRECTORY: directory },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const [line] = (await Promise.race([
-    once(createInterface({ input: server.stdout! }), 'line'),
-    once(server, 'exit').then(([code]) => Promise.reject(new Error(`s3rver exited with ${code}`))),
-  ])) as [string];
-  endpoint = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+  s3rver = await startS3rver();
 });
 
 afterAll(async () => {
   for (const store of stores) store.destroy();
-  if (server && server.exitCode === null) {
-    const exited = once(server, 'exit');
-    server.stdin?.end();
-    await exited;
-  }
-  await rm(directory, { recursive: true, force: true });
+  await s3rver.stop();
 });
 
 function open(store = 's3://backups/some/prefix'): S3BlobStore {
   const opened = openBlobStore({
     BACKUP_STORE: store,
-    BACKUP_STORE_S3_ENDPOINT: endpoint,
+    BACKUP_STORE_S3_ENDPOINT: s3rver.endpoint,
     AWS_ACCESS_KEY_ID: 'S3RVER',
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    dataDir: directory,
+    dataDir: s3rver.directory,
   });
   if (!(opened instanceof S3BlobStore)) throw new Error('expected an S3 store');
   stores.push(opened);
