@@ -146,7 +146,7 @@ test('repeated wrong passwords slow down and then stop with a clear message, as 
 }) => {
   test.setTimeout(120_000);
   await page.goto('/signin');
-  const alert = page.getByRole('alert');
+  const alert = page.locator('form').getByRole('alert');
   await page.getByLabel('Email').fill('nobody-here@example.com');
   for (let i = 0; i < 9; i++) {
     await page.getByLabel('Password').fill(`wrong-password-${i}`);

@@ -16,7 +16,8 @@ const handle = app.getRequestHandler();
 await app.prepare();
 function refuse(res: ServerResponse, status: number, message: string) {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Connection: 'close' });
-  res.end(JSON.stringify({ error: { code: status === 413 ? 'too_large' : 'invalid', message } }));
+  const code = status === 413 ? 'too_large' : status === 405 ? 'method_not_allowed' : 'invalid';
+  res.end(JSON.stringify({ error: { code, message } }));
 }
 
 /** Reads a page's form body, checks it, and gives Next.js a request that replays it; or answers the refusal. */
@@ -57,7 +58,7 @@ const server = createServer(async (req, res) => {
   const edge = { method: req.method, url: req.url, headers: req.headers, socketAddress: req.socket.remoteAddress };
   const verdict = screenRequest(edge, env.trustProxy);
   if (!verdict.ok) {
-    refuse(res, 400, verdict.message);
+    refuse(res, verdict.status, verdict.message);
     return;
   }
   const request = isPageFormPost(edge) ? await checkedForm(req, res) : req;

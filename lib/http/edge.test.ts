@@ -66,12 +66,19 @@ describe('screenRequest', () => {
 
   it('refuses a malformed Host and path whoever is trusted', () => {
     for (const host of ['a b', '', '[::1', 'localhost:99999']) {
-      expect(screenRequest(request({ host }), false)).toEqual({ ok: false, message: 'The Host header is malformed.' });
+      expect(screenRequest(request({ host }), false)).toEqual({
+        ok: false,
+        status: 400,
+        message: 'The Host header is malformed.',
+      });
     }
     expect(screenRequest({ ...request({}), url: '/api/vaults/%zz/credentials' }, false)).toEqual({
       ok: false,
+      status: 400,
       message: 'The request path is malformed.',
     });
+    expect(screenRequest({ ...request({}), method: 'PUT', url: '/favicon.ico' }, false)).toMatchObject({ status: 405 });
+    expect(screenRequest({ ...request({}), method: 'GET', url: '/icons/icon.svg' }, false)).toEqual({ ok: true });
   });
 });
 

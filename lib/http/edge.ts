@@ -13,7 +13,7 @@ export type EdgeRequest = {
   socketAddress?: string;
 };
 
-export type EdgeVerdict = { ok: true } | { ok: false; message: string };
+export type EdgeVerdict = { ok: true } | { ok: false; status: 400 | 405; message: string };
 
 const HOSTNAME =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
@@ -39,6 +39,8 @@ export function isValidPath(url: string): boolean {
   }
 }
 
+const STATIC_FILE = /^\/(_next\/static\/|favicon\.ico([?#]|$)|icons\/)/;
+
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(',') : value;
 }
@@ -50,9 +52,15 @@ function single(value: string | string[] | undefined): string | undefined {
  */
 export function screenRequest(request: EdgeRequest, trustProxy: boolean): EdgeVerdict {
   const { headers } = request;
-  if (!request.url || !isValidPath(request.url)) return { ok: false, message: 'The request path is malformed.' };
+  if (!request.url || !isValidPath(request.url))
+    return { ok: false, status: 400, message: 'The request path is malformed.' };
+  // Next.js answers 500 to other methods on its static files and public/.
+  if (STATIC_FILE.test(request.url) && request.method !== 'GET' && request.method !== 'HEAD') {
+    return { ok: false, status: 405, message: 'Static files are read with GET.' };
+  }
   const host = single(headers.host);
-  if (host !== undefined && !isValidHost(host)) return { ok: false, message: 'The Host header is malformed.' };
+  if (host !== undefined && !isValidHost(host))
+    return { ok: false, status: 400, message: 'The Host header is malformed.' };
 
   const forwardedHost = single(headers['x-forwarded-host']);
   const forwardedProto = single(headers['x-forwarded-proto']);
@@ -66,19 +74,20 @@ export function screenRequest(request: EdgeRequest, trustProxy: boolean): EdgeVe
   let client = request.socketAddress;
   if (trustProxy) {
     if (forwardedHost !== undefined) {
-      if (!isValidHost(forwardedHost)) return { ok: false, message: 'The X-Forwarded-Host header is malformed.' };
+      if (!isValidHost(forwardedHost))
+        return { ok: false, status: 400, message: 'The X-Forwarded-Host header is malformed.' };
       headers['x-forwarded-host'] = forwardedHost;
     }
     if (forwardedProto !== undefined) {
       if (forwardedProto !== 'http' && forwardedProto !== 'https') {
-        return { ok: false, message: 'The X-Forwarded-Proto header is malformed.' };
+        return { ok: false, status: 400, message: 'The X-Forwarded-Proto header is malformed.' };
       }
       headers['x-forwarded-proto'] = forwardedProto;
     }
     // The proxy appends the address it saw: the last entry is the only one it vouches for.
     const last = forwardedFor?.split(',').at(-1)?.trim();
     if (last) {
-      if (isIP(last) === 0) return { ok: false, message: 'The X-Forwarded-For header is malformed.' };
+      if (isIP(last) === 0) return { ok: false, status: 400, message: 'The X-Forwarded-For header is malformed.' };
       client = last;
     }
   }

@@ -48,7 +48,10 @@ export function checkLifetime(claims: { iat: number; exp: number }, now: Date, m
 export function keyIdOf(jws: string, alg: 'RS256' | 'EdDSA'): string {
   try {
     const header = decodeProtectedHeader(jws);
-    if (header.alg !== alg || typeof header.kid !== 'string' || header.kid.length > 128) throw invalid();
+    // Thumbprints and server ids only: anything else (a NUL, another script) never reaches a query.
+    if (header.alg !== alg || typeof header.kid !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(header.kid)) {
+      throw invalid();
+    }
     return header.kid;
   } catch {
     throw invalid();
