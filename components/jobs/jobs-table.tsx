@@ -62,7 +62,7 @@ export function JobsTable({ vaultId, jobs, canChange }: { vaultId: string; jobs:
                 <input
                   type="radio"
                   name="job"
-                  aria-label={`Select ${job.operation} job of ${job.item === '—' ? job.started : job.item} started ${job.started}`}
+                  aria-label={`Select the job started ${job.started}${job.item === '—' ? '' : ` on ${job.item}`}`}
                   checked={job.id === selectedId}
                   onChange={() => setSelectedId(job.id)}
                   className="accent-portal-blue"
