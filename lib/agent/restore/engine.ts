@@ -35,7 +35,8 @@ const FILE_CONCURRENCY = 4;
 const OBJECTS_AHEAD = 256;
 const BYTES_AHEAD = 64 * 1024 * 1024;
 
-type PlannedFile = { entry: TreeEntry; dest: string; replace: boolean; first: number };
+/** `first`: where the file's chunks start in the sequence of all planned files' chunks (see ReadAhead). */
+type PlannedFile = { entry: TreeEntry; dest: string; first: number };
 type PlannedDir = { entry: TreeEntry; dest: string };
 
 export class StoppedError extends Error {}
@@ -105,6 +106,7 @@ async function plan(
         }
         continue;
       }
+      // A file is replaced by the rename that puts the restored one in place; a link must go first.
       if (run.conflict === 'overwrite' && !existing.isDirectory()) replace = true;
       else {
         dest = await freeName(dest);
@@ -117,7 +119,7 @@ async function plan(
       await lutimes(dest, seconds(entry.mtimeMs), seconds(entry.mtimeMs)).catch(() => {});
     } else {
       const last = files.at(-1);
-      files.push({ entry, dest, replace, first: last ? last.first + (last.entry.chunks?.length ?? 0) : 0 });
+      files.push({ entry, dest, first: last ? last.first + (last.entry.chunks?.length ?? 0) : 0 });
     }
   }
 }
