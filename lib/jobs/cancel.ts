@@ -19,7 +19,7 @@ const cancelSchema = z.object({ jobId: z.uuid(), vaultId: z.uuid().optional() })
 type Outcome = 'cancelled' | 'not-cancelable';
 
 /**
- * CANCEL: a running backup's session ends as Cancelled, which its agent learns at its next report (about once a
+ * CANCEL: a running backup's session ends as Cancelled (a restore's likewise, below), which its agent learns at its next report (about once a
  * second: the portal answers that the session has ended) and stops, leaving no recovery point; a BACKUP NOW no agent
  * took yet is withdrawn. Every other job, and one that ended meanwhile, is refused with the classic message. The
  * item's row lock orders this against the agent taking the request, as startBackup takes it first too.
@@ -47,6 +47,7 @@ export async function cancelJob(svc: Services, user: PortalUser, input: unknown)
     return { ok: false, message: cancelMessages.notFound };
   }
   if (!canWrite(subscriptionOf(user, job.subscriptionId))) return { ok: false, message: accessMessages.readOnly };
+  if (job.kind === 'Restore' && job.status === 'InProgress') return cancelRestore(svc, user, job);
   if (job.kind !== 'Backup' || job.status !== 'InProgress' || !job.itemId) {
     return { ok: false, message: cancelMessages.notCancelable };
   }
@@ -88,5 +89,34 @@ export async function cancelJob(svc: Services, user: PortalUser, input: unknown)
   });
   return outcome === 'cancelled'
     ? { ok: true, data: undefined, message: `The backup of '${job.itemName}' is being cancelled.` }
+    : { ok: false, message: cancelMessages.notCancelable };
+}
+
+/**
+ * A running restore (or a RECOVER TO SERVER request no agent took yet) ends as Cancelled: its agent's next report is
+ * refused as ended and it stops; the files it already wrote stay in the target folder.
+ */
+async function cancelRestore(
+  svc: Services,
+  user: PortalUser,
+  job: { id: string; itemName: string | null },
+): Promise<ActionResult> {
+  const cancelled = await withTransaction(svc.pool, async (_tx, client) => {
+    const { rows } = await client.query(
+      `update restores set running = false, ended_at = now()
+       where operation_id = $1 and ended_at is null returning id`,
+      [job.id],
+    );
+    if (rows.length === 0) return false;
+    await client.query(
+      `update operations set status = 'Cancelled', seconds_left = null, ended_at = now(), updated_at = now(),
+         message = 'The restore of ''' || item_name || ''' on ''' || server_name || ''' was cancelled: ' || $2::text
+       where id = $1 and status = 'InProgress'`,
+      [job.id, `${user.email} cancelled it in the portal.`],
+    );
+    return true;
+  });
+  return cancelled
+    ? { ok: true, data: undefined, message: `The restore of '${job.itemName}' is being cancelled.` }
     : { ok: false, message: cancelMessages.notCancelable };
 }
