@@ -8,6 +8,7 @@ import type { PortalUser } from '@/lib/auth/users';
 import { listOpenOperations } from '@/lib/operations/queries';
 import { getVault, listVaults } from '@/lib/vaults/queries';
 import { vaultUsage } from '@/lib/vaults/usage';
+import { benchFrontDoor } from './bench-front-door';
 import { benchBrowse, recoveryCalendarGoals } from './bench-recover';
 
 const SUBSCRIPTIONS = 40;
@@ -96,5 +97,9 @@ await t.close();
 // Issue 9: the recovery-point browser in headless Chromium, against the built portal (scripts/bench-recover.ts).
 console.log('\nRecovery-point browser ...');
 if (!(await benchBrowse())) missed += 1;
+
+// Issue 13: whole requests from outside, next to a bare Next.js app (scripts/bench-front-door.ts).
+console.log('\nThe front door: pages and the poll against a bare Next.js page ...');
+missed += await benchFrontDoor();
 console.log(missed ? `\n${missed} goal(s) missed.` : '\nAll goals met.');
 process.exit(missed ? 1 : 0);
