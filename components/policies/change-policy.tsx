@@ -39,7 +39,7 @@ export function ChangePolicyDialog({
     setOutcome(null);
     void (async () => {
       const result = await previewPolicyAction({ vaultId, itemId: item.id, policyId, saved: true });
-      if (current) setOutcome(result.ok ? describe(result.data.rows[0]) : (result.message ?? null));
+      if (current) setOutcome(result.ok ? outcomeText(result.data.rows[0]) : (result.message ?? null));
     })();
     return () => {
       current = false;
@@ -106,7 +106,7 @@ export function ChangePolicyDialog({
   );
 }
 
-function describe(row: { points: number; kept: number; deleted: number; stopped: boolean } | undefined): string {
+function outcomeText(row: { points: number; kept: number; deleted: number; stopped: boolean } | undefined): string {
   if (!row) return '';
   if (row.stopped) return `Protection is stopped: its ${row.points} recovery points are kept.`;
   return `With this policy the item keeps ${row.kept} of its ${row.points} recovery points and ${row.deleted} ${row.deleted === 1 ? 'is' : 'are'} deleted.`;
