@@ -14,15 +14,20 @@ const children: ChildProcess[] = [];
 type Worker = { child: ChildProcess; lines: string[] };
 
 function startWorker(): Promise<Worker> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('scripts/worker.ts')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: svc.database.url,
-      VAULT_PROVISIONING_SECONDS: String(PROVISIONING_SECONDS),
-      VAULT_PROVISIONING_FAIL_NAMES: '',
+  // The same condition as `npm run worker`: the worker loads server-only modules.
+  const child = spawn(
+    process.execPath,
+    ['--conditions=react-server', '--import', 'tsx', path.resolve('scripts/worker.ts')],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: svc.database.url,
+        VAULT_PROVISIONING_SECONDS: String(PROVISIONING_SECONDS),
+        VAULT_PROVISIONING_FAIL_NAMES: '',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   children.push(child);
   const worker: Worker = { child, lines: [] };
   return new Promise((resolve, reject) => {
