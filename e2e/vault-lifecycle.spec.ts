@@ -77,7 +77,7 @@ test('a vault opens on QUICK START first, then on the tab last visited', async (
     await expect(vaultNav.getByRole('link', { name: tab })).toBeVisible();
   }
   await vaultNav.getByRole('link', { name: 'JOBS' }).click();
-  await expect(page.getByRole('cell', { name: 'Create vault' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'Create vault', exact: true }).first()).toBeVisible();
   await vaultNav.getByRole('link', { name: 'DASHBOARD' }).click();
   await expect(page.getByText('North Europe')).toBeVisible();
   await page.goto('/recovery-services');
