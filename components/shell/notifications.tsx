@@ -12,7 +12,7 @@ export const POLL_IN_FLIGHT_MS = 1000;
 export const POLL_IDLE_MS = 60_000;
 
 async function fetchOperations(): Promise<OperationView[]> {
-  const response = await fetch('/api/operations', { cache: 'no-store' });
+  const response = await fetch('/api/operations', { cache: 'no-cache' });
   if (!response.ok) throw new Error(`operations poll answered ${response.status}`);
   return ((await response.json()) as { operations: OperationView[] }).operations;
 }

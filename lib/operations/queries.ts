@@ -1,7 +1,7 @@
 import 'server-only';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
-import { operations } from '@/db/schema';
+import { operations, users } from '@/db/schema';
 
 export type OperationView = {
   id: string;
@@ -14,9 +14,12 @@ export type OperationView = {
   startedAt: string;
 };
 
-/** The user's undismissed operations, newest first: served by operations_user_open_idx whatever the history's size. */
-export async function listOpenOperations(db: Database, userId: string, limit = 20): Promise<OperationView[]> {
-  const rows = await db
+/**
+ * The notification poll's one query: the user's undismissed operations, newest first (operations_user_open_idx, whatever
+ * the history's size), or null when the user no longer exists (a deleted user is signed out).
+ */
+export async function listOpenOperations(db: Database, userId: string, limit = 20): Promise<OperationView[] | null> {
+  const open = db
     .select({
       id: operations.id,
       kind: operations.kind,
@@ -30,8 +33,41 @@ export async function listOpenOperations(db: Database, userId: string, limit = 2
     .from(operations)
     .where(and(eq(operations.userId, userId), isNull(operations.dismissedAt)))
     .orderBy(desc(operations.startedAt))
-    .limit(limit);
-  return rows.map((r) => ({ ...r, startedAt: r.startedAt.toISOString() }));
+    .limit(limit)
+    .as('open');
+  const rows = await db
+    .select({
+      id: open.id,
+      kind: open.kind,
+      status: open.status,
+      progress: open.progress,
+      message: open.message,
+      vaultId: open.vaultId,
+      vaultName: open.vaultName,
+      startedAt: open.startedAt,
+    })
+    .from(users)
+    .leftJoin(open, sql`true`)
+    .where(eq(users.id, userId))
+    .orderBy(desc(open.startedAt));
+  if (rows.length === 0) return null;
+  // The user's row with no operation joined is one row of nulls.
+  return rows.flatMap(({ id, kind, status, progress, message, vaultId, vaultName, startedAt }) =>
+    id === null
+      ? []
+      : [
+          {
+            id,
+            kind: kind!,
+            status: status!,
+            progress: progress!,
+            message: message!,
+            vaultId,
+            vaultName: vaultName!,
+            startedAt: startedAt!.toISOString(),
+          },
+        ],
+  );
 }
 
 /** Dismisses a finished operation of this user; an operation still in flight stays until it ends. */

@@ -1,16 +1,25 @@
-import { currentUser } from '@/lib/auth/guard';
+import { createHash } from 'node:crypto';
+import { getServerSession } from 'next-auth';
+import { getAuthOptions } from '@/lib/auth/options';
 import { listOpenOperations } from '@/lib/operations/queries';
 import { getServices } from '@/lib/services';
 
 export const dynamic = 'force-dynamic';
 
-/** The Notifications region's poll: the caller's open operations only, small and indexed. */
-export async function GET() {
-  const user = await currentUser();
-  if (!user) return Response.json({ error: 'Sign in to continue.' }, { status: 401 });
+/**
+ * The Notifications region's poll, sent every second while work runs: the session and one indexed query (not the
+ * page guard's user and memberships), and an ETag so an unchanged answer is a bodiless 304.
+ */
+export async function GET(request: Request) {
+  const session = await getServerSession(getAuthOptions());
+  const userId = session?.user?.id;
   const { db } = await getServices();
-  return Response.json(
-    { operations: await listOpenOperations(db, user.id) },
-    { headers: { 'Cache-Control': 'no-store' } },
-  );
+  const operations = userId ? await listOpenOperations(db, userId) : null;
+  if (!operations) return Response.json({ error: 'Sign in to continue.' }, { status: 401 });
+  const body = JSON.stringify({ operations });
+  const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  // Private and revalidated on every poll: the browser keeps the last answer and asks whether it changed.
+  const headers = { ETag: etag, 'Cache-Control': 'private, no-cache' };
+  if (request.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
+  return new Response(body, { headers: { ...headers, 'Content-Type': 'application/json' } });
 }
