@@ -408,9 +408,14 @@ async function main() {
     // Issue 9: the latest point restored into an empty folder, by restic and by the agent's recover.
     console.log('Restore ...');
     const restored = async (who: string, command: string, args: string[], env: NodeJS.ProcessEnv, dir: string) => {
+      const portalCpu = await groupCpuSeconds(portal.child.pid!);
       const m = await measure(command, args, env, path.join(work, 'time.txt'));
+      const portalCpuSeconds = (await groupCpuSeconds(portal.child.pid!)) - portalCpu;
       const bytes = await dirBytes(dir);
-      console.log(`  ${who}: ${fmtSeconds(m.seconds)}, ${fmtBytes(bytes)} written, peak ${fmtBytes(m.peakBytes)}`);
+      console.log(
+        `  ${who}: ${fmtSeconds(m.seconds)}, ${fmtBytes(bytes)} written, peak ${fmtBytes(m.peakBytes)}, ` +
+          `CPU ${fmtSeconds(m.cpuSeconds)} (portal ${fmtSeconds(portalCpuSeconds)})`,
+      );
       await rm(dir, { recursive: true, force: true });
       return { ...m, bytes };
     };

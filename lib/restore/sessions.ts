@@ -318,7 +318,10 @@ export async function readObjects(svc: Services, restore: RestoreSession, body: 
     );
   }
   await touch(svc, restore.id);
-  return new Response(frames, { headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store' } });
+  // Sealed objects do not compress: no-transform keeps the server from gzipping them for nothing.
+  return new Response(frames, {
+    headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store, no-transform' },
+  });
 }
 
 /** The agent's report, about once a second: the Restore job's live figures and the heartbeat. */

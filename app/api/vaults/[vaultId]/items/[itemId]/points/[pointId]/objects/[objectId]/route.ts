@@ -19,7 +19,8 @@ export async function GET(_request: Request, { params }: { params: Promise<Param
   return new Response(sealed as Uint8Array<ArrayBuffer>, {
     headers: {
       'Content-Type': 'application/octet-stream',
-      'Cache-Control': 'private, max-age=31536000, immutable',
+      // no-transform: sealed bytes do not compress, so the server does not try.
+      'Cache-Control': 'private, max-age=31536000, immutable, no-transform',
       'X-Content-Type-Options': 'nosniff',
     },
   });
