@@ -12,12 +12,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { type Portal, startPortal, stopPortal } from './bench-portal';
+import { freePort, type Portal, startPortal, stopPortal } from './bench-portal';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
@@ -30,17 +29,6 @@ const CONNECTIONS = 50;
 const SECONDS = 10;
 
 type Load = { rps: number; p50: number; p975: number; failed: number };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(url: string, child: ChildProcess, log: string[]) {
   const deadline = Date.now() + 120_000;
