@@ -26,7 +26,7 @@ function itemRow(page: Page) {
 async function storageUsed(page: Page): Promise<number> {
   await vaultTab(page, 'DASHBOARD');
   const tile = page.getByRole('region', { name: 'usage overview' }).getByRole('definition').nth(2);
-  const [value, unit] = (await tile.innerText()).trim().split(/\s+/);
+  const [value, unit] = ((await tile.textContent()) ?? '').trim().split(/\s+/);
   const scale = { B: 1, KB: 1024, MB: MiB, GB: 1024 * MiB } as Record<string, number>;
   return Number(value) * (scale[unit!] ?? Number.NaN);
 }

@@ -7,6 +7,7 @@
 export function DownloadCredentials({ vaultId }: { vaultId: string }) {
   return (
     <form method="post" action={`/api/vaults/${vaultId}/credentials`}>
+      {/* biome-ignore lint/a11y/useSemanticElements: a link cannot POST; the contract names it a link. */}
       <button type="submit" role="link" className="cursor-pointer text-base text-portal-blue hover:underline">
         Download vault credentials
       </button>

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { backup } from './backup/command';
 import { type AgentContext, type AgentIO, UsageError } from './io';
 import { changeProtection, listPoints } from './items';
-import { useNodeCrypto } from './native-crypto';
+import { registerNodeCrypto } from './native-crypto';
 import type { PassphraseSource } from './passphrase';
 import { type RegisterOptions, register } from './register';
 import { recover } from './restore/command';
@@ -32,7 +32,7 @@ server's folder of the same vault, opened with the passphrase that server was re
 
 /** Runs one agent command and returns its exit code: 0 done, 1 failed (one line on stderr), 2 wrong command line. */
 export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
-  useNodeCrypto();
+  registerNodeCrypto();
   const ctx: AgentContext = {
     stdout: io.stdout,
     stderr: io.stderr,

@@ -8,7 +8,7 @@ import {
   sealObject,
   setCryptoBackend,
 } from '@/lib/backup-format';
-import { useNativeCrypto } from '@/lib/backup-format/crypto';
+import { registerNativeCrypto } from '@/lib/backup-format/crypto';
 import { nodeCrypto } from './native-crypto';
 
 const identity = (data: Uint8Array) => data;
@@ -17,7 +17,7 @@ describe("the agent's node:crypto backend", () => {
   it('hashes and seals exactly as WebCrypto and the fallback do, so either can open what the other sealed', async () => {
     const keys = await deriveVaultKeys(newVaultKey());
     const plaintext = randomBytes(300_000);
-    useNativeCrypto(nodeCrypto);
+    registerNativeCrypto(nodeCrypto);
     try {
       const sealedByNode = await sealObject(keys, await objectId(keys, plaintext), plaintext);
       for (const backend of ['subtle', 'fallback'] as const) {
@@ -36,7 +36,7 @@ describe("the agent's node:crypto backend", () => {
       await expect(openObject(keys, id, tampered, identity)).rejects.toThrow(/does not decrypt under this vault key/);
     } finally {
       setCryptoBackend('auto');
-      useNativeCrypto(undefined);
+      registerNativeCrypto(undefined);
     }
   });
 });

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
-import { type NativeCrypto, useNativeCrypto } from '@/lib/backup-format';
+import { type NativeCrypto, registerNativeCrypto } from '@/lib/backup-format';
 
 /** node:crypto for the backup format: synchronous OpenSSL, hashing and sealing each chunk without extra copies. */
 export const nodeCrypto: NativeCrypto = {
@@ -20,6 +20,6 @@ export const nodeCrypto: NativeCrypto = {
   },
 };
 
-export function useNodeCrypto(): void {
-  useNativeCrypto(nodeCrypto);
+export function registerNodeCrypto(): void {
+  registerNativeCrypto(nodeCrypto);
 }

@@ -1,8 +1,8 @@
 import 'server-only';
 import { and, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import { operations } from '@/db/schema';
-import { isUuid } from '@/lib/http/input';
 import { itemWithPoints, listProtectedItems, type ProtectedItemRow } from '@/lib/backups/portal';
+import { isUuid } from '@/lib/http/input';
 import type { VaultRow } from '@/lib/vaults/queries';
 import type { ArmContext } from './context';
 import { ArmError, notFound } from './errors';

@@ -35,7 +35,7 @@ let requested: CryptoBackend | 'auto' = 'auto';
 let native: NativeCrypto | undefined;
 
 /** Registers (or with undefined, removes) the runtime's native implementation; 'auto' then prefers it. */
-export function useNativeCrypto(implementation: NativeCrypto | undefined): void {
+export function registerNativeCrypto(implementation: NativeCrypto | undefined): void {
   native = implementation;
 }
 

@@ -11,10 +11,10 @@ export {
   hmacSha256,
   type NativeCrypto,
   randomBytes,
+  registerNativeCrypto,
   setCryptoBackend,
   toBase64,
   toHex,
-  useNativeCrypto,
 } from './crypto';
 export { CHUNK_SIZES, Chunker, type ChunkSizes, findBoundary } from './fastcdc';
 export { deriveVaultKeys, newVaultKey, VAULT_KEY_BYTES, type VaultKeys } from './keys';
