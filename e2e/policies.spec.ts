@@ -7,7 +7,7 @@ import { expect, test } from './fixtures';
 import { createActiveVault, notifications } from './pages';
 
 const VAULT = 'policy-vault';
-const POLICY = 'Half-Hourly-Short';
+const POLICY = 'Short-Term';
 const MiB = 1024 * 1024;
 const HALF_HOUR = 30 * 60_000;
 // The agent's `run` reads its schedule with a clock moved by this many seconds (a test-only setting).
@@ -83,7 +83,7 @@ test('a new user adds a policy: the name message, a range message, the preview, 
   const row = preview.getByRole('row').filter({ hasText: folder });
   await expect(row.getByRole('cell')).toHaveText([folder, 'POLICYSERVER', '2', '2', '0']);
   await expect(preview.getByRole('status')).toHaveText('Following this policy would delete no recovery point.');
-  await page.screenshot({ path: 'test-results/screenshots/policy-form.png', fullPage: true });
+  await preview.screenshot({ path: 'test-results/screenshots/policy-preview.png' });
   await form.getByRole('button', { name: 'Save' }).click();
 
   await expect(notifications(page).getByText(`The policy '${POLICY}' has been created`)).toBeVisible();
@@ -162,6 +162,7 @@ test('JOBS filtered by status and operation, shared as a link, with a job’s de
       .filter({ has: other.getByRole('radio') }),
   ).toHaveCount(3);
   await expect(other.getByRole('search', { name: 'Filter jobs' }).getByLabel('Status')).toHaveValue('Completed');
+  await other.screenshot({ path: 'test-results/screenshots/jobs-filtered.png' });
   await other.close();
 
   await rows.first().getByRole('link', { name: 'Backup' }).click();
@@ -169,6 +170,7 @@ test('JOBS filtered by status and operation, shared as a link, with a job’s de
   await expect(details).toContainText(folder);
   await expect(details).toContainText('POLICYSERVER');
   for (const term of ['Duration', 'Data transferred', 'Errors']) await expect(details).toContainText(term);
+  await page.screenshot({ path: 'test-results/screenshots/job-details.png' });
 });
 
 test('CANCEL stops a running backup; a finished job cannot be cancelled', async ({ portal: page }) => {
