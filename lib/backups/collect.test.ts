@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { utimes } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
 import { readState } from '@/lib/agent/state';
@@ -153,6 +155,22 @@ describe('garbage collection and running backups', () => {
       expect([0, 20]).toContain(collected.objects);
       expect(await expectPointsWhole(f.keyId)).toBe(25 * (round + 1));
     }
+    await f.machine.remove();
+  });
+
+  it('sweeps a blob with no index row only once it is old: an upload just cut off by a cancel may still index it', async () => {
+    const f = await machineWithItem();
+    const id = objectId();
+    // A blob written just now, its row not yet inserted (its request was still on its way when its session ended).
+    await svc.store.put(objectBlobKey(f.keyId, id), sealed());
+    expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, orphans: 0 });
+    expect(await svc.store.has(objectBlobKey(f.keyId, id))).toBe(true);
+    // Two hours later nothing will index it any more: it goes.
+    const file = path.join(svc.env.dataDir, 'backups', objectBlobKey(f.keyId, id));
+    const past = new Date(Date.now() - 2 * 3600_000);
+    await utimes(file, past, past);
+    expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, orphans: 1 });
+    expect(await svc.store.has(objectBlobKey(f.keyId, id))).toBe(false);
     await f.machine.remove();
   });
 });
