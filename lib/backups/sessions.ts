@@ -1,5 +1,5 @@
 import 'server-only';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
@@ -21,6 +21,7 @@ import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
 import { enqueueRetention } from '@/lib/retention/apply';
 import type { Services } from '@/lib/services';
+import { count, failSchema, hashToken, parseAgentBody, progressSchema } from './agent-input';
 import { machineItem } from './items';
 import { keyLock } from './locks';
 import { objectBlobKey } from './store';
@@ -32,7 +33,6 @@ export const REQUEST_TIMEOUT_MINUTES = 10;
 const STORE_CONCURRENCY = 8;
 
 const objectId = z.string().regex(OBJECT_ID_PATTERN, 'must be 64 lowercase hex digits');
-const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 const startSchema = z.object({
   path: z.string(),
@@ -41,15 +41,6 @@ const startSchema = z.object({
   bytesTotal: count,
 });
 const missingSchema = z.object({ ids: z.array(objectId).max(MAX_IDS_PER_CALL) });
-const progressSchema = z.object({
-  bytesDone: count,
-  bytesTotal: count,
-  filesDone: count,
-  filesTotal: count,
-  bytesPerSecond: count,
-  secondsLeft: count.nullable(),
-  dataTransferred: count,
-});
 const commitSchema = z.object({
   rootId: objectId,
   objectIds: z.array(objectId).min(1).max(10_000_000),
@@ -58,21 +49,6 @@ const commitSchema = z.object({
   bytes: count,
   dataTransferred: count,
 });
-const failSchema = z.object({ message: z.string().trim().min(1).max(2000) });
-
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AgentRefusal(
-      'bad_request',
-      `The ${what} is not valid: ${issue?.path.join('.') || 'body'} ${issue?.message}.`,
-    );
-  }
-  return parsed.data;
-}
-
-const hashToken = (secret: string) => createHash('sha256').update(secret).digest();
 
 /**
  * Starts a backup of one of the machine's protected items: a Backup job the portal shows, and a session whose token
@@ -84,7 +60,7 @@ export async function startBackup(
   machine: AuthenticatedMachine,
   body: unknown,
 ): Promise<StartBackupResponse> {
-  const request = parse(startSchema, body, 'backup request');
+  const request = parseAgentBody(startSchema, body, 'backup request');
   const item = await machineItem(svc, machine, request.path);
   if (item.status === 'Stopped') throw new AgentRefusal('conflict', AGENT_MESSAGES.protectionStopped(item.path));
   const secret = randomBytes(32).toString('base64url');
@@ -219,7 +195,7 @@ export async function authenticateSession(
 
 /** Which of the ids the key's namespace lacks: the agent sends only those. */
 export async function findMissing(svc: Services, session: BackupSession, body: unknown): Promise<MissingResponse> {
-  const { ids } = parse(missingSchema, body, 'list of object ids');
+  const { ids } = parseAgentBody(missingSchema, body, 'list of object ids');
   await touch(svc.db, session.id);
   if (ids.length === 0) return { missing: [] };
   const { rows } = await svc.pool.query<{ id: string }>(
@@ -310,7 +286,7 @@ export async function storeObjects(svc: Services, session: BackupSession, reques
 
 /** The agent's report, about once a second: the job's live figures, and the heartbeat that keeps the session alive. */
 export async function reportProgress(svc: Services, session: BackupSession, body: unknown): Promise<ProgressResponse> {
-  const report = parse(progressSchema, body, 'progress report');
+  const report = parseAgentBody(progressSchema, body, 'progress report');
   await svc.db
     .update(operations)
     .set({
@@ -328,7 +304,7 @@ export async function reportProgress(svc: Services, session: BackupSession, body
  * foreign keys of recovery_point_objects check that in the database, and hold those objects against deletion.
  */
 export async function commitBackup(svc: Services, session: BackupSession, body: unknown): Promise<CommitResponse> {
-  const request = parse(commitSchema, body, 'recovery point');
+  const request = parseAgentBody(commitSchema, body, 'recovery point');
   const ids = [...new Set(request.objectIds)];
   if (!ids.includes(request.rootId)) throw new AgentRefusal('bad_request', 'The recovery point must list its root.');
 
@@ -400,7 +376,7 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
 
 /** The agent gave up (an unreadable folder, a full disk, Ctrl+C): the job fails with its reason, no point is made. */
 export async function failBackup(svc: Services, session: BackupSession, body: unknown): Promise<{ ended: boolean }> {
-  const { message } = parse(failSchema, body, 'failure report');
+  const { message } = parseAgentBody(failSchema, body, 'failure report');
   const ended = await withTransaction(svc.pool, (tx) => endSession(tx, session.id, 'Failed', message));
   return { ended };
 }

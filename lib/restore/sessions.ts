@@ -1,5 +1,5 @@
 import 'server-only';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
 import { withTransaction } from '@/db/client';
@@ -12,6 +12,7 @@ import {
   type StartRestoreResponse,
 } from '@/lib/agent/protocol';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
+import { count, failSchema, hashToken, parseAgentBody, progressSchema } from '@/lib/backups/agent-input';
 import { itemPathSchema } from '@/lib/backups/items';
 import { objectBlobKey } from '@/lib/backups/store';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
@@ -24,7 +25,6 @@ export const RESTORE_HEARTBEAT_TIMEOUT_SECONDS = 60;
 export const RESTORE_REQUEST_TIMEOUT_MINUTES = 10;
 const READ_CONCURRENCY = 8;
 
-const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const startSchema = z.union([
   z.object({
     path: itemPathSchema,
@@ -34,15 +34,6 @@ const startSchema = z.union([
   z.object({ requestId: z.uuid() }),
 ]);
 const readSchema = z.object({ ids: z.array(z.string().regex(OBJECT_ID_PATTERN)).min(1).max(MAX_IDS_PER_CALL) });
-const progressSchema = z.object({
-  bytesDone: count,
-  bytesTotal: count,
-  filesDone: count,
-  filesTotal: count,
-  bytesPerSecond: count,
-  secondsLeft: count.nullable(),
-  dataTransferred: count,
-});
 const completeSchema = z.object({
   filesDone: count,
   bytesDone: count,
@@ -50,21 +41,6 @@ const completeSchema = z.object({
   skipped: count,
   copies: count,
 });
-const failSchema = z.object({ message: z.string().trim().min(1).max(2000) });
-
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AgentRefusal(
-      'bad_request',
-      `The ${what} is not valid: ${issue?.path.join('.') || 'body'} ${issue?.message}.`,
-    );
-  }
-  return parsed.data;
-}
-
-const hashToken = (secret: string) => createHash('sha256').update(secret).digest();
 
 type PointRow = {
   point_id: string;
@@ -150,7 +126,7 @@ export async function startRestore(
   machine: AuthenticatedMachine,
   body: unknown,
 ): Promise<StartRestoreResponse> {
-  const request = parse(startSchema, body, 'restore request');
+  const request = parseAgentBody(startSchema, body, 'restore request');
   const secret = randomBytes(32).toString('base64url');
   const tokenHash = hashToken(secret).toString('hex');
   return withTransaction(svc.pool, async (_tx, client) => {
@@ -276,7 +252,7 @@ export async function authenticateRestore(
  * the agent asks again for the rest. Only objects the point references are served.
  */
 export async function readObjects(svc: Services, restore: RestoreSession, body: unknown): Promise<Response> {
-  const { ids } = parse(readSchema, body, 'list of object ids');
+  const { ids } = parseAgentBody(readSchema, body, 'list of object ids');
   const unique = [...new Set(ids)];
   const { rows } = await svc.pool.query<{ object_id: string; size: number }>(
     `select r.object_id, o.size from recovery_point_objects r
@@ -330,7 +306,7 @@ export async function reportRestoreProgress(
   restore: RestoreSession,
   body: unknown,
 ): Promise<ProgressResponse> {
-  const r = parse(progressSchema, body, 'progress report');
+  const r = parseAgentBody(progressSchema, body, 'progress report');
   await svc.pool.query(
     `update operations set bytes_done = $2::bigint, bytes_total = $3::bigint, files_done = $4, files_total = $5,
        bytes_per_second = $6, seconds_left = $7, data_transferred = $8,
@@ -357,7 +333,7 @@ export async function completeRestore(
   restore: RestoreSession,
   body: unknown,
 ): Promise<{ ended: boolean }> {
-  const r = parse(completeSchema, body, 'completion report');
+  const r = parseAgentBody(completeSchema, body, 'completion report');
   const notes = [
     r.skipped > 0 ? `${r.skipped.toLocaleString('en-US')} existing files were left as they were` : '',
     r.copies > 0 ? `${r.copies.toLocaleString('en-US')} were restored as copies beside existing files` : '',
@@ -367,7 +343,7 @@ export async function completeRestore(
 }
 
 export async function failRestore(svc: Services, restore: RestoreSession, body: unknown): Promise<{ ended: boolean }> {
-  const { message } = parse(failSchema, body, 'failure report');
+  const { message } = parseAgentBody(failSchema, body, 'failure report');
   return { ended: await endRestore(svc.pool, restore.id, 'Failed', message) };
 }
 
