@@ -71,6 +71,11 @@ export async function callPortal<T>(request: PortalRequest<T>): Promise<T> {
   throw new Error(`The portal at ${portalUrl} answered HTTP ${response.status} ${response.statusText}`.trimEnd());
 }
 
+/** The portal's answer to a report of a job it no longer runs (cancelled, or failed for silence): why it stops. */
+export function sessionEnded(error: unknown): string | undefined {
+  return error instanceof PortalRefusal && error.code === 'session_ended' ? error.message : undefined;
+}
+
 function isParts(body: unknown): body is Uint8Array[] {
   return Array.isArray(body) && body.length > 0 && body.every((part) => part instanceof Uint8Array);
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { deriveVaultKeys, fromBase64, type VaultKeys } from '@/lib/backup-format';
 import type { AgentContext } from '../io';
 import { callAsMachine, isObject, registeredState } from '../machine';
-import { callPortal, PortalRefusal } from '../portal';
+import { callPortal, PortalRefusal, sessionEnded } from '../portal';
 import {
   AGENT_MESSAGES,
   AGENT_PATHS,
@@ -22,7 +22,7 @@ import { type CachedFile, clearFileCache, readFileCache, writeFileCache } from '
 import { backupTree, StoppedError } from './engine';
 import { ensureVaultKey, type KeyOptions } from './key';
 import { withItemLock } from './lock';
-import { Progress, progressView } from './progress';
+import { Progress, progressView, startReporting } from './progress';
 import { scanFolder } from './scan';
 import { Uploader } from './uploader';
 
@@ -141,34 +141,22 @@ async function backupItem(
     });
     const mode = options.json ? 'json' : (ctx.stderr as { isTTY?: boolean }).isTTY ? 'bar' : 'none';
     const view = progressView(mode, itemPath, options.json ? ctx.stdout : ctx.stderr);
-    let stopReason: string | undefined;
-    const onAbort = () => {
-      stopReason ??= 'the agent was stopped on the machine.';
-    };
-    options.signal?.addEventListener('abort', onAbort);
-    let reporting: Promise<void> = Promise.resolve();
-    const report = () => {
-      const figures = progress.report(uploader.transferred);
-      view.update(figures);
-      reporting = reporting
-        .then(() => call<ProgressResponse>('progress', figures))
-        .then(
-          () => {},
-          (error) => {
-            if (error instanceof PortalRefusal && error.code === 'session_ended') stopReason ??= error.message;
-          },
-        );
-    };
-    // At once, so the job shows what it will do before the first file is read; then about once a second.
-    report();
-    const timer = setInterval(report, REPORT_INTERVAL_MS);
+    const reporter = startReporting({
+      progress,
+      view,
+      transferred: () => uploader.transferred,
+      send: (figures) => call<ProgressResponse>('progress', figures),
+      ended: sessionEnded,
+      signal: options.signal,
+      intervalMs: REPORT_INTERVAL_MS,
+    });
 
     try {
       const cache = await readFileCache(options.stateDir, itemPath, state.keyId!);
       let seen = new Map<string, CachedFile>();
       const run = (fromCache: Map<string, CachedFile>) => {
         seen = new Map();
-        return backupTree(scan, { keys, uploader, progress, cache: fromCache, seen, stopped: () => stopReason });
+        return backupTree(scan, { keys, uploader, progress, cache: fromCache, seen, stopped: reporter.stopped });
       };
       let tree = await run(cache);
       let committed: CommitResponse;
@@ -184,9 +172,7 @@ async function backupItem(
         tree = await run(new Map());
         committed = await call<CommitResponse>('commit', { ...tree, dataTransferred: uploader.transferred });
       }
-      clearInterval(timer);
-      view.update(progress.report(uploader.transferred));
-      view.stop();
+      await reporter.finish(true);
       await writeFileCache(options.stateDir, itemPath, state.keyId!, seen);
       return {
         path: itemPath,
@@ -195,15 +181,11 @@ async function backupItem(
         dataTransferred: uploader.transferred,
       };
     } catch (error) {
-      clearInterval(timer);
-      view.stop();
+      await reporter.finish(false);
       const ended = error instanceof PortalRefusal && error.code === 'session_ended';
       const message = error instanceof StoppedError ? error.message : (error as Error).message;
       if (!ended) await call('fail', { message }).catch(() => {});
       throw error instanceof StoppedError ? new Error(`The backup of '${itemPath}' stopped: ${message}`) : error;
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-      await reporting;
     }
   });
 }

@@ -88,3 +88,60 @@ export function progressView(mode: 'bar' | 'json' | 'none', label: string, outpu
     },
   };
 }
+
+export type Reporter = {
+  /** Why the job must stop: the portal ended it (cancelled, timed out) or the agent was asked to stop; else undefined. */
+  stopped(): string | undefined;
+  /** Stops reporting, shows the last figures when the job went to its end, and waits for the report in flight. */
+  finish(completed: boolean): Promise<void>;
+};
+
+/**
+ * Reports a running job: at once, so it shows what it will do before the first byte, then about once a second, on
+ * the view and to the portal. The portal's answer that the job ended, or the process being asked to stop, becomes
+ * the reason the job stops at its next step.
+ */
+export function startReporting(options: {
+  progress: Progress;
+  view: ProgressView;
+  transferred: () => number;
+  send: (figures: ProgressReport) => Promise<unknown>;
+  ended: (error: unknown) => string | undefined;
+  signal?: AbortSignal;
+  intervalMs?: number;
+}): Reporter {
+  const { progress, view, transferred, send, ended, signal } = options;
+  let reason: string | undefined;
+  const onAbort = () => {
+    reason ??= 'the agent was stopped on the machine.';
+  };
+  signal?.addEventListener('abort', onAbort);
+  let reporting: Promise<void> = Promise.resolve();
+  const report = () => {
+    const figures = progress.report(transferred());
+    view.update(figures);
+    reporting = reporting
+      .then(() => send(figures))
+      .then(
+        () => {},
+        (error) => {
+          reason ??= ended(error);
+        },
+      );
+  };
+  report();
+  const timer = setInterval(report, options.intervalMs ?? 1000);
+  let finished = false;
+  return {
+    stopped: () => reason,
+    async finish(completed) {
+      if (finished) return reporting;
+      finished = true;
+      clearInterval(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (completed) view.update(progress.report(transferred()));
+      view.stop();
+      await reporting;
+    },
+  };
+}

@@ -8,11 +8,11 @@ import {
   type VaultKeys,
 } from '@/lib/backup-format';
 import type { TreeEntry } from '@/lib/backup-format/tree';
-import { Progress, progressView } from '../backup/progress';
+import { Progress, progressView, startReporting } from '../backup/progress';
 import type { AgentContext } from '../io';
 import { callAsMachine, isObject, registeredState } from '../machine';
 import { readPassphraseFile } from '../passphrase';
-import { callPortal, PortalRefusal } from '../portal';
+import { callPortal, PortalRefusal, sessionEnded } from '../portal';
 import {
   AGENT_MESSAGES,
   AGENT_PATHS,
@@ -146,38 +146,24 @@ async function runRestore(
   const mode = options.json ? 'json' : (ctx.stderr as { isTTY?: boolean }).isTTY ? 'bar' : 'none';
   const view = progressView(mode, start.itemPath, options.json ? ctx.stdout : ctx.stderr);
   let reader: ObjectReader | undefined;
-  let stopReason: string | undefined;
-  const onAbort = () => {
-    stopReason ??= 'the agent was stopped on the machine.';
-  };
-  options.signal?.addEventListener('abort', onAbort);
-  let reporting: Promise<void> = Promise.resolve();
-  const report = () => {
-    const figures = progress.report(reader?.transferred ?? 0);
-    view.update(figures);
-    reporting = reporting
-      .then(() => call<ProgressResponse>('progress', figures))
-      .then(
-        () => {},
-        (error) => {
-          if (error instanceof PortalRefusal && error.code === 'session_ended') stopReason ??= error.message;
-        },
-      );
-  };
-  report();
-  const timer = setInterval(report, REPORT_INTERVAL_MS);
+  const reporter = startReporting({
+    progress,
+    view,
+    transferred: () => reader?.transferred ?? 0,
+    send: (figures) => call<ProgressResponse>('progress', figures),
+    ended: sessionEnded,
+    signal: options.signal,
+    intervalMs: REPORT_INTERVAL_MS,
+  });
   try {
     await initZstd();
     const keys = await keysOf();
     const { target, conflict, selection } = typeof destination === 'function' ? destination() : destination;
     reader = new ObjectReader(keys, sessionFetcher(state.portalUrl, start.restoreId, start.token, ctx.fetch));
-    const run = { reader, progress, conflict, stopped: () => stopReason };
+    const run = { reader, progress, conflict, stopped: reporter.stopped };
     const entries = await selectedEntries(reader, start.rootId, selection);
     const counts: RestoreCounts = await restoreEntries(entries, target, run);
-    clearInterval(timer);
-    await reporting;
-    view.update(progress.report(reader.transferred));
-    view.stop();
+    await reporter.finish(true);
     const done: CompleteRestoreRequest = {
       filesDone: progress.filesDone,
       bytesDone: progress.bytesDone,
@@ -189,15 +175,11 @@ async function runRestore(
       ctx.stdout.write(`${JSON.stringify({ event: 'completed', item: start.itemPath, target, ...done })}\n`);
     } else ctx.stdout.write(`${AGENT_MESSAGES.recoveryCompleted}\n`);
   } catch (error) {
-    clearInterval(timer);
-    view.stop();
-    await reporting;
+    await reporter.finish(false);
     const message = (error as Error).message;
     const ended = error instanceof PortalRefusal && error.code === 'session_ended';
     if (!ended) await call('fail', { message }).catch(() => {});
     throw error instanceof StoppedError ? new Error(`The recovery of '${start.itemPath}' stopped: ${message}`) : error;
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
   }
 }
 
