@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { CHUNK_SIZES, Chunker, objectId, type TreeEntry, type VaultKeys } from '@/lib/backup-format';
 import { encodeTreePages } from '@/lib/backup-format/tree';
+import { forEachConcurrently } from '../pool';
 import type { CommitRequest, ProgressReport } from '../protocol';
 import type { CachedFile } from './cache';
 import type { Progress } from './progress';
@@ -53,18 +54,14 @@ async function backupDir(dir: DirNode, run: BackupRun): Promise<string> {
       entries[index] = { ...common(node), type: 'symlink', size: 0, target: node.target };
     } else files.push({ index, node });
   }
-  let next = 0;
-  const worker = async () => {
-    for (let job = files[next++]; job; job = files[next++]) {
-      entries[job.index] = {
-        ...common(job.node),
-        type: 'file',
-        size: job.node.size,
-        chunks: await backupFile(job.node, run),
-      };
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, files.length) }, worker));
+  await forEachConcurrently(files, FILE_CONCURRENCY, async (job) => {
+    entries[job.index] = {
+      ...common(job.node),
+      type: 'file',
+      size: job.node.size,
+      chunks: await backupFile(job.node, run),
+    };
+  });
   // A huge folder's listing is several objects (pages and their index); the last is the one the parent names.
   const listing = await encodeTreePages({ version: 1, entries }, (bytes) => objectId(run.keys, bytes));
   for (const object of listing.objects) await run.uploader.add(object.id, object.bytes);

@@ -15,6 +15,7 @@ import {
 import path from 'node:path';
 import { readTree, type TreeEntry } from '@/lib/backup-format/tree';
 import type { Progress } from '../backup/progress';
+import { forEachConcurrently } from '../pool';
 import type { ObjectReader } from './reader';
 
 export type Conflict = 'copies' | 'overwrite' | 'skip';
@@ -56,11 +57,7 @@ export async function restoreEntries(entries: TreeEntry[], target: string, run: 
   run.progress.totals.filesTotal = run.progress.filesDone + files.length;
   run.progress.totals.bytesTotal = files.reduce((sum, f) => sum + f.entry.size, run.progress.bytesDone);
   const ahead = new ReadAhead(run.reader, files);
-  let next = 0;
-  const worker = async () => {
-    for (let job = files[next++]; job; job = files[next++]) await restoreFile(job, ahead, run);
-  };
-  await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, files.length) }, worker));
+  await forEachConcurrently(files, FILE_CONCURRENCY, (job) => restoreFile(job, ahead, run));
   for (const dir of dirs.reverse()) await setTimes(dir.dest, dir.entry);
   return counts;
 }
