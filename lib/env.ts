@@ -136,7 +136,11 @@ export function getEnv(): Env {
   return cached;
 }
 
-/** The environment for a child process (the Next.js server), with the values the start script resolved. */
+/**
+ * The environment for a child process (the Next.js server), with the values the start script resolved. libuv's pool
+ * defaults to 16 threads rather than 4: each stored backup object is written, fsynced and renamed there, and 4
+ * threads queue uploads behind a few slow fsyncs. An operator's own UV_THREADPOOL_SIZE wins.
+ */
 export function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, ...overrides };
+  return { UV_THREADPOOL_SIZE: '16', ...process.env, ...overrides };
 }
