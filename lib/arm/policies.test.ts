@@ -1,83 +1,26 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  type LongTermRetentionPolicy,
-  type MabProtectionPolicy,
-  RecoveryServicesBackupClient,
-  type SimpleSchedulePolicy,
+import type {
+  LongTermRetentionPolicy,
+  MabProtectionPolicy,
+  SimpleSchedulePolicy,
 } from '@azure/arm-recoveryservicesbackup';
-import { NextRequest } from 'next/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listPolicies } from '@/lib/policies/policies';
-import { type TestServices, testServices } from '@/lib/testing/services';
 import { createVault } from '@/lib/vaults/create';
-import { handleArmRequest } from './router';
+import { all, sdkTestServer } from './sdk-testing';
 import { armTestClient } from './testing';
 
 // The backup SDK's backupPolicies, protectionPolicies and jobCancellations against the API's handler on a local HTTP
 // server: its models' mappers must read what the API answers, and the API must take what the SDK sends.
-let svc: TestServices;
-let server: Server;
-let endpoint: string;
-
-beforeAll(async () => {
-  server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const url = new URL(req.url!, endpoint);
-    const request = new NextRequest(url, {
-      method: req.method,
-      headers: req.headers as Record<string, string>,
-      body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
-    });
-    const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    const response = await handleArmRequest(request, segments, svc);
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // The API's links (nextLink) are built on PORTAL_URL, so the SDK follows them back to this server.
-  svc = await testServices({ PORTAL_URL: endpoint });
-});
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-  await svc.close();
-});
-
-function backupClient(token: string, subscriptionId: string) {
-  const credential = { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
-  const client = new RecoveryServicesBackupClient(credential, subscriptionId, {
-    endpoint,
-    allowInsecureConnection: true,
-  });
-  client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
-  client.pipeline.addPolicy(
-    {
-      name: 'portalToken',
-      sendRequest: (request, next) => {
-        request.headers.set('Authorization', `Bearer ${token}`);
-        return next(request);
-      },
-    },
-    { phase: 'Sign' },
-  );
-  return client;
-}
-
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
+const sdk = sdkTestServer();
+const { backupClient } = sdk;
 
 const RG = 'rg-policies';
 
 async function vaultFor(name: string) {
-  const me = await armTestClient(svc).caller();
-  const created = await createVault(svc, me.user, { name, region: 'westus', resourceGroup: RG });
+  const me = await armTestClient(sdk.svc).caller();
+  const created = await createVault(sdk.svc, me.user, { name, region: 'westus', resourceGroup: RG });
   if (!created.ok) throw new Error('create failed');
-  await svc.pool.query(`update vaults set status = 'Active' where id = $1`, [created.data.vaultId]);
+  await sdk.svc.pool.query(`update vaults set status = 'Active' where id = $1`, [created.data.vaultId]);
   return { me, vaultId: created.data.vaultId, client: backupClient(me.token, me.sub) };
 }
 
@@ -125,8 +68,8 @@ describe('@azure/arm-recoveryservicesbackup 12 on policies and job cancellation'
     expect(made.name).toBe('Weekly-Policy');
     const madeSchedule = (made.properties as MabProtectionPolicy).schedulePolicy as SimpleSchedulePolicy;
     expect(madeSchedule.scheduleRunDays).toEqual(['Sunday', 'Wednesday']);
-    const vault = (await svc.pool.query('select id from vaults where name = $1', ['SdkPolicies'])).rows[0];
-    const portal = await listPolicies(svc.db, vault.id);
+    const vault = (await sdk.svc.pool.query('select id from vaults where name = $1', ['SdkPolicies'])).rows[0];
+    const portal = await listPolicies(sdk.svc.db, vault.id);
     expect(portal.find((p) => p.name === 'Weekly-Policy')).toMatchObject({
       schedule: { frequency: 'Weekly', days: [0, 3], times: [150] },
       retention: { dailyDays: null, weeklyWeeks: 12, monthlyMonths: 6, yearlyYears: null },
@@ -153,7 +96,9 @@ describe('@azure/arm-recoveryservicesbackup 12 on policies and job cancellation'
       } as LongTermRetentionPolicy,
     };
     await client.protectionPolicies.createOrUpdate('SdkPolicies', RG, 'Weekly-Policy', { properties: daily });
-    expect((await listPolicies(svc.db, vault.id)).find((p) => p.name === 'Weekly-Policy')?.retention.dailyDays).toBe(7);
+    expect(
+      (await listPolicies(sdk.svc.db, vault.id)).find((p) => p.name === 'Weekly-Policy')?.retention.dailyDays,
+    ).toBe(7);
 
     await expect(
       client.protectionPolicies.createOrUpdate('SdkPolicies', RG, 'x', { properties: weekly }),
@@ -188,7 +133,7 @@ describe('@azure/arm-recoveryservicesbackup 12 on policies and job cancellation'
 
   it('cancels a running backup job, and refuses one that cannot be cancelled with the classic message', async () => {
     const { client, me, vaultId } = await vaultFor('SdkCancel');
-    const q = async (text: string, values: unknown[]) => (await svc.pool.query(text, values)).rows[0];
+    const q = async (text: string, values: unknown[]) => (await sdk.svc.pool.query(text, values)).rows[0];
     await q(`update vaults set status = 'Active' where id = $1`, [vaultId]);
     const srv = await q(`insert into registered_servers (vault_id, name) values ($1, 'db01') returning id`, [vaultId]);
     const key = await q(

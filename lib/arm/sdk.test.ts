@@ -1,78 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { RecoveryServicesBackupClient } from '@azure/arm-recoveryservicesbackup';
-import { NextRequest } from 'next/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestServices, testServices } from '@/lib/testing/services';
+import { describe, expect, it } from 'vitest';
 import { createVault } from '@/lib/vaults/create';
-import { handleArmRequest } from './router';
+import { all, sdkTestServer } from './sdk-testing';
 import { armTestClient } from './testing';
 
 // The backup SDK against the API's handler on a local HTTP server: its models' mappers (polymorphic on jobType,
 // protectedItemType and objectType) must read what the API answers. The full portal is driven in e2e/arm.spec.ts.
-let svc: TestServices;
-let server: Server;
-let endpoint: string;
-
-beforeAll(async () => {
-  server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const url = new URL(req.url!, endpoint);
-    const request = new NextRequest(url, {
-      method: req.method,
-      headers: req.headers as Record<string, string>,
-      body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
-    });
-    const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    const response = await handleArmRequest(request, segments, svc);
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // The API's links (nextLink) are built on PORTAL_URL, so the SDK follows them back to this server.
-  svc = await testServices({ PORTAL_URL: endpoint });
-});
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-  await svc.close();
-});
-
-function backupClient(token: string, subscriptionId: string) {
-  const credential = { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
-  const client = new RecoveryServicesBackupClient(credential, subscriptionId, {
-    endpoint,
-    allowInsecureConnection: true,
-  });
-  client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
-  client.pipeline.addPolicy(
-    {
-      name: 'portalToken',
-      sendRequest: (request, next) => {
-        request.headers.set('Authorization', `Bearer ${token}`);
-        return next(request);
-      },
-    },
-    { phase: 'Sign' },
-  );
-  return client;
-}
-
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
+const sdk = sdkTestServer();
+const { backupClient } = sdk;
 
 describe('@azure/arm-recoveryservicesbackup 12 on the backup resources', () => {
   it('reads jobs, protected items and recovery points into its models', async () => {
-    const me = await armTestClient(svc).caller();
-    const created = await createVault(svc, me.user, { name: 'SdkBackups', region: 'westus', resourceGroup: 'rg1' });
+    const me = await armTestClient(sdk.svc).caller();
+    const created = await createVault(sdk.svc, me.user, { name: 'SdkBackups', region: 'westus', resourceGroup: 'rg1' });
     if (!created.ok) throw new Error('create failed');
     const vaultId = created.data.vaultId;
-    const q = async (text: string, values: unknown[]) => (await svc.pool.query(text, values)).rows[0];
+    const q = async (text: string, values: unknown[]) => (await sdk.svc.pool.query(text, values)).rows[0];
     await q(`update vaults set status = 'Active' where id = $1`, [vaultId]);
     const srv = await q(`insert into registered_servers (vault_id, name) values ($1, 'db01') returning id`, [vaultId]);
     const key = await q(
