@@ -5,6 +5,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { CloseIcon, DetailsIcon } from '@/components/icons';
+import { ActionFeedback, SelectableRow } from '@/components/selectable-row';
 import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
 import { OPERATIONS_KEY } from '@/components/shell/notifications';
 import { TableHead } from '@/components/table-head';
@@ -52,22 +53,14 @@ export function JobsTable({ vaultId, jobs, canChange }: { vaultId: string; jobs:
         />
         <tbody>
           {jobs.map((job) => (
-            <tr
+            <SelectableRow
               key={job.id}
-              aria-selected={job.id === selectedId}
-              onClick={() => setSelectedId(job.id)}
-              className={`cursor-pointer border-b border-portal-line align-top ${job.id === selectedId ? 'bg-portal-selected' : 'hover:bg-portal-row'}`}
+              group="job"
+              label={`Select the job started ${job.started}${job.item === '—' ? '' : ` on ${job.item}`}`}
+              selected={job.id === selectedId}
+              onSelect={() => setSelectedId(job.id)}
+              top
             >
-              <td className="py-2 pl-2">
-                <input
-                  type="radio"
-                  name="job"
-                  aria-label={`Select the job started ${job.started}${job.item === '—' ? '' : ` on ${job.item}`}`}
-                  checked={job.id === selectedId}
-                  onChange={() => setSelectedId(job.id)}
-                  className="accent-portal-blue"
-                />
-              </td>
               <td className="py-2 pr-4">
                 <Link href={details(job.id)} className="text-portal-blue hover:underline">
                   {job.operation}
@@ -86,16 +79,11 @@ export function JobsTable({ vaultId, jobs, canChange }: { vaultId: string; jobs:
                   job.message
                 )}
               </td>
-            </tr>
+            </SelectableRow>
           ))}
         </tbody>
       </table>
-      <p
-        role={feedback?.ok ? 'status' : 'alert'}
-        className={`mt-3 min-h-5 text-sm ${feedback?.ok ? 'text-portal-text' : 'text-portal-red'}`}
-      >
-        {feedback?.text}
-      </p>
+      <ActionFeedback feedback={feedback} />
       <CommandBarActions>
         <CommandButton
           label="VIEW DETAILS"

@@ -4,6 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useRef, useState, useTransition } from 'react';
 import { EditIcon, PlusIcon, TrashIcon } from '@/components/icons';
+import { ActionFeedback, SelectableRow } from '@/components/selectable-row';
 import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
 import { OPERATIONS_KEY } from '@/components/shell/notifications';
 import { TableHead } from '@/components/table-head';
@@ -47,36 +48,22 @@ export function PoliciesTable({
         <TableHead columns={[null, 'NAME', 'SCHEDULE', 'RETENTION', 'ITEMS']} />
         <tbody>
           {policies.map((policy) => (
-            <tr
+            <SelectableRow
               key={policy.id}
-              aria-selected={policy.id === selectedId}
-              onClick={() => setSelectedId(policy.id)}
-              className={`cursor-pointer border-b border-portal-line ${policy.id === selectedId ? 'bg-portal-selected' : 'hover:bg-portal-row'}`}
+              group="policy"
+              label={`Select ${policy.name}`}
+              selected={policy.id === selectedId}
+              onSelect={() => setSelectedId(policy.id)}
             >
-              <td className="py-2.5 pl-2">
-                <input
-                  type="radio"
-                  name="policy"
-                  aria-label={`Select ${policy.name}`}
-                  checked={policy.id === selectedId}
-                  onChange={() => setSelectedId(policy.id)}
-                  className="accent-portal-blue"
-                />
-              </td>
               <td className="py-2.5 pr-4">{policy.name}</td>
               <td className="py-2.5 pr-4">{policy.schedule}</td>
               <td className="py-2.5 pr-4">{policy.retention}</td>
               <td className="py-2.5 pr-4">{policy.items}</td>
-            </tr>
+            </SelectableRow>
           ))}
         </tbody>
       </table>
-      <p
-        role={feedback?.ok ? 'status' : 'alert'}
-        className={`mt-3 min-h-5 text-sm ${feedback?.ok ? 'text-portal-text' : 'text-portal-red'}`}
-      >
-        {feedback?.text}
-      </p>
+      <ActionFeedback feedback={feedback} />
       <CommandBarActions>
         <CommandButton label="ADD" icon={PlusIcon} disabled={!canChange} onClick={() => router.push(`${base}/new`)} />
         <CommandButton

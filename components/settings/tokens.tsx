@@ -3,6 +3,7 @@
 import { useRouter } from 'next/navigation';
 import { useId, useState, useTransition } from 'react';
 import { PlusIcon, TrashIcon } from '@/components/icons';
+import { SelectableRow } from '@/components/selectable-row';
 import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
 import { TableHead } from '@/components/table-head';
 import { createTokenAction, revokeTokenAction } from '@/lib/tokens/actions';
@@ -66,26 +67,17 @@ export function Tokens({ tokens }: { tokens: TokenView[] }) {
           <TableHead columns={[null, 'TOKEN', 'CREATED', 'LAST USED']} />
           <tbody>
             {tokens.map((token) => (
-              <tr
+              <SelectableRow
                 key={token.id}
-                aria-selected={token.id === selectedId}
-                onClick={() => setSelectedId(token.id)}
-                className={`cursor-pointer border-b border-portal-line ${token.id === selectedId ? 'bg-portal-selected' : 'hover:bg-portal-row'}`}
+                group="token"
+                label={`Select ${token.prefix}…`}
+                selected={token.id === selectedId}
+                onSelect={() => setSelectedId(token.id)}
               >
-                <td className="py-2.5 pl-2">
-                  <input
-                    type="radio"
-                    name="token"
-                    aria-label={`Select ${token.prefix}…`}
-                    checked={token.id === selectedId}
-                    onChange={() => setSelectedId(token.id)}
-                    className="accent-portal-blue"
-                  />
-                </td>
                 <td className="py-2.5 pr-4 font-mono">{token.prefix}…</td>
                 <td className="py-2.5 pr-4">{token.created}</td>
                 <td className="py-2.5 pr-4">{token.lastUsed}</td>
-              </tr>
+              </SelectableRow>
             ))}
           </tbody>
         </table>

@@ -5,6 +5,7 @@ import { useRouter } from 'next/navigation';
 import { useRef, useState, useTransition } from 'react';
 import { BackupIcon, EditIcon, RestoreIcon, StopIcon } from '@/components/icons';
 import { ChangePolicyDialog } from '@/components/policies/change-policy';
+import { ActionFeedback, SelectableRow } from '@/components/selectable-row';
 import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
 import { OPERATIONS_KEY } from '@/components/shell/notifications';
 import { TableHead } from '@/components/table-head';
@@ -78,22 +79,13 @@ export function ProtectedItems({
         />
         <tbody>
           {items.map((item) => (
-            <tr
+            <SelectableRow
               key={item.id}
-              aria-selected={item.id === selectedId}
-              onClick={() => setSelectedId(item.id)}
-              className={`cursor-pointer border-b border-portal-line ${item.id === selectedId ? 'bg-portal-selected' : 'hover:bg-portal-row'}`}
+              group="item"
+              label={`Select ${item.name} on ${item.server}`}
+              selected={item.id === selectedId}
+              onSelect={() => setSelectedId(item.id)}
             >
-              <td className="py-2.5 pl-2">
-                <input
-                  type="radio"
-                  name="item"
-                  aria-label={`Select ${item.name} on ${item.server}`}
-                  checked={item.id === selectedId}
-                  onChange={() => setSelectedId(item.id)}
-                  className="accent-portal-blue"
-                />
-              </td>
               <td className="py-2.5 pr-4 font-mono text-[13px]">{item.name}</td>
               <td className="py-2.5 pr-4">{item.server}</td>
               <td className="py-2.5 pr-4">{item.status}</td>
@@ -101,16 +93,11 @@ export function ProtectedItems({
               <td className="py-2.5 pr-4">{item.newestPoint}</td>
               <td className="py-2.5 pr-4">{item.lastBackupStatus}</td>
               <td className="py-2.5 pr-4">{item.policy}</td>
-            </tr>
+            </SelectableRow>
           ))}
         </tbody>
       </table>
-      <p
-        role={feedback?.ok ? 'status' : 'alert'}
-        className={`mt-3 min-h-5 text-sm ${feedback?.ok ? 'text-portal-text' : 'text-portal-red'}`}
-      >
-        {feedback?.text}
-      </p>
+      <ActionFeedback feedback={feedback} />
       <CommandBarActions>
         <CommandButton
           label="BACKUP NOW"

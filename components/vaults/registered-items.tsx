@@ -5,6 +5,7 @@ import { useRouter } from 'next/navigation';
 import { useState, useTransition } from 'react';
 import { TrashIcon, UndoIcon } from '@/components/icons';
 import { ModalDialog } from '@/components/modal-dialog';
+import { SelectableRow } from '@/components/selectable-row';
 import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
 import { OPERATIONS_KEY } from '@/components/shell/notifications';
 import { TableHead } from '@/components/table-head';
@@ -39,29 +40,20 @@ export function RegisteredItems({ servers, confirmText }: { servers: ServerView[
         <TableHead columns={[null, 'NAME', 'TYPE', 'STATUS', 'LAST BACKUP']} />
         <tbody>
           {servers.map((server) => (
-            <tr
+            <SelectableRow
               key={server.id}
-              aria-selected={server.id === selectedId}
-              onClick={() => setSelectedId(server.id)}
-              className={`cursor-pointer border-b border-portal-line ${server.id === selectedId ? 'bg-portal-selected' : 'hover:bg-portal-row'}`}
+              group="server"
+              label={`Select ${server.name}`}
+              selected={server.id === selectedId}
+              onSelect={() => setSelectedId(server.id)}
             >
-              <td className="py-2.5 pl-2">
-                <input
-                  type="radio"
-                  name="server"
-                  aria-label={`Select ${server.name}`}
-                  checked={server.id === selectedId}
-                  onChange={() => setSelectedId(server.id)}
-                  className="accent-portal-blue"
-                />
-              </td>
               <td className="py-2.5 pr-4">{server.name}</td>
               <td className="py-2.5 pr-4">Server</td>
               <td className="py-2.5 pr-4">
                 {server.reregistrationAllowed ? 'Registered (re-registration allowed)' : 'Registered'}
               </td>
               <td className="py-2.5 pr-4">{server.lastBackup}</td>
-            </tr>
+            </SelectableRow>
           ))}
         </tbody>
       </table>
