@@ -6,6 +6,7 @@ import { requestBackup } from '@/lib/backups/portal';
 import { registeredMachine, routeFetch } from '@/lib/backups/testing';
 import { restoreRoutes } from '@/lib/restore/testing';
 import { type TestServices, testServices } from '@/lib/testing/services';
+import { until } from '@/lib/testing/until';
 import { cancelJob } from './cancel';
 
 let svc: TestServices;
@@ -15,16 +16,6 @@ beforeAll(async () => {
 afterAll(() => svc.close());
 
 const MiB = 1024 * 1024;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function job(vaultId: string, kind: string) {
   const { rows } = await svc.pool.query(

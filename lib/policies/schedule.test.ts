@@ -6,6 +6,7 @@ import { runService } from '@/lib/agent/service';
 import { collector } from '@/lib/agent/testing';
 import { type Machine, registeredMachine, routeFetch } from '@/lib/backups/testing';
 import { type TestServices, testServices } from '@/lib/testing/services';
+import { until as poll } from '@/lib/testing/until';
 import { assignPolicy, createPolicy, listPolicies, updatePolicy } from './policies';
 import { formatTime } from './schedule';
 
@@ -67,14 +68,9 @@ function startService(machine: Machine, offset: () => number) {
 
 let lastLog = '';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the service said:\n${lastLog}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Waits for the agent's service, showing its log when it does not come. */
+function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  return poll(what, probe, { timeoutMs: 20_000, detail: () => `the service said:\n${lastLog}` });
 }
 
 describe("the agent's run follows its items' policies", () => {

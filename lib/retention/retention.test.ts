@@ -7,6 +7,7 @@ import { cancelJob } from '@/lib/jobs/cancel';
 import { QUEUES } from '@/lib/operations/boss';
 import { startOperationWorkers } from '@/lib/operations/worker';
 import { type TestServices, testServices } from '@/lib/testing/services';
+import { until } from '@/lib/testing/until';
 import { vaultUsage } from '@/lib/vaults/usage';
 
 // Retention as the server runs it: the durable job deletes the points the item's policy no longer keeps, garbage
@@ -20,16 +21,6 @@ beforeAll(async () => {
 afterAll(() => svc.close());
 
 const MiB = 1024 * 1024;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('retention on the server', () => {
   it('deletes the points past the policy, then their data: storage used falls', async () => {
