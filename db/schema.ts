@@ -25,6 +25,12 @@ export const users = pgTable(
     email: text('email').notNull(),
     passwordHash: text('password_hash').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    // Two-step sign-in (TOTP, RFC 6238): the secret sealed by the portal (never in plaintext), set once the person has
+    // proved a code from it; the pending one while they set it up; the last time step accepted, so a code works once.
+    totpSecret: text('totp_secret'),
+    totpPendingSecret: text('totp_pending_secret'),
+    totpEnabledAt: timestamp('totp_enabled_at', { withTimezone: true }),
+    totpLastStep: bigint('totp_last_step', { mode: 'number' }),
   },
   // Emails compare case-insensitively, as people type them.
   (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
@@ -509,3 +515,98 @@ export const restores = pgTable(
     ),
   ],
 );
+
+// --- People: invitations and two-step sign-in's recovery codes ---
+
+/**
+ * An invitation to a subscription with a role: a single-use link valid 7 days, kept only as the SHA-256 of its token.
+ * Accepting is one conditional update (not accepted, not revoked, not expired), so a link is used once.
+ */
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    subscriptionId: uuid('subscription_id')
+      .notNull()
+      .references(() => subscriptions.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    role: roleEnum('role').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    invitedBy: uuid('invited_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+    acceptedBy: uuid('accepted_by').references(() => users.id, { onDelete: 'set null' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('invitations_token_hash_key').on(t.tokenHash),
+    index('invitations_subscription_idx').on(t.subscriptionId, t.createdAt),
+  ],
+);
+
+/** Two-step sign-in's one-time recovery codes, kept only as hashes; a used one is marked, never reused. */
+export const recoveryCodes = pgTable(
+  'recovery_codes',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
+);
+
+// --- Operation logs: every change, hash-chained, append-only ---
+
+/**
+ * One entry per change anyone makes. Entries form chains: one per subscription (`chain` = its id), and one per person
+ * for what belongs to nobody's subscription (`user:ID`: their tokens, their two-step sign-in). A trigger numbers each
+ * entry in its chain, links it to the previous entry's hash and computes its own (operation_log_hash in migration
+ * 0011), under the chain head's row lock, so concurrent inserts still make one unbroken chain. Other triggers refuse
+ * updates, deletes and truncation. No foreign keys: the log outlives what it names.
+ */
+export const operationLogs = pgTable(
+  'operation_logs',
+  {
+    // Set by the trigger (the defaults only let an insert leave them out).
+    chain: text('chain').notNull().default(''),
+    seq: bigint('seq', { mode: 'number' }).notNull().default(0),
+    id: uuid('id').notNull().defaultRandom(),
+    at: timestamp('at', { withTimezone: true }).notNull().default(sql`clock_timestamp()`),
+    // Who: a person (id and email as it was), or for a machine's own work the machine (`actor` names it).
+    actorId: uuid('actor_id'),
+    actor: text('actor').notNull(),
+    subscriptionId: uuid('subscription_id'),
+    vaultId: uuid('vault_id'),
+    vaultName: text('vault_name'),
+    // What: a category to filter by (Vaults, Credentials, Registrations, Configuration, Policies, Backups, Restores,
+    // People, Tokens, Security), the operation in words, and what it acted on.
+    category: text('category').notNull(),
+    operation: text('operation').notNull(),
+    target: text('target'),
+    // Succeeded, Failed, Started, Cancelled, Refused.
+    status: text('status').notNull(),
+    detail: text('detail'),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    prevHash: text('prev_hash').notNull().default(''),
+    hash: text('hash').notNull().default(''),
+  },
+  (t) => [
+    primaryKey({ columns: [t.chain, t.seq] }),
+    uniqueIndex('operation_logs_id_key').on(t.id),
+    // The page's keyset pages: newest first, within the subscriptions a person may see.
+    index('operation_logs_subscription_at_idx').on(t.subscriptionId, t.at, t.id),
+    index('operation_logs_at_idx').on(t.at, t.id),
+  ],
+);
+
+/** The newest entry of each chain, so removing the newest entries is detected too (the head names a missing one). */
+export const operationLogHeads = pgTable('operation_log_heads', {
+  chain: text('chain').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+});

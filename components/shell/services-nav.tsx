@@ -3,9 +3,9 @@
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { type ComponentType, type SVGProps, useId } from 'react';
-import { AllItemsIcon, RecoveryServicesIcon } from '@/components/icons';
+import { AllItemsIcon, LogIcon, RecoveryServicesIcon, SettingsIcon } from '@/components/icons';
 
-type Service = { href: string; label: string; icon: ComponentType<SVGProps<SVGSVGElement>>; count: number };
+type Service = { href: string; label: string; icon: ComponentType<SVGProps<SVGSVGElement>>; count?: number };
 
 export function ServicesNav({ counts }: { counts: { all: number; recoveryServices: number } }) {
   const pathname = usePathname();
@@ -18,6 +18,8 @@ export function ServicesNav({ counts }: { counts: { all: number; recoveryService
       icon: RecoveryServicesIcon,
       count: counts.recoveryServices,
     },
+    { href: '/operation-logs', label: 'OPERATION LOGS', icon: LogIcon },
+    { href: '/settings', label: 'SETTINGS', icon: SettingsIcon },
   ];
   return (
     <nav aria-label="Services" className="w-56 shrink-0 overflow-y-auto bg-portal-nav text-white">
@@ -29,7 +31,7 @@ export function ServicesNav({ counts }: { counts: { all: number; recoveryService
               <Link
                 href={href}
                 aria-current={active ? 'page' : undefined}
-                aria-describedby={`${navId}-${href.slice(1)}-count`}
+                aria-describedby={count === undefined ? undefined : `${navId}-${href.slice(1)}-count`}
                 className={`flex items-center gap-3 border-l-4 px-4 py-3 text-xs font-semibold tracking-wide ${
                   active
                     ? 'border-portal-nav-active bg-portal-nav-hover'
@@ -39,14 +41,16 @@ export function ServicesNav({ counts }: { counts: { all: number; recoveryService
                 <ServiceIcon className="shrink-0" />
                 <span className="flex-1">{label}</span>
                 {/* Not part of the link's name (that is the service's name alone): its description. */}
-                <span
-                  id={`${navId}-${href.slice(1)}-count`}
-                  aria-hidden="true"
-                  className="text-[11px] font-normal text-[#c8c8c8]"
-                >
-                  {count}
-                  <span className="sr-only"> {count === 1 ? 'item' : 'items'}</span>
-                </span>
+                {count !== undefined && (
+                  <span
+                    id={`${navId}-${href.slice(1)}-count`}
+                    aria-hidden="true"
+                    className="text-[11px] font-normal text-[#c8c8c8]"
+                  >
+                    {count}
+                    <span className="sr-only"> {count === 1 ? 'item' : 'items'}</span>
+                  </span>
+                )}
               </Link>
             </li>
           );
