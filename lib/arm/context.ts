@@ -1,5 +1,6 @@
 import type { NextRequest } from 'next/server';
 import type { PortalUser, SubscriptionAccess } from '@/lib/auth/users';
+import type { VaultAccessLevel } from '@/lib/auth/vault-access';
 import type { Services } from '@/lib/services';
 import { ArmError } from './errors';
 
@@ -12,6 +13,8 @@ export type ArmContext = {
   params: Record<string, string>;
   /** The subscription of the path, checked to be one of the caller's; undefined for paths outside subscriptions. */
   subscription: SubscriptionAccess | undefined;
+  /** What the route's method needs of the caller's role (checked on the subscription; vaults re-check it). */
+  level: VaultAccessLevel;
   /** The portal's base URL as the client reached it, for absolute links (nextLink, Azure-AsyncOperation). */
   origin: string;
   /** The request's path as sent (segments re-encoded), for links back to the same collection. */

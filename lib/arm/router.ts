@@ -1,6 +1,7 @@
 import 'server-only';
 import type { NextRequest } from 'next/server';
 import { bearerUser } from '@/lib/auth/bearer';
+import { checkSubscriptionAccess, type VaultAccessLevel } from '@/lib/auth/vault-access';
 import { PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
 import { portalOrigin } from '@/lib/urls';
@@ -36,41 +37,59 @@ const PROVIDER = `${SUBSCRIPTION}/resourcegroups/:resourceGroup/providers/micros
 const VAULT = `${PROVIDER}/vaults/:vaultName`;
 const ITEM = `${VAULT}/backupfabrics/:fabricName/protectioncontainers/:containerName/protecteditems/:itemName`;
 
+type Route = {
+  pattern: string;
+  handlers: Partial<Record<Method, ArmHandler>>;
+  /** What each method needs of the caller's role: GET reads, every other method changes, unless named here. */
+  levels?: Partial<Record<Method, VaultAccessLevel>>;
+};
+
 /** Literal segments are matched case-insensitively, as ARM does (the SDKs send both /subscriptions/ and /Subscriptions/). */
-const ROUTES: { pattern: string[]; handlers: Partial<Record<Method, ArmHandler>> }[] = [
-  { pattern: 'subscriptions', handlers: { GET: listSubscriptions } },
-  { pattern: SUBSCRIPTION, handlers: { GET: getSubscription } },
-  {
-    pattern: `${SUBSCRIPTION}/providers/microsoft.recoveryservices/vaults`,
-    handlers: { GET: listVaultsBySubscription },
-  },
-  { pattern: `${PROVIDER}/vaults`, handlers: { GET: listVaultsByResourceGroup } },
-  { pattern: `${PROVIDER}/locations/:location/checknameavailability`, handlers: { POST: checkNameAvailability } },
-  {
-    pattern: VAULT,
-    handlers: { GET: getVaultResource, PUT: putVaultResource, PATCH: patchVaultResource, DELETE: deleteVaultResource },
-  },
-  { pattern: `${VAULT}/operationstatus/:operationId`, handlers: { GET: getOperationStatus } },
-  { pattern: `${VAULT}/certificates/:certificateName`, handlers: { PUT: putCertificate } },
-  { pattern: `${VAULT}/registeredidentities/:identityName`, handlers: { DELETE: deleteRegisteredIdentity } },
-  { pattern: `${VAULT}/usages`, handlers: { GET: vaultUsages } },
-  {
-    pattern: `${VAULT}/backupstorageconfig/vaultstorageconfig`,
-    handlers: { GET: getStorageConfig, PUT: putStorageConfig, PATCH: patchStorageConfig },
-  },
-  { pattern: `${VAULT}/backupjobs`, handlers: { GET: listBackupJobs } },
-  { pattern: `${VAULT}/backupjobs/:jobName`, handlers: { GET: getBackupJob } },
-  { pattern: `${VAULT}/backupjobs/:jobName/cancel`, handlers: { POST: cancelBackupJob } },
-  { pattern: `${VAULT}/backuppolicies`, handlers: { GET: listBackupPolicies } },
-  {
-    pattern: `${VAULT}/backuppolicies/:policyName`,
-    handlers: { GET: getBackupPolicy, PUT: putBackupPolicy, DELETE: deleteBackupPolicy },
-  },
-  { pattern: `${VAULT}/backupprotecteditems`, handlers: { GET: listBackupProtectedItems } },
-  { pattern: ITEM, handlers: { GET: getProtectedItem } },
-  { pattern: `${ITEM}/recoverypoints`, handlers: { GET: listRecoveryPoints } },
-  { pattern: `${ITEM}/recoverypoints/:pointId`, handlers: { GET: getRecoveryPoint } },
-].map((r) => ({ ...r, pattern: r.pattern.split('/') }));
+const ROUTES = (
+  [
+    { pattern: 'subscriptions', handlers: { GET: listSubscriptions } },
+    { pattern: SUBSCRIPTION, handlers: { GET: getSubscription } },
+    {
+      pattern: `${SUBSCRIPTION}/providers/microsoft.recoveryservices/vaults`,
+      handlers: { GET: listVaultsBySubscription },
+    },
+    { pattern: `${PROVIDER}/vaults`, handlers: { GET: listVaultsByResourceGroup } },
+    {
+      pattern: `${PROVIDER}/locations/:location/checknameavailability`,
+      handlers: { POST: checkNameAvailability },
+      levels: { POST: 'read' },
+    },
+    {
+      pattern: VAULT,
+      handlers: {
+        GET: getVaultResource,
+        PUT: putVaultResource,
+        PATCH: patchVaultResource,
+        DELETE: deleteVaultResource,
+      },
+    },
+    { pattern: `${VAULT}/operationstatus/:operationId`, handlers: { GET: getOperationStatus } },
+    { pattern: `${VAULT}/certificates/:certificateName`, handlers: { PUT: putCertificate } },
+    { pattern: `${VAULT}/registeredidentities/:identityName`, handlers: { DELETE: deleteRegisteredIdentity } },
+    { pattern: `${VAULT}/usages`, handlers: { GET: vaultUsages } },
+    {
+      pattern: `${VAULT}/backupstorageconfig/vaultstorageconfig`,
+      handlers: { GET: getStorageConfig, PUT: putStorageConfig, PATCH: patchStorageConfig },
+    },
+    { pattern: `${VAULT}/backupjobs`, handlers: { GET: listBackupJobs } },
+    { pattern: `${VAULT}/backupjobs/:jobName`, handlers: { GET: getBackupJob } },
+    { pattern: `${VAULT}/backupjobs/:jobName/cancel`, handlers: { POST: cancelBackupJob } },
+    { pattern: `${VAULT}/backuppolicies`, handlers: { GET: listBackupPolicies } },
+    {
+      pattern: `${VAULT}/backuppolicies/:policyName`,
+      handlers: { GET: getBackupPolicy, PUT: putBackupPolicy, DELETE: deleteBackupPolicy },
+    },
+    { pattern: `${VAULT}/backupprotecteditems`, handlers: { GET: listBackupProtectedItems } },
+    { pattern: ITEM, handlers: { GET: getProtectedItem } },
+    { pattern: `${ITEM}/recoverypoints`, handlers: { GET: listRecoveryPoints } },
+    { pattern: `${ITEM}/recoverypoints/:pointId`, handlers: { GET: getRecoveryPoint } },
+  ] satisfies Route[]
+).map((r: Route) => ({ ...r, pattern: r.pattern.split('/') }));
 
 function match(pattern: string[], segments: string[]): Record<string, string> | null {
   if (pattern.length !== segments.length) return null;
@@ -123,11 +142,19 @@ async function dispatch(request: NextRequest, segments: string[], svc: Services)
   for (const route of ROUTES) {
     const params = match(route.pattern, segments);
     if (!params) continue;
-    const handler = route.handlers[request.method as Method];
+    const method = request.method as Method;
+    const handler = route.handlers[method];
     if (!handler) {
       throw new ArmError(405, 'MethodNotAllowed', `The method '${request.method}' is not allowed on this resource.`);
     }
+    // The role's rule before any handler runs: a Reader's PUT, PATCH, DELETE or POST is refused whatever it names.
+    const level = route.levels?.[method] ?? (method === 'GET' ? 'read' : 'write');
+    if (subscription) {
+      const checked = checkSubscriptionAccess(user, subscription.id, level);
+      if (checked instanceof PortalError) throw fromPortalError(checked);
+    }
     return handler({
+      level,
       svc,
       user,
       request,

@@ -2,9 +2,10 @@ import 'server-only';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { operations } from '@/db/schema';
+import { vaultAccessOrThrow } from '@/lib/auth/vault-access';
 import { createVault } from '@/lib/vaults/create';
 import { deleteVault } from '@/lib/vaults/delete';
-import { findVaultByName, getVault, listVaults, type VaultRow } from '@/lib/vaults/queries';
+import { findVaultByName, listVaults, type VaultRow } from '@/lib/vaults/queries';
 import { saveStorageReplication } from '@/lib/vaults/redundancy';
 import { REGION_IDS } from '@/lib/vaults/regions';
 import { saveVaultTags } from '@/lib/vaults/tags';
@@ -20,20 +21,21 @@ export const ARM_PAGE_SIZE = 10;
 /** Seconds the SDKs wait between polls of a long-running operation (their default is 2). */
 const RETRY_AFTER = '1';
 
-/** The vault the path names: its name is unique in the subscription, and its resource group must match too. */
+/**
+ * The vault the path names (its name is unique in the subscription, and its resource group must match too), through
+ * the vault guard at the route's level.
+ */
 export async function vaultOfPath(ctx: ArmContext): Promise<VaultRow> {
   const { vaultName, resourceGroup } = ctx.params as { vaultName: string; resourceGroup: string };
-  const vault = await findVaultByName(ctx.svc.db, ctx.user, subscriptionIdOf(ctx), vaultName);
-  if (!vault || vault.resourceGroup.toLowerCase() !== resourceGroup.toLowerCase()) {
+  const found = await findVaultByName(ctx.svc.db, ctx.user, subscriptionIdOf(ctx), vaultName);
+  if (!found || found.resourceGroup.toLowerCase() !== resourceGroup.toLowerCase()) {
     throw notFound(`The Resource '${VAULT_TYPE}/${vaultName}' under resource group '${resourceGroup}' was not found.`);
   }
-  return vault;
+  return (await vaultAccessOrThrow(ctx.svc.db, ctx.user, found.id, ctx.level)).vault;
 }
 
 async function reload(ctx: ArmContext, vaultId: string): Promise<VaultRow> {
-  const vault = await getVault(ctx.svc.db, ctx.user, vaultId);
-  if (!vault) throw notFound('The backup vault was not found.');
-  return vault;
+  return (await vaultAccessOrThrow(ctx.svc.db, ctx.user, vaultId, 'read')).vault;
 }
 
 /** Azure accepts a location's display name too ("West Europe"); both become the id. */

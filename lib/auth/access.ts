@@ -1,9 +1,5 @@
 import type { PortalUser, SubscriptionAccess } from './users';
 
-export function canWrite(access: SubscriptionAccess | undefined): boolean {
-  return access?.role === 'Owner' || access?.role === 'Contributor';
-}
-
 export function subscriptionOf(user: PortalUser, subscriptionId: string): SubscriptionAccess | undefined {
   return user.subscriptions.find((s) => s.id === subscriptionId);
 }
@@ -11,4 +7,5 @@ export function subscriptionOf(user: PortalUser, subscriptionId: string): Subscr
 export const messages = {
   readOnly: 'You have read access to this subscription: ask an owner to make this change.',
   vaultNotFound: 'The backup vault was not found.',
+  subscriptionNotFound: 'The subscription was not found.',
 } as const;

@@ -6,7 +6,7 @@ import { PortalError } from '@/lib/errors';
 import { getServices } from '@/lib/services';
 import { getAuthOptions } from './options';
 import { loadUser, type PortalUser } from './users';
-import { checkVaultAccess, type VaultAccessLevel, type VaultAccessOptions } from './vault-access';
+import { allows, checkVaultAccess, type VaultAccessLevel, type VaultAccessOptions } from './vault-access';
 
 /** The signed-in user with their subscriptions, or null. Checked against the database: a deleted user is signed out. */
 export const currentUser = cache(async (): Promise<PortalUser | null> => {
@@ -25,7 +25,8 @@ export async function requireUser(): Promise<PortalUser> {
 /**
  * The vault guard for pages and server actions: the signed-in user's access to the vault at `level`
  * (lib/auth/vault-access.ts). A vault the user may not see is the page's 404; any other refusal is thrown as the
- * PortalError it is.
+ * PortalError it is. `canChange` is whether the user's role may change the vault: pages disable their changing
+ * buttons without it (the server refuses such requests anyway).
  */
 export async function requireVaultAccess(vaultId: string, level: VaultAccessLevel, options?: VaultAccessOptions) {
   const user = await requireUser();
@@ -35,5 +36,5 @@ export async function requireVaultAccess(vaultId: string, level: VaultAccessLeve
     if (checked.code === 'not_found') notFound();
     throw checked;
   }
-  return { user, svc, ...checked };
+  return { user, svc, ...checked, canChange: allows(checked.access, 'write') };
 }

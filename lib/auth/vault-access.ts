@@ -3,10 +3,13 @@ import { z } from 'zod';
 import type { Database } from '@/db/client';
 import { PortalError } from '@/lib/errors';
 import { getVault, type VaultRow } from '@/lib/vaults/queries';
-import { canWrite, messages, subscriptionOf } from './access';
+import { messages, subscriptionOf } from './access';
 import type { PortalUser, SubscriptionAccess } from './users';
 
-/** read: any member of the vault's subscription; write: Owner or Contributor; manage: Owner. */
+/**
+ * The roles' rule, in one place: read is any member of the subscription (a Reader sees everything of it); write is
+ * an Owner or a Contributor (every change but people); manage is an Owner (people).
+ */
 export type VaultAccessLevel = 'read' | 'write' | 'manage';
 
 export type VaultStatus = VaultRow['status'];
@@ -32,10 +35,30 @@ const STATE_TEXT: Record<VaultStatus, string> = {
 export const vaultNotReady = (vault: Pick<VaultRow, 'name' | 'status'>) =>
   `The backup vault '${vault.name}' ${STATE_TEXT[vault.status]}: it cannot be changed now.`;
 
-function allows(access: SubscriptionAccess, level: VaultAccessLevel): boolean {
-  if (level === 'read') return true;
-  if (level === 'manage') return access.role === 'Owner';
-  return canWrite(access);
+const LEVELS: Record<SubscriptionAccess['role'], readonly VaultAccessLevel[]> = {
+  Owner: ['read', 'write', 'manage'],
+  Contributor: ['read', 'write'],
+  Reader: ['read'],
+};
+
+/** Whether a member with this access may act at `level` (false for no access): pages use it for disabled buttons. */
+export function allows(access: SubscriptionAccess | undefined, level: VaultAccessLevel): boolean {
+  return access !== undefined && LEVELS[access.role].includes(level);
+}
+
+/**
+ * The guard for what belongs to a subscription rather than a vault (quick create, the ARM API's subscription paths):
+ * a subscription the user is not a member of, or an id that is not one, is not found; a role below `level` refused.
+ */
+export function checkSubscriptionAccess(
+  user: PortalUser,
+  subscriptionId: unknown,
+  level: VaultAccessLevel,
+): SubscriptionAccess | PortalError {
+  const access = typeof subscriptionId === 'string' ? subscriptionOf(user, subscriptionId) : undefined;
+  if (!access) return new PortalError('not_found', messages.subscriptionNotFound);
+  if (!allows(access, level)) return new PortalError('forbidden', messages.readOnly);
+  return access;
 }
 
 /**

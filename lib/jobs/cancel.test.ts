@@ -50,7 +50,9 @@ describe('CANCEL', () => {
       ...machine.user,
       subscriptions: machine.user.subscriptions.map((s) => ({ ...s, role: 'Reader' as const })),
     };
-    expect((await cancelJob(svc, reader, { jobId: waiting.id })).message).toMatch(/read access/);
+    expect((await cancelJob(svc, reader, { vaultId: machine.vaultId, jobId: waiting.id })).message).toMatch(
+      /read access/,
+    );
     expect(
       await cancelJob(svc, machine.user, { vaultId: '00000000-0000-4000-8000-000000000000', jobId: waiting.id }),
     ).toEqual({ ok: false, message: 'The job was not found.' });

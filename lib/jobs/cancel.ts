@@ -1,12 +1,12 @@
 import 'server-only';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { withTransaction } from '@/db/client';
 import { backupSessions, operations, protectedItems } from '@/db/schema';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
+import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { endSession } from '@/lib/backups/sessions';
-import type { ActionResult } from '@/lib/errors';
+import { type ActionResult, PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
 
 export const cancelMessages = {
@@ -14,7 +14,7 @@ export const cancelMessages = {
   notFound: 'The job was not found.',
 } as const;
 
-const cancelSchema = z.object({ jobId: z.uuid(), vaultId: z.uuid().optional() });
+const cancelSchema = z.object({ jobId: z.uuid(), vaultId: z.uuid() });
 
 type Outcome = 'cancelled' | 'not-cancelable';
 
@@ -27,26 +27,22 @@ type Outcome = 'cancelled' | 'not-cancelable';
 export async function cancelJob(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
   const parsed = cancelSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: cancelMessages.notFound };
-  const ids = user.subscriptions.map((s) => s.id);
-  const [job] =
-    ids.length === 0
-      ? []
-      : await svc.db
-          .select({
-            id: operations.id,
-            kind: operations.kind,
-            status: operations.status,
-            itemId: operations.itemId,
-            itemName: operations.itemName,
-            subscriptionId: operations.subscriptionId,
-            vaultId: operations.vaultId,
-          })
-          .from(operations)
-          .where(and(eq(operations.id, parsed.data.jobId), inArray(operations.subscriptionId, ids)));
-  if (!job || (parsed.data.vaultId && job.vaultId !== parsed.data.vaultId)) {
-    return { ok: false, message: cancelMessages.notFound };
+  // The job's vault through the vault guard: another subscription's job is not found, a Reader's CANCEL refused.
+  const checked = await checkVaultAccess(svc.db, user, parsed.data.vaultId, 'write');
+  if (checked instanceof PortalError) {
+    return { ok: false, message: checked.code === 'not_found' ? cancelMessages.notFound : checked.message };
   }
-  if (!canWrite(subscriptionOf(user, job.subscriptionId))) return { ok: false, message: accessMessages.readOnly };
+  const [job] = await svc.db
+    .select({
+      id: operations.id,
+      kind: operations.kind,
+      status: operations.status,
+      itemId: operations.itemId,
+      itemName: operations.itemName,
+    })
+    .from(operations)
+    .where(and(eq(operations.id, parsed.data.jobId), eq(operations.vaultId, checked.vault.id)));
+  if (!job) return { ok: false, message: cancelMessages.notFound };
   if (job.kind === 'Restore' && job.status === 'InProgress') return cancelRestore(svc, user, job);
   if (job.kind !== 'Backup' || job.status !== 'InProgress' || !job.itemId) {
     return { ok: false, message: cancelMessages.notCancelable };

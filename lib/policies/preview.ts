@@ -3,10 +3,10 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { messages as accessMessages } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
-import type { ActionResult } from '@/lib/errors';
+import { checkVaultAccess } from '@/lib/auth/vault-access';
+import { type ActionResult, PortalError } from '@/lib/errors';
 import { retentionOutcome } from '@/lib/retention/select';
 import type { Services } from '@/lib/services';
-import { getVault } from '@/lib/vaults/queries';
 import { findPolicy } from './policies';
 import { fieldErrorsOf, policySettingsSchema } from './validation';
 
@@ -42,8 +42,10 @@ export async function previewPolicy(
 ): Promise<ActionResult<{ rows: PreviewRow[] }>> {
   const scope = scopeSchema.safeParse(input);
   if (!scope.success) return { ok: false, message: accessMessages.vaultNotFound };
-  const vault = await getVault(svc.db, user, scope.data.vaultId);
-  if (!vault) return { ok: false, message: accessMessages.vaultNotFound };
+  // Reading what retention would do changes nothing: any member of the vault's subscription may preview.
+  const checked = await checkVaultAccess(svc.db, user, scope.data.vaultId, 'read');
+  if (checked instanceof PortalError) return { ok: false, message: checked.message };
+  const { vault } = checked;
   const savedPolicy =
     scope.data.saved && scope.data.policyId ? await findPolicy(svc.db, vault.id, { id: scope.data.policyId }) : null;
   const settings = policySettingsSchema.safeParse(

@@ -2,9 +2,9 @@
 
 import { revalidatePath } from 'next/cache';
 import { requireUser } from '@/lib/auth/guard';
-import type { ActionResult } from '@/lib/errors';
+import { checkVaultAccess } from '@/lib/auth/vault-access';
+import { type ActionResult, PortalError } from '@/lib/errors';
 import { getServices } from '@/lib/services';
-import { getVault } from '@/lib/vaults/queries';
 import { type PointSummary, pointsInRange, rangeSchema } from './browse';
 import { requestRestore } from './requests';
 
@@ -16,8 +16,9 @@ export async function pointsOfMonthAction(
 ): Promise<ActionResult<PointSummary[]>> {
   const user = await requireUser();
   const svc = await getServices();
-  const vault = await getVault(svc.db, user, vaultId);
-  if (!vault) return { ok: false, message: 'The backup vault was not found.' };
+  const checked = await checkVaultAccess(svc.db, user, vaultId, 'read');
+  if (checked instanceof PortalError) return { ok: false, message: checked.message };
+  const { vault } = checked;
   const parsed = rangeSchema.safeParse(range);
   if (!parsed.success) return { ok: false, message: 'Choose a month.' };
   const points = await pointsInRange(svc.db, vault.id, itemId, new Date(parsed.data.from), new Date(parsed.data.to));

@@ -1,9 +1,9 @@
 import 'server-only';
 import { withTransaction } from '@/db/client';
 import { operations, vaults } from '@/db/schema';
-import { messages as accessMessages, canWrite, subscriptionOf } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
-import { type ActionResult, violatedConstraint } from '@/lib/errors';
+import { checkSubscriptionAccess } from '@/lib/auth/vault-access';
+import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
 import { QUEUES, sendInTransaction } from '@/lib/operations/boss';
 import type { Services } from '@/lib/services';
 import { createVaultSchema, messages } from './validation';
@@ -28,9 +28,12 @@ export async function createVault(
   const { name, region, resourceGroup, tags } = parsed.data;
   const subscriptionId =
     parsed.data.subscriptionId ?? (user.subscriptions.length === 1 ? user.subscriptions[0]!.id : undefined);
-  const access = subscriptionId ? subscriptionOf(user, subscriptionId) : undefined;
-  if (!access) return { ok: false, fieldErrors: { subscriptionId: messages.subscription } };
-  if (!canWrite(access)) return { ok: false, message: accessMessages.readOnly };
+  const access = checkSubscriptionAccess(user, subscriptionId, 'write');
+  if (access instanceof PortalError) {
+    return access.code === 'not_found'
+      ? { ok: false, fieldErrors: { subscriptionId: messages.subscription } }
+      : { ok: false, message: access.message };
+  }
 
   try {
     const created = await withTransaction(svc.pool, async (tx, client) => {
