@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { PortalShell } from '@/components/shell/portal-shell';
 import { requireUser } from '@/lib/auth/guard';
+import { allows } from '@/lib/auth/vault-access';
 import { getServices } from '@/lib/services';
 import { vaultNamesBySubscription } from '@/lib/vaults/queries';
 
@@ -20,6 +21,7 @@ export default async function PortalLayout({ children }: { children: ReactNode }
         id: s.id,
         displayName: s.displayName,
         vaultNames: names[s.id] ?? [],
+        canCreate: allows(s, 'write'),
       }))}
     >
       {children}

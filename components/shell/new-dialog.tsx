@@ -5,6 +5,7 @@ import { useRouter } from 'next/navigation';
 import { useActionState, useEffect, useId, useState } from 'react';
 import { CheckIcon, CloseIcon, PlusIcon } from '@/components/icons';
 import { ModalDialog } from '@/components/modal-dialog';
+import { messages as accessMessages } from '@/lib/auth/access';
 import type { ActionResult } from '@/lib/errors';
 import { createVaultAction } from '@/lib/vaults/actions';
 import type { CreatedVault } from '@/lib/vaults/create';
@@ -12,7 +13,8 @@ import { REGIONS } from '@/lib/vaults/regions';
 import { messages, vaultNameSchema } from '@/lib/vaults/validation';
 import { OPERATIONS_KEY } from './notifications';
 
-export type NewDialogSubscription = { id: string; displayName: string; vaultNames: string[] };
+/** canCreate: the user's role there may create vaults (a Reader's may not). */
+export type NewDialogSubscription = { id: string; displayName: string; vaultNames: string[]; canCreate: boolean };
 
 const PATH = ['DATA SERVICES', 'RECOVERY SERVICES', 'BACKUP VAULT', 'QUICK CREATE'] as const;
 const MAX_VAULTS = 25;
@@ -105,12 +107,14 @@ function NewDialog({ subscriptions, onClose }: { subscriptions: NewDialogSubscri
 }
 
 function QuickCreateForm({
-  subscriptions,
+  subscriptions: all,
   onCreated,
 }: {
   subscriptions: NewDialogSubscription[];
   onCreated: () => void;
 }) {
+  const subscriptions = all.filter((s) => s.canCreate);
+  const readOnly = subscriptions.length === 0;
   const router = useRouter();
   const queryClient = useQueryClient();
   const ids = { name: useId(), region: useId(), subscription: useId(), nameError: useId() };
@@ -136,7 +140,11 @@ function QuickCreateForm({
   const serverFailure = state && !state.ok ? state : undefined;
   // The server's word stands until the user changes the name again.
   const nameError = browserError ?? (touched ? undefined : serverFailure?.fieldErrors?.name);
-  const formError = full ? messages.limit : (serverFailure?.message ?? serverFailure?.fieldErrors?.region);
+  const formError = readOnly
+    ? accessMessages.readOnly
+    : full
+      ? messages.limit
+      : (serverFailure?.message ?? serverFailure?.fieldErrors?.region);
 
   return (
     <form
@@ -219,7 +227,7 @@ function QuickCreateForm({
       </p>
       <button
         type="submit"
-        disabled={pending || full}
+        disabled={pending || full || readOnly}
         className="flex w-fit items-center gap-2 bg-portal-blue px-4 py-2 text-xs font-semibold tracking-wide hover:bg-portal-blue-dark disabled:opacity-50"
       >
         <CheckIcon width={16} height={16} strokeWidth={2.5} />

@@ -4,11 +4,16 @@
  * looks and announces itself as the link the classic portal shows: role="link" keeps the contract's accessible
  * "link Download vault credentials", while the browser still submits the form, with its Origin and Sec-Fetch-Site.
  */
-export function DownloadCredentials({ vaultId }: { vaultId: string }) {
+export function DownloadCredentials({ vaultId, disabled = false }: { vaultId: string; disabled?: boolean }) {
   return (
     <form method="post" action={`/api/vaults/${vaultId}/credentials`}>
       {/* biome-ignore lint/a11y/useSemanticElements: a link cannot POST; the contract names it a link. */}
-      <button type="submit" role="link" className="cursor-pointer text-base text-portal-blue hover:underline">
+      <button
+        type="submit"
+        role="link"
+        disabled={disabled}
+        className="cursor-pointer text-base text-portal-blue hover:underline disabled:cursor-default disabled:text-portal-muted disabled:no-underline"
+      >
         Download vault credentials
       </button>
     </form>

@@ -14,7 +14,15 @@ import { allowReregistrationAction, unregisterServerAction } from '@/lib/registr
 
 export type ServerView = { id: string; name: string; reregistrationAllowed: boolean; lastBackup: string };
 
-export function RegisteredItems({ servers, confirmText }: { servers: ServerView[]; confirmText: string }) {
+export function RegisteredItems({
+  servers,
+  confirmText,
+  canChange,
+}: {
+  servers: ServerView[];
+  confirmText: string;
+  canChange: boolean;
+}) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const [selectedId, setSelectedId] = useState<string | null>(null);
@@ -64,13 +72,13 @@ export function RegisteredItems({ servers, confirmText }: { servers: ServerView[
         <CommandButton
           label="ALLOW RE-REGISTRATION"
           icon={UndoIcon}
-          disabled={!selected || selected.reregistrationAllowed || pending}
+          disabled={!canChange || !selected || selected.reregistrationAllowed || pending}
           onClick={() => run(allowReregistrationAction)}
         />
         <CommandButton
           label="DELETE"
           icon={TrashIcon}
-          disabled={!selected || pending}
+          disabled={!canChange || !selected || pending}
           onClick={() => setConfirming(true)}
         />
       </CommandBarActions>

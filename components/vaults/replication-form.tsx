@@ -13,10 +13,13 @@ export function ReplicationForm({
   vaultId,
   saved,
   locked,
+  canChange,
 }: {
   vaultId: string;
   saved: StorageReplication;
   locked: boolean;
+  /** The user's role may change the vault (a Reader's form is read-only). */
+  canChange: boolean;
 }) {
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -24,7 +27,8 @@ export function ReplicationForm({
   const [choice, setChoice] = useState<StorageReplication>(saved);
   const [error, setError] = useState<string | null>(null);
   const [pending, startTransition] = useTransition();
-  const dirty = choice !== saved && !locked;
+  const fixed = locked || !canChange;
+  const dirty = choice !== saved && !fixed;
 
   function save() {
     startTransition(async () => {
@@ -47,15 +51,15 @@ export function ReplicationForm({
       ) : (
         <p className="mb-4 border-l-4 border-[#c19c00] bg-[#fff8e1] px-4 py-2 text-sm">{replicationMessages.warning}</p>
       )}
-      <div role="radiogroup" aria-labelledby={headingId} aria-disabled={locked || undefined} className="space-y-4">
+      <div role="radiogroup" aria-labelledby={headingId} aria-disabled={fixed || undefined} className="space-y-4">
         {(Object.keys(REPLICATION) as StorageReplication[]).map((value) => (
-          <label key={value} className={`flex gap-3 ${locked ? 'opacity-60' : 'cursor-pointer'}`}>
+          <label key={value} className={`flex gap-3 ${fixed ? 'opacity-60' : 'cursor-pointer'}`}>
             <input
               type="radio"
               name="storageReplication"
               value={value}
               checked={choice === value}
-              disabled={locked || pending}
+              disabled={fixed || pending}
               onChange={() => setChoice(value)}
               className="mt-1 h-4 w-4 accent-portal-blue"
             />

@@ -23,7 +23,7 @@ function Tile({ label, value, tone }: { label: string; value: string | number; t
 }
 
 export default async function DashboardPage({ params }: { params: Promise<{ vaultId: string }> }) {
-  const { vault, svc } = await loadVaultTab(params, 'dashboard');
+  const { vault, svc, canChange } = await loadVaultTab(params, 'dashboard');
   const usage = await vaultUsage(svc.db, vault.id);
   return (
     <div className="grid max-w-5xl gap-10 lg:grid-cols-[2fr_1fr]">
@@ -61,7 +61,9 @@ export default async function DashboardPage({ params }: { params: Promise<{ vaul
       <DeleteVault
         vaultId={vault.id}
         vaultName={vault.name}
-        disabled={usage.registeredServers > 0 || vault.status === 'Creating' || vault.status === 'Deleting'}
+        disabled={
+          !canChange || usage.registeredServers > 0 || vault.status === 'Creating' || vault.status === 'Deleting'
+        }
       />
     </div>
   );

@@ -3,7 +3,6 @@ import { JobFiltersForm } from '@/components/jobs/job-filters';
 import { JobsTable } from '@/components/jobs/jobs-table';
 import { LiveRefresh } from '@/components/jobs/live-refresh';
 import { TabEmpty } from '@/components/vaults/tab-empty';
-import { canWrite, subscriptionOf } from '@/lib/auth/access';
 import { formatBytes } from '@/lib/format';
 import { jobsHref, parseJobFilters } from '@/lib/jobs/filters';
 import { JOB_STATUS_LABELS, OPERATION_LABELS, vaultJobs } from '@/lib/operations/history';
@@ -16,7 +15,7 @@ export default async function JobsPage({
   params: Promise<{ vaultId: string }>;
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const { vault, svc, user } = await loadVaultTab(params, 'jobs');
+  const { vault, svc, canChange } = await loadVaultTab(params, 'jobs');
   const filters = parseJobFilters(await searchParams);
   const { jobs, next } = await vaultJobs(svc.db, vault.id, filters);
   const running = jobs.some((job) => job.status === 'InProgress');
@@ -32,7 +31,7 @@ export default async function JobsPage({
       ) : (
         <JobsTable
           vaultId={vault.id}
-          canChange={canWrite(subscriptionOf(user, vault.subscriptionId))}
+          canChange={canChange}
           jobs={jobs.map((job) => {
             const operation = OPERATION_LABELS[job.kind] ?? job.kind;
             return {

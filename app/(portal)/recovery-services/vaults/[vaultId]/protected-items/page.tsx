@@ -1,12 +1,11 @@
 import { ProtectedItems } from '@/components/vaults/protected-items';
 import { TabEmpty } from '@/components/vaults/tab-empty';
-import { canWrite, subscriptionOf } from '@/lib/auth/access';
 import { listProtectedItems, PROTECTION_STATUS_TEXT } from '@/lib/backups/portal';
 import { listPolicies } from '@/lib/policies/policies';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function ProtectedItemsPage({ params }: { params: Promise<{ vaultId: string }> }) {
-  const { vault, svc, user } = await loadVaultTab(params, 'protected-items');
+  const { vault, svc, canChange } = await loadVaultTab(params, 'protected-items');
   const [items, policies] = await Promise.all([listProtectedItems(svc.db, vault.id), listPolicies(svc.db, vault.id)]);
   if (items.length === 0) {
     return (
@@ -18,7 +17,7 @@ export default async function ProtectedItemsPage({ params }: { params: Promise<{
   return (
     <ProtectedItems
       vaultId={vault.id}
-      canChange={canWrite(subscriptionOf(user, vault.subscriptionId))}
+      canChange={canChange}
       policies={policies.map((p) => ({ id: p.id, name: p.name }))}
       items={items.map((item) => ({
         id: item.id,

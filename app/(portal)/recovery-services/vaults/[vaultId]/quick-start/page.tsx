@@ -16,7 +16,7 @@ function Step({ n, title, children }: { n: number; title: string; children: Reac
 }
 
 export default async function QuickStartPage({ params }: { params: Promise<{ vaultId: string }> }) {
-  const { vault } = await loadVaultTab(params, 'quick-start');
+  const { vault, canChange } = await loadVaultTab(params, 'quick-start');
   const active = vault.status === 'Active';
   return (
     <div className="max-w-3xl">
@@ -36,7 +36,7 @@ export default async function QuickStartPage({ params }: { params: Promise<{ vau
             holding it can register a server while it is valid.
           </p>
           {active ? (
-            <DownloadCredentials vaultId={vault.id} />
+            <DownloadCredentials vaultId={vault.id} disabled={!canChange} />
           ) : (
             <p>Vault credentials can be downloaded once the vault is active.</p>
           )}

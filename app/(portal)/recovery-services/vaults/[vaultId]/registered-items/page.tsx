@@ -4,7 +4,7 @@ import { listServers, UNREGISTER_CONFIRM } from '@/lib/registration/servers';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function RegisteredItemsPage({ params }: { params: Promise<{ vaultId: string }> }) {
-  const { vault, svc } = await loadVaultTab(params, 'registered-items');
+  const { vault, svc, canChange } = await loadVaultTab(params, 'registered-items');
   const servers = await listServers(svc.db, vault.id);
   if (servers.length === 0) {
     return (
@@ -16,6 +16,7 @@ export default async function RegisteredItemsPage({ params }: { params: Promise<
   return (
     <RegisteredItems
       confirmText={UNREGISTER_CONFIRM}
+      canChange={canChange}
       servers={servers.map((s) => ({
         id: s.id,
         name: s.name,

@@ -1,18 +1,13 @@
 import { PolicyForm } from '@/components/policies/policy-form';
-import { canWrite, subscriptionOf } from '@/lib/auth/access';
 import { policyFormValues } from '@/lib/policies/view';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function AddPolicyPage({ params }: { params: Promise<{ vaultId: string }> }) {
-  const { vault, user } = await loadVaultTab(params, 'policies');
+  const { vault, canChange } = await loadVaultTab(params, 'policies');
   return (
     <>
       <h2 className="mb-4 text-2xl font-light">add a policy</h2>
-      <PolicyForm
-        vaultId={vault.id}
-        initial={policyFormValues()}
-        canChange={canWrite(subscriptionOf(user, vault.subscriptionId))}
-      />
+      <PolicyForm vaultId={vault.id} initial={policyFormValues()} canChange={canChange} />
     </>
   );
 }

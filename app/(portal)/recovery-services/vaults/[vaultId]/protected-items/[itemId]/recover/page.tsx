@@ -1,13 +1,12 @@
 import { notFound } from 'next/navigation';
 import { RecoveryBrowser } from '@/components/recovery/recovery-browser';
-import { canWrite, subscriptionOf } from '@/lib/auth/access';
 import { recoverableItem } from '@/lib/restore/browse';
 import { restoreTargets } from '@/lib/restore/requests';
 import { loadVault } from '@/lib/vaults/page';
 
 export default async function RecoverPage({ params }: { params: Promise<{ vaultId: string; itemId: string }> }) {
   const { vaultId, itemId } = await params;
-  const { vault, svc, user } = await loadVault(vaultId);
+  const { vault, svc, canChange } = await loadVault(vaultId);
   const item = await recoverableItem(svc.db, vault.id, itemId);
   if (!item) notFound();
   return (
@@ -24,7 +23,7 @@ export default async function RecoverPage({ params }: { params: Promise<{ vaultI
         itemId={item.id}
         newest={item.newest}
         targets={await restoreTargets(svc, vault.id)}
-        canChange={canWrite(subscriptionOf(user, vault.subscriptionId))}
+        canChange={canChange}
       />
     </section>
   );
