@@ -1,5 +1,5 @@
 import net from 'node:net';
-import pg from 'pg';
+import { databaseDigest } from './database';
 import { expect, test } from './fixtures';
 import { createActiveVault } from './pages';
 
@@ -31,34 +31,6 @@ function send({ method = 'GET', path, host = `localhost:${PORT}`, headers = {}, 
     socket.on('error', reject);
     socket.setTimeout(30_000, () => socket.destroy(new Error(`timeout: ${method} ${path}`)));
   });
-}
-
-/** What the database holds, minus what reading it changes (tab visits, token use, nonces, sign-in throttling). */
-async function databaseDigest(): Promise<string | undefined> {
-  if (!process.env.DATABASE_URL) return undefined;
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await client.connect();
-  try {
-    const { rows: tables } = await client.query<{ name: string }>(
-      `select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'
-       and table_name not in ('auth_throttle', 'agent_nonces', 'vault_tab_visits', 'personal_access_tokens', '__drizzle_migrations')
-       order by 1`,
-    );
-    const parts: string[] = [];
-    for (const { name } of tables) {
-      const { rows } = await client.query(
-        `select count(*)::text as n, coalesce(md5(string_agg(t::text, ',' order by t::text)), '') as h from "${name}" t`,
-      );
-      parts.push(`${name}:${rows[0].n}:${rows[0].h}`);
-    }
-    const tokens =
-      await client.query(`select string_agg(id::text || coalesce(revoked_at::text, ''), ',' order by id) as t
-      from personal_access_tokens`);
-    parts.push(`tokens:${tokens.rows[0].t}`);
-    return parts.join('\n');
-  } finally {
-    await client.end();
-  }
 }
 
 const BAD_IDS = [

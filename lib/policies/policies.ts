@@ -1,8 +1,8 @@
 import 'server-only';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
-import { backupPolicies, DEFAULT_POLICY_NAME, protectedItems, registeredServers, vaults } from '@/db/schema';
+import { backupPolicies, DEFAULT_POLICY_NAME, protectedItems, registeredServers } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
 import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
@@ -253,25 +253,23 @@ const assignSchema = z.object({ itemId: z.uuid(), policyId: z.uuid() });
 export async function assignPolicy(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
   const parsed = assignSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: policyRefusals.itemNotFound };
-  const ids = user.subscriptions.map((s) => s.id);
-  const [item] =
-    ids.length === 0
-      ? []
-      : await svc.db
-          .select({
-            id: protectedItems.id,
-            path: protectedItems.path,
-            vaultId: vaults.id,
-            serverName: registeredServers.name,
-          })
-          .from(protectedItems)
-          .innerJoin(vaults, eq(vaults.id, protectedItems.vaultId))
-          .innerJoin(registeredServers, eq(registeredServers.id, protectedItems.serverId))
-          .where(and(eq(protectedItems.id, parsed.data.itemId), inArray(vaults.subscriptionId, ids)));
+  const [item] = await svc.db
+    .select({
+      id: protectedItems.id,
+      path: protectedItems.path,
+      vaultId: protectedItems.vaultId,
+      serverName: registeredServers.name,
+    })
+    .from(protectedItems)
+    .innerJoin(registeredServers, eq(registeredServers.id, protectedItems.serverId))
+    .where(eq(protectedItems.id, parsed.data.itemId));
   if (!item) return { ok: false, message: policyRefusals.itemNotFound };
-  const found = await writableVault(svc, user, item.vaultId);
-  if (!found.vault) return { ok: false, message: found.error };
-  const { vault } = found;
+  // Another subscription's item is not found, as an unknown one is.
+  const checked = await checkVaultAccess(svc.db, user, item.vaultId, 'write', { states: CONFIGURABLE_STATES });
+  if (checked instanceof PortalError) {
+    return { ok: false, message: checked.code === 'not_found' ? policyRefusals.itemNotFound : checked.message };
+  }
+  const { vault } = checked;
   const policy = await findPolicy(svc.db, vault.id, { id: parsed.data.policyId });
   if (!policy) return { ok: false, message: policyRefusals.notFound };
   await withTransaction(svc.pool, async (tx, client) => {
