@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { APIRequestContext, APIResponse, Browser, BrowserContext } from '@playwright/test';
+import type { APIRequestContext, APIResponse, Browser, BrowserContext, Locator } from '@playwright/test';
 import { messages } from '../lib/auth/access';
 import { type DownloadedAgent, downloadAndRegister } from './agent-files';
 import { addMember, addStranger, databaseDigest, type Person, subscriptionOf, withDatabase } from './database';
 import { e2eAdmin, expect, signIn, test } from './fixtures';
-import { createActiveVault } from './pages';
+import { createActiveVault, openQuickCreate } from './pages';
 
 // Roles on every action, against the built portal with real sessions: one row per server action (from the build's
 // server-reference manifest) and per route handler method (from app/**/route.ts), each run as an Owner, a Contributor,
@@ -413,9 +413,12 @@ test.describe('roles on every action', () => {
   let adminRequest: APIRequestContext;
   const actionIds = builtActions();
 
-  async function session(browser: Browser, person: Person): Promise<APIRequestContext> {
+  const browsers = new Map<Who, BrowserContext>();
+
+  async function session(browser: Browser, who: Who, person: Person): Promise<APIRequestContext> {
     const context = await browser.newContext({ baseURL: ORIGIN });
     contexts.push(context);
+    browsers.set(who, context);
     const page = await context.newPage();
     await signIn(page, person.email, person.password);
     await page.close();
@@ -467,7 +470,7 @@ test.describe('roles on every action', () => {
     ];
     const tokenAction = actionIds.get('lib/tokens/actions.ts#createTokenAction')!;
     for (const [who, person] of people) {
-      const request = await session(browser, person);
+      const request = await session(browser, who, person);
       const created = await callAction(request, tokenAction, '/settings/tokens', []);
       expect(created.result?.ok, `${who}'s token`).toBe(true);
       actors.set(who, { who, request, token: (created.result as unknown as { data: { token: string } }).data.token });
@@ -593,6 +596,51 @@ test.describe('roles on every action', () => {
           pass,
         );
       }
+    }
+  });
+
+  test('a Reader finds every button that changes something disabled; a Contributor finds them enabled', async () => {
+    for (const who of ['Reader', 'Contributor'] as const) {
+      const page = await browsers.get(who)!.newPage();
+      const bar = page.getByRole('toolbar', { name: 'Command bar' });
+      const changes = async (locator: Locator) => {
+        if (who === 'Reader') await expect(locator, who).toBeDisabled();
+        else await expect(locator, who).toBeEnabled();
+      };
+      const base = `/recovery-services/vaults/${ids.vaultId}`;
+
+      await page.goto(`${base}/quick-start`);
+      await changes(page.getByRole('link', { name: 'Download vault credentials' }));
+      await page.goto(`${base}/registered-items`);
+      await page.getByRole('radio', { name: 'Select ROLESSERVER' }).check();
+      await changes(bar.getByRole('button', { name: 'ALLOW RE-REGISTRATION' }));
+      await changes(bar.getByRole('button', { name: 'DELETE' }));
+      await page.goto(`${base}/protected-items`);
+      await page.getByRole('radio').first().check();
+      for (const name of ['BACKUP NOW', 'CHANGE POLICY', 'STOP PROTECTION']) {
+        await changes(bar.getByRole('button', { name }));
+      }
+      await expect(bar.getByRole('button', { name: 'RESTORE' })).toBeEnabled();
+      await page.goto(`${base}/policies`);
+      await changes(bar.getByRole('button', { name: 'ADD' }));
+      await page.goto(`${base}/jobs`);
+      await page.getByRole('radio').first().check();
+      await changes(bar.getByRole('button', { name: 'CANCEL' }));
+      await expect(bar.getByRole('button', { name: 'VIEW DETAILS' })).toBeEnabled();
+      await page.goto(`${base}/policies/${ids.policyId}`);
+      await changes(page.getByRole('button', { name: 'Save', exact: true }));
+      const dialog = await openQuickCreate(page);
+      await changes(dialog.getByRole('button', { name: 'CREATE VAULT' }));
+      if (who === 'Reader') {
+        await expect(dialog.getByText(messages.readOnly)).toBeVisible();
+        // Disabled whatever the vault's state: DELETE (a server is registered anyway) and Configure's choice.
+        await page.goto(`${base}/dashboard`);
+        await expect(bar.getByRole('button', { name: 'DELETE' })).toBeDisabled();
+        await page.goto(`${base}/configure`);
+        await expect(page.getByRole('radio').first()).toBeDisabled();
+        await expect(bar.getByRole('button', { name: 'SAVE' })).toBeDisabled();
+      }
+      await page.close();
     }
   });
 
