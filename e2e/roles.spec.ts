@@ -411,7 +411,7 @@ test.describe('roles on every action', () => {
   const contexts: BrowserContext[] = [];
   let machine: DownloadedAgent | undefined;
   let adminRequest: APIRequestContext;
-  const actionIds = builtActions();
+  let actionIds: Map<string, string>;
 
   const browsers = new Map<Who, BrowserContext>();
 
@@ -427,6 +427,7 @@ test.describe('roles on every action', () => {
 
   test.beforeAll(async ({ browser }) => {
     test.setTimeout(240_000);
+    actionIds = builtActions();
     // The admin's vault with a registered server, a protected folder and a recovery point, made as a user would.
     const context = await browser.newContext({ baseURL: ORIGIN, acceptDownloads: true });
     contexts.push(context);
