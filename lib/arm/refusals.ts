@@ -7,6 +7,7 @@ import { ArmError } from './errors';
 /** The domain's refusals (the messages the pages show) with the status and code ARM gives them. */
 const BY_MESSAGE = new Map<string, [number, string]>([
   [accessMessages.readOnly, [403, 'AuthorizationFailed']],
+  [accessMessages.ownersOnly, [403, 'AuthorizationFailed']],
   [accessMessages.vaultNotFound, [404, 'ResourceNotFound']],
   [vaultMessages.limit, [409, 'QuotaExceeded']],
   [vaultMessages.name, [400, 'InvalidResourceName']],

@@ -6,6 +6,7 @@ export function subscriptionOf(user: PortalUser, subscriptionId: string): Subscr
 
 export const messages = {
   readOnly: 'You have read access to this subscription: ask an owner to make this change.',
+  ownersOnly: 'Only an owner of this subscription can make this change.',
   vaultNotFound: 'The backup vault was not found.',
   subscriptionNotFound: 'The subscription was not found.',
 } as const;

@@ -61,7 +61,8 @@ describe('checkVaultAccess', () => {
           expect(checked, `${role} ${level}`).not.toBeInstanceOf(PortalError);
           expect((checked as { vault: { id: string } }).vault.id).toBe(activeVault);
         } else {
-          expect(checked, `${role} ${level}`).toEqual(new PortalError('forbidden', messages.readOnly));
+          const message = level === 'manage' ? messages.ownersOnly : messages.readOnly;
+          expect(checked, `${role} ${level}`).toEqual(new PortalError('forbidden', message));
           expect((checked as PortalError).code).toBe('forbidden');
         }
         expect(allows(user.subscriptions[0], level)).toBe(RULE[role].includes(level));
@@ -114,7 +115,10 @@ describe('checkSubscriptionAccess', () => {
       for (const level of LEVELS) {
         const checked = checkSubscriptionAccess(user, subscription.id, level);
         if (RULE[role].includes(level)) expect(checked).toMatchObject({ id: subscription.id, role });
-        else expect(checked).toEqual(new PortalError('forbidden', messages.readOnly));
+        else {
+          const message = level === 'manage' ? messages.ownersOnly : messages.readOnly;
+          expect(checked).toEqual(new PortalError('forbidden', message));
+        }
       }
     }
     for (const id of [subscription.id, 'aaaa', undefined, 7]) {

@@ -46,6 +46,11 @@ export function allows(access: SubscriptionAccess | undefined, level: VaultAcces
   return access !== undefined && LEVELS[access.role].includes(level);
 }
 
+/** The refusal of a member whose role is below `level`. */
+function refusal(level: VaultAccessLevel): PortalError {
+  return new PortalError('forbidden', level === 'manage' ? messages.ownersOnly : messages.readOnly);
+}
+
 /**
  * The guard for what belongs to a subscription rather than a vault (quick create, the ARM API's subscription paths):
  * a subscription the user is not a member of, or an id that is not one, is not found; a role below `level` refused.
@@ -57,7 +62,7 @@ export function checkSubscriptionAccess(
 ): SubscriptionAccess | PortalError {
   const access = typeof subscriptionId === 'string' ? subscriptionOf(user, subscriptionId) : undefined;
   if (!access) return new PortalError('not_found', messages.subscriptionNotFound);
-  if (!allows(access, level)) return new PortalError('forbidden', messages.readOnly);
+  if (!allows(access, level)) return refusal(level);
   return access;
 }
 
@@ -78,7 +83,7 @@ export async function checkVaultAccess(
   const vault = parsed.success ? await getVault(db, user, parsed.data) : null;
   const access = vault ? subscriptionOf(user, vault.subscriptionId) : undefined;
   if (!vault || !access) return new PortalError('not_found', messages.vaultNotFound);
-  if (!allows(access, level)) return new PortalError('forbidden', messages.readOnly);
+  if (!allows(access, level)) return refusal(level);
   if (options.states && !options.states.includes(vault.status)) {
     return new PortalError('conflict', (options.notReady ?? vaultNotReady)(vault));
   }
