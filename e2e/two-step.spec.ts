@@ -85,6 +85,7 @@ test('the admin turns on two-step sign-in, signs in with a code, and 20 wrong co
     await page.getByRole('button', { name: 'SET UP' }).click();
     await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
     secret = await page.getByRole('textbox', { name: 'Secret key' }).inputValue();
+    await page.screenshot({ path: 'test-results/screenshots/two-step-setup.png' });
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
 
     await page.getByLabel('Code').fill(wrongCode(secret));
@@ -96,6 +97,7 @@ test('the admin turns on two-step sign-in, signs in with a code, and 20 wrong co
     await page.getByRole('button', { name: 'TURN ON' }).click();
     const codes = page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem');
     await expect(codes).toHaveCount(10);
+    await page.screenshot({ path: 'test-results/screenshots/two-step-recovery-codes.png' });
     recoveryCode = (await codes.first().textContent()) ?? undefined;
     expect(recoveryCode).toMatch(/^[a-z2-7]{5}-[a-z2-7]{5}$/);
     await expect(page.getByText(/Two-step sign-in is on since/)).toContainText('10 of 10 recovery codes left');
@@ -110,6 +112,7 @@ test('the admin turns on two-step sign-in, signs in with a code, and 20 wrong co
 
     // The password alone no longer signs in: it asks for the code, then the app's code does.
     await passwordStep(page);
+    await page.screenshot({ path: 'test-results/screenshots/two-step-signin.png' });
     await expect(page.getByRole('navigation', { name: 'Services' })).toHaveCount(0);
     await page.getByLabel('Code').fill(appCode(secret, 30));
     await page.getByRole('button', { name: 'Sign in' }).click();
