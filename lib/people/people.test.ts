@@ -357,43 +357,47 @@ describe('roles and removal', () => {
     expect(rows[0].n).toBe(1);
   });
 
-  it('the trigger alone orders two raw demotions at once: one commits, the other is refused', async () => {
-    const a = await owner();
-    const sub = a.subscriptions[0]!;
-    const b = await join(await createTestUser(svc, { subscriptions: [] }), sub, 'Owner');
-    const [first, second] = [await svc.pool.connect(), await svc.pool.connect()];
-    try {
-      await first.query('begin');
-      await second.query('begin');
-      const { rows } = await second.query<{ pid: number }>('select pg_backend_pid() as pid');
-      await first.query("update memberships set role = 'Reader' where user_id = $1 and subscription_id = $2", [
-        a.id,
-        sub.id,
-      ]);
-      const waiting = second
-        .query("update memberships set role = 'Reader' where user_id = $1 and subscription_id = $2", [b.id, sub.id])
-        .then(
-          () => 'updated',
-          (err: { constraint?: string }) => err.constraint,
-        );
-      // The second demotion waits for the subscription's row lock the first one's trigger holds.
-      await until('the second demotion to wait for the lock', async () => {
-        const waiting = await svc.pool.query(
-          "select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'",
-          [rows[0]!.pid],
-        );
-        return waiting.rowCount ? true : undefined;
-      });
-      await first.query('commit');
-      expect(await waiting).toBe('memberships_last_owner');
-      await second.query('rollback');
-    } finally {
-      first.release();
-      second.release();
-    }
-    expect(await roleOf(a.id, sub.id)).toBe('Reader');
-    expect(await roleOf(b.id, sub.id)).toBe('Owner');
-  });
+  // Two transactions open at once on two connections: the real PostgreSQL only (the embedded server runs one at a time).
+  it.skipIf(!process.env.DATABASE_URL)(
+    'the trigger alone orders two raw demotions at once: one commits, the other is refused',
+    async () => {
+      const a = await owner();
+      const sub = a.subscriptions[0]!;
+      const b = await join(await createTestUser(svc, { subscriptions: [] }), sub, 'Owner');
+      const [first, second] = [await svc.pool.connect(), await svc.pool.connect()];
+      try {
+        await first.query('begin');
+        await second.query('begin');
+        const { rows } = await second.query<{ pid: number }>('select pg_backend_pid() as pid');
+        await first.query("update memberships set role = 'Reader' where user_id = $1 and subscription_id = $2", [
+          a.id,
+          sub.id,
+        ]);
+        const waiting = second
+          .query("update memberships set role = 'Reader' where user_id = $1 and subscription_id = $2", [b.id, sub.id])
+          .then(
+            () => 'updated',
+            (err: { constraint?: string }) => err.constraint,
+          );
+        // The second demotion waits for the subscription's row lock the first one's trigger holds.
+        await until('the second demotion to wait for the lock', async () => {
+          const waiting = await svc.pool.query(
+            "select 1 from pg_stat_activity where pid = $1 and wait_event_type = 'Lock'",
+            [rows[0]!.pid],
+          );
+          return waiting.rowCount ? true : undefined;
+        });
+        await first.query('commit');
+        expect(await waiting).toBe('memberships_last_owner');
+        await second.query('rollback');
+      } finally {
+        first.release();
+        second.release();
+      }
+      expect(await roleOf(a.id, sub.id)).toBe('Reader');
+      expect(await roleOf(b.id, sub.id)).toBe('Owner');
+    },
+  );
 
   it('refuses non-Owners, other subscriptions and bad ids, and changes nothing', async () => {
     const admin = await owner();
