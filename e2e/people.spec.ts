@@ -89,3 +89,27 @@ test('the admin invites a Reader and a Contributor; each accepts in a fresh brow
   await reader.context().close();
   await contributor.context().close();
 });
+
+test('a revoked or unknown invitation link says so, signed out, and lets nobody in', async ({
+  portal: admin,
+  browser,
+}) => {
+  const email = `revoked-${Date.now().toString(36)}@example.com`;
+  const link = await invite(admin, email, 'Reader');
+  await admin.getByRole('radio', { name: `Select the invitation of ${email} to Free Trial` }).check();
+  await admin.getByRole('button', { name: 'REVOKE' }).click();
+  await expect(admin.getByText(`The invitation of ${email} was revoked.`)).toBeVisible();
+  await expect(admin.getByRole('row', { name: new RegExp(email) })).toHaveCount(0);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(link);
+  await expect(
+    page.getByText('This invitation was revoked. Ask an Owner of the subscription for a new one.'),
+  ).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Accept invitation' })).toHaveCount(0);
+  await page.goto(`${new URL(link).origin}/invitations/not-a-token`);
+  await expect(page).toHaveURL(/\/invitations\/not-a-token$/);
+  await expect(page.getByText('This invitation link is not valid.', { exact: false })).toBeVisible();
+  await context.close();
+});
