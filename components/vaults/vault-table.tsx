@@ -20,8 +20,11 @@ export function VaultStatus({ status }: { status: VaultRow['status'] }) {
   );
 }
 
-/** The classic full-width list: NAME, TYPE, STATUS, LOCATION, SUBSCRIPTION; names link to the vault. */
-export function VaultTable({ rows, next, basePath }: { rows: VaultRow[]; next?: string; basePath: string }) {
+/**
+ * The classic full-width list: NAME, TYPE, STATUS, LOCATION, SUBSCRIPTION; names link to the vault. `nextHref` is
+ * the next page's address, when there is one.
+ */
+export function VaultTable({ rows, nextHref }: { rows: VaultRow[]; nextHref?: string }) {
   return (
     <div className="px-8 pb-8">
       <table className="w-full border-collapse text-sm">
@@ -48,9 +51,9 @@ export function VaultTable({ rows, next, basePath }: { rows: VaultRow[]; next?: 
           ))}
         </tbody>
       </table>
-      {next && (
+      {nextHref && (
         <p className="mt-4 text-sm">
-          <Link href={`${basePath}?after=${next}`} className="text-portal-blue hover:underline">
+          <Link href={nextHref} className="text-portal-blue hover:underline">
             Next page
           </Link>
         </p>
