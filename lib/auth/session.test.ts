@@ -43,3 +43,27 @@ describe('sessionUserId', () => {
     expect(await sessionUserId(jar({ 'next-auth.session-token': token }), SECRET)).toBeNull();
   });
 });
+
+describe('sessionUserId refuses what next-auth would not have written', () => {
+  it('refuses another algorithm in the header, a compressed token, and malformed tokens', async () => {
+    const token = await encode({ token: { sub: USER }, secret: SECRET });
+    const [, ...rest] = token.split('.');
+    for (const header of [
+      { alg: 'dir', enc: 'A128GCM' },
+      { alg: 'A256KW', enc: 'A256GCM' },
+      { alg: 'dir', enc: 'A256GCM', zip: 'DEF' },
+    ]) {
+      const forged = [Buffer.from(JSON.stringify(header)).toString('base64url'), ...rest].join('.');
+      expect(await sessionUserId(jar({ 'next-auth.session-token': forged }), SECRET)).toBeNull();
+    }
+    expect(await sessionUserId(jar({ 'next-auth.session-token': `${token}.x` }), SECRET)).toBeNull();
+    expect(await sessionUserId(jar({ 'next-auth.session-token': 'not-a-token' }), SECRET)).toBeNull();
+  });
+
+  it('accepts a token within the 15 s clock tolerance after expiry, as next-auth does, and refuses it after', async () => {
+    const justExpired = await encode({ token: { sub: USER }, secret: SECRET, maxAge: -5 });
+    expect(await sessionUserId(jar({ 'next-auth.session-token': justExpired }), SECRET)).toBe(USER);
+    const longExpired = await encode({ token: { sub: USER }, secret: SECRET, maxAge: -20 });
+    expect(await sessionUserId(jar({ 'next-auth.session-token': longExpired }), SECRET)).toBeNull();
+  });
+});
