@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '@/db/testing';
 import type { PortalUser } from '@/lib/auth/users';
-import { countVaults, listVaults, vaultNamesBySubscription } from './queries';
+import { loadUser } from '@/lib/auth/users';
+import { listVaults, vaultNamesBySubscription } from './queries';
 
 let t: TestDatabase;
 let user: PortalUser;
-let stranger: PortalUser;
 let [a, b, other] = ['', '', ''];
 
 beforeAll(async () => {
@@ -28,14 +28,24 @@ beforeAll(async () => {
       { id: b, displayName: 'B', role: 'Reader' },
     ],
   };
-  stranger = { id: '00000000-0000-4000-8000-000000000002', email: 's@example.com', subscriptions: [] };
 });
 afterAll(() => t.close());
 
 describe("the shell's and the lists' queries", () => {
-  it("count only the user's subscriptions' vaults", async () => {
-    expect(await countVaults(t.db, user)).toBe(3);
-    expect(await countVaults(t.db, stranger)).toBe(0);
+  it("bring each of the user's subscriptions' vault count with the user (the shell's counts)", async () => {
+    const { rows } = await t.pool.query<{ id: string }>(
+      `insert into users (email, password_hash) values ('counted@example.com', 'x') returning id`,
+    );
+    const id = rows[0]!.id;
+    await t.pool.query(
+      `insert into memberships (user_id, subscription_id, role) values ($1, $2, 'Owner'), ($1, $3, 'Reader')`,
+      [id, a, b],
+    );
+    const loaded = await loadUser(id, t.db);
+    expect(loaded?.subscriptions.map((s) => [s.displayName, s.vaultCount])).toEqual([
+      ['A', 2],
+      ['B', 1],
+    ]);
   });
 
   it("give the New dialog each of the user's subscriptions' names, and nothing of another's", async () => {

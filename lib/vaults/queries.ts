@@ -116,17 +116,6 @@ export async function findVaultByName(
   return row ?? null;
 }
 
-/** How many vaults the user's subscriptions hold (the Services nav's counts): one count on vaults_list_idx. */
-export async function countVaults(db: Database, user: PortalUser): Promise<number> {
-  const ids = user.subscriptions.map((s) => s.id);
-  if (ids.length === 0) return 0;
-  const [row] = await db
-    .select({ count: sql<number>`count(*)::int` })
-    .from(vaults)
-    .where(inArray(vaults.subscriptionId, ids));
-  return row?.count ?? 0;
-}
-
 /** Vault names per subscription (at most 25 each), fetched by the New dialog when it opens (app/api/vault-names). */
 export async function vaultNamesBySubscription(db: Database, user: PortalUser): Promise<Record<string, string[]>> {
   const ids = user.subscriptions.map((s) => s.id);
