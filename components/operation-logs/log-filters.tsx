@@ -18,7 +18,13 @@ export function LogFiltersForm({
   const filtered = Boolean(filters.subscription || filters.category || filters.status || filters.q);
   return (
     <search aria-label="Filter operation logs">
-      <form method="get" action={logsHref({})} className="mb-4 flex flex-wrap items-end gap-4 text-sm">
+      {/* Keyed by the filters: a client-side navigation (Clear filters, a page link) shows their values, not the last typed. */}
+      <form
+        key={logsHref(filters)}
+        method="get"
+        action={logsHref({})}
+        className="mb-4 flex flex-wrap items-end gap-4 text-sm"
+      >
         <label className="flex flex-col gap-1">
           <span className={caption}>Subscription</span>
           <select name="subscription" defaultValue={filters.subscription ?? ''} className={field}>

@@ -4,6 +4,8 @@ export type LogRowView = {
   id: string;
   /** The entry's place in its chain, as the chain check names it. */
   entry: string;
+  /** The chain check found this entry changed. */
+  changed: boolean;
   time: string;
   user: string;
   subscription: string;
@@ -32,9 +34,12 @@ export function LogTable({ rows }: { rows: LogRowView[] }) {
           <tr key={row.id} className="border-b border-portal-line align-top">
             <td className="whitespace-nowrap py-2 pr-4">
               {row.time}
-              <span className="block text-xs text-portal-muted">{row.entry}</span>
+              <span className={`block text-xs ${row.changed ? 'font-semibold text-portal-red' : 'text-portal-muted'}`}>
+                {row.entry}
+                {row.changed && ' (changed)'}
+              </span>
             </td>
-            <td className="break-all py-2 pr-4">{row.user}</td>
+            <td className="break-words py-2 pr-4">{row.user}</td>
             <td className="py-2 pr-4">{row.subscription}</td>
             <td className="py-2 pr-4">{row.vault}</td>
             <td className="py-2 pr-4">

@@ -37,6 +37,7 @@ export default async function OperationLogsPage({
     chain === personalChain(user.id)
       ? 'Your own changes (tokens, security)'
       : `Subscription '${subscriptionName.get(chain) ?? chain}'`;
+  const changed = new Set(check.breaks.filter((b) => b.kind === 'changed').map((b) => `${b.chain} ${b.from}`));
   const filtered = Boolean(filters.subscription || filters.category || filters.status || filters.q);
   return (
     <>
@@ -61,6 +62,7 @@ export default async function OperationLogsPage({
             rows={entries.map((e) => ({
               id: e.id,
               entry: `Entry ${e.seq}`,
+              changed: changed.has(`${e.chain} ${e.seq}`),
               time: utc(e.at),
               user: e.actor,
               subscription: e.subscriptionId ? (subscriptionName.get(e.subscriptionId) ?? e.subscriptionId) : '—',
