@@ -133,6 +133,34 @@ describe('the operation logs chain', () => {
       { chain: thirdSub, kind: 'changed', from: 3, to: 3 },
     ]);
   });
+  it('reports a chain emptied behind its head, and an entry added past the head', async () => {
+    const user = await createTestUser(svc);
+    const sub = user.subscriptions[0]!.id;
+    await logSome(user, 3);
+    await bypassing(['delete from operation_logs where chain = $1'], [sub]);
+    expect(await checkChains(svc.db, [sub])).toEqual({
+      chains: 0,
+      entries: 0,
+      breaks: [{ chain: sub, kind: 'missing', from: 1, to: 3 }],
+    });
+
+    const other = await createTestUser(svc);
+    const otherSub = other.subscriptions[0]!.id;
+    await logSome(other, 2);
+    // Appended by hand, linked and hashed like the trigger would, but the head never moved.
+    await bypassing(
+      [
+        `insert into operation_logs (chain, seq, actor, subscription_id, category, operation, status, prev_hash)
+         select chain, 3, actor, subscription_id, category, 'Forged', status, hash
+         from operation_logs where chain = $1 and seq = 2`,
+        'update operation_logs l set hash = operation_log_hash(l) where chain = $1 and seq = 3',
+      ],
+      [otherSub],
+    );
+    expect((await checkChains(svc.db, [otherSub])).breaks).toEqual([
+      { chain: otherSub, kind: 'unrecorded', from: 3, to: 3 },
+    ]);
+  });
 });
 
 describe('what is logged', () => {
