@@ -5,8 +5,11 @@ import { securityHeaders } from '@/lib/http/headers';
 /** ARM paths start with /subscriptions (the SDKs also send /Subscriptions). */
 const ARM_PATH = /^\/subscriptions(\/|$)/i;
 
-/** Paths that answer without a session: sign-in, next-auth, the health check, and the APIs with their own auth. */
-const OPEN_PATH = /^\/(signin|api\/auth|api\/health|api\/agent|api\/arm\/)/;
+/**
+ * Paths that answer without a session: sign-in, invitation links (the link is the credential), next-auth, the health
+ * check, and the APIs with their own auth.
+ */
+const OPEN_PATH = /^\/(signin|invitations\/|api\/auth|api\/health|api\/agent|api\/arm\/)/;
 
 /**
  * Every page and API answer gets the security headers, with a fresh nonce in the Content-Security-Policy that Next.js

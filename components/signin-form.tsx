@@ -2,12 +2,20 @@
 
 import { useRouter } from 'next/navigation';
 import { signIn } from 'next-auth/react';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { CODE_REQUIRED, INVALID_CODE } from '@/lib/auth/sign-in-messages';
 
 export function SignInForm({ next }: { next: string }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
+  // Shown once the server said the password is right and the account has two-step sign-in.
+  const [askCode, setAskCode] = useState(false);
+  const codeInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    if (askCode) codeInput.current?.focus();
+  }, [askCode]);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -17,6 +25,7 @@ export function SignInForm({ next }: { next: string }) {
     const result = await signIn('credentials', {
       email: String(form.get('email') ?? ''),
       password: String(form.get('password') ?? ''),
+      code: String(form.get('code') ?? ''),
       redirect: false,
     });
     if (result?.ok && !result.error) {
@@ -25,10 +34,16 @@ export function SignInForm({ next }: { next: string }) {
       return;
     }
     setPending(false);
-    // The throttle's message is the server's own; any other refusal is the one answer for a wrong pair.
-    const throttled = result?.error?.startsWith('Too many attempts') ? result.error : null;
+    if (result?.error === CODE_REQUIRED) {
+      setAskCode(true);
+      return;
+    }
+    if (codeInput.current) codeInput.current.value = '';
+    // The throttle's and the code's messages are the server's own; any other refusal is the one answer for a wrong pair.
+    const known =
+      result?.error?.startsWith('Too many attempts') || result?.error === INVALID_CODE ? result.error : null;
     setError(
-      throttled ??
+      known ??
         (result?.status === 401 || result?.error ? 'Invalid email or password.' : 'Signing in failed. Try again.'),
     );
   }
@@ -61,6 +76,25 @@ export function SignInForm({ next }: { next: string }) {
           className="w-full border border-[#8a8a8a] px-3 py-2 outline-none focus:border-portal-blue focus:ring-1 focus:ring-portal-blue"
         />
       </div>
+      {askCode && (
+        <div>
+          <label htmlFor="code" className="mb-1 block text-sm text-portal-muted">
+            Code
+          </label>
+          <input
+            ref={codeInput}
+            id="code"
+            name="code"
+            autoComplete="one-time-code"
+            required
+            aria-describedby="code-hint"
+            className="w-full border border-[#8a8a8a] px-3 py-2 font-mono outline-none focus:border-portal-blue focus:ring-1 focus:ring-portal-blue"
+          />
+          <p id="code-hint" className="mt-1 text-xs text-portal-muted">
+            {CODE_REQUIRED}
+          </p>
+        </div>
+      )}
       <p role="alert" className="min-h-5 text-sm text-portal-red">
         {error}
       </p>

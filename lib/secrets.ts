@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Env } from './env';
@@ -43,4 +43,38 @@ export function resolveAuthSecret(env: Env): string {
   const secret = randomBytes(32).toString('base64url');
   writePrivateFile(file, `${secret}\n`);
   return secret;
+}
+
+/** A key for one purpose only, derived from the auth secret (HKDF-SHA256), so no two uses share a key. */
+function derivedKey(authSecret: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', authSecret, 'backup-vault-portal', purpose, 32));
+}
+
+const SEALED_PREFIX = 'v1.';
+
+/**
+ * Seals a small secret for the database with AES-256-GCM under a key derived from the auth secret for `purpose`.
+ * `boundTo` (e.g. the owner's id) is authenticated with it, so a sealed value copied to another row does not open.
+ */
+export function seal(authSecret: string, purpose: string, boundTo: string, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', derivedKey(authSecret, purpose), iv);
+  cipher.setAAD(Buffer.from(boundTo));
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return SEALED_PREFIX + Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+}
+
+/** The plaintext of a sealed value, or null when it does not open (another auth secret, another owner, altered). */
+export function unseal(authSecret: string, purpose: string, boundTo: string, sealed: string): string | null {
+  if (!sealed.startsWith(SEALED_PREFIX)) return null;
+  const raw = Buffer.from(sealed.slice(SEALED_PREFIX.length), 'base64url');
+  if (raw.length < 12 + 16) return null;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', derivedKey(authSecret, purpose), raw.subarray(0, 12));
+    decipher.setAAD(Buffer.from(boundTo));
+    decipher.setAuthTag(raw.subarray(raw.length - 16));
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+  } catch {
+    return null;
+  }
 }

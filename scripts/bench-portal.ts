@@ -38,7 +38,8 @@ export async function startPortal(
   for (const name of ['BACKUP_STORE', 'AUTH_SECRET', 'NODE_ENV']) delete env[name];
   if (
     !existsSync(path.join(root, '.next', 'BUILD_ID')) ||
-    !existsSync(path.join(root, 'dist', 'agent', 'recovery-services-agent.mjs'))
+    !existsSync(path.join(root, 'dist', 'agent', 'recovery-services-agent.mjs')) ||
+    !existsSync(path.join(root, 'dist', 'server', 'serve.mjs'))
   ) {
     console.log('No production build: `npm start` builds it first (about two minutes).');
   }

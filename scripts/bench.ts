@@ -8,6 +8,7 @@ import type { PortalUser } from '@/lib/auth/users';
 import { listOpenOperations } from '@/lib/operations/queries';
 import { getVault, listVaults } from '@/lib/vaults/queries';
 import { vaultUsage } from '@/lib/vaults/usage';
+import { operationLogGoals } from './bench-audit';
 import { benchFrontDoor } from './bench-front-door';
 import { benchBrowse, recoveryCalendarGoals } from './bench-recover';
 
@@ -65,6 +66,7 @@ const goals: Goal[] = [
   { name: 'notification poll (20k history)', medianMs: 10, run: () => listOpenOperations(db, userId) },
   { name: 'dashboard usage overview', medianMs: 15, run: () => vaultUsage(db, someVault) },
   ...(await recoveryCalendarGoals(pool, db, someVault)),
+  ...(await operationLogGoals(pool, db, user)),
 ];
 
 let missed = 0;

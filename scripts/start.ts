@@ -15,6 +15,9 @@ import { resolveAuthSecret, securePrivateFiles } from '@/lib/secrets';
 const dev = process.argv.includes('--dev');
 const root = path.resolve(import.meta.dirname, '..');
 const tsxCli = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+// The production server is scripts/serve.ts bundled by `npm run build` (scripts/build-server.mjs) and run by plain node:
+// under tsx every request paid for its module hooks and source-mapped stack traces. Development runs the source.
+const servedBundle = path.join(root, 'dist', 'server', 'serve.mjs');
 
 function fail(message: string): never {
   console.error(message);
@@ -96,7 +99,8 @@ async function main() {
 
   const built =
     existsSync(path.join(root, '.next', 'BUILD_ID')) &&
-    existsSync(path.join(root, 'dist', 'agent', 'recovery-services-agent.mjs'));
+    existsSync(path.join(root, 'dist', 'agent', 'recovery-services-agent.mjs')) &&
+    existsSync(servedBundle);
   if (!dev && !built) {
     console.log('No build found: building the portal (once)...');
     const build = spawn('npm', ['run', 'build'], {
@@ -112,7 +116,8 @@ async function main() {
     }
   }
 
-  child = spawn(process.execPath, [tsxCli, path.join(root, 'scripts', 'serve.ts'), ...(dev ? ['--dev'] : [])], {
+  const serverArgs = dev ? [tsxCli, path.join(root, 'scripts', 'serve.ts'), '--dev'] : [servedBundle];
+  child = spawn(process.execPath, serverArgs, {
     cwd: root,
     env: { ...serverEnv, NODE_ENV: dev ? 'development' : 'production' },
     stdio: 'inherit',

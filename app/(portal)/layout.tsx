@@ -2,27 +2,23 @@ import type { ReactNode } from 'react';
 import { PortalShell } from '@/components/shell/portal-shell';
 import { requireUser } from '@/lib/auth/guard';
 import { allows } from '@/lib/auth/vault-access';
-import { getServices } from '@/lib/services';
-import { vaultNamesBySubscription } from '@/lib/vaults/queries';
 
 // Every portal page depends on the signed-in user: never prerendered at build time.
 export const dynamic = 'force-dynamic';
 
 export default async function PortalLayout({ children }: { children: ReactNode }) {
+  // The user's one query (lib/auth/users.ts loadUser) brings the vault counts too; the New dialog fetches the vault
+  // names it checks a new name against when it opens.
   const user = await requireUser();
-  const names = await vaultNamesBySubscription((await getServices()).db, user);
+  const vaultCount = user.subscriptions.reduce((n, s) => n + (s.vaultCount ?? 0), 0);
   const subscriptionLabel =
     user.subscriptions.length === 1 ? user.subscriptions[0]!.displayName : `${user.subscriptions.length} subscriptions`;
   return (
     <PortalShell
       email={user.email}
       subscriptionLabel={subscriptionLabel}
-      subscriptions={user.subscriptions.map((s) => ({
-        id: s.id,
-        displayName: s.displayName,
-        vaultNames: names[s.id] ?? [],
-        canCreate: allows(s, 'write'),
-      }))}
+      vaultCount={vaultCount}
+      subscriptions={user.subscriptions.map((s) => ({ id: s.id, displayName: s.displayName, canCreate: allows(s, 'write') }))}
     >
       {children}
     </PortalShell>

@@ -1,6 +1,6 @@
 'use client';
 
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useActionState, useEffect, useId, useState } from 'react';
 import { CheckIcon, CloseIcon, PlusIcon } from '@/components/icons';
@@ -10,21 +10,20 @@ import type { ActionResult } from '@/lib/errors';
 import { createVaultAction } from '@/lib/vaults/actions';
 import type { CreatedVault } from '@/lib/vaults/create';
 import { REGIONS } from '@/lib/vaults/regions';
-import { messages, vaultNameSchema } from '@/lib/vaults/validation';
+import { checkVaultName, MAX_VAULTS_PER_SUBSCRIPTION, messages } from '@/lib/vaults/rules';
 import { OPERATIONS_KEY } from './notifications';
 
 /** canCreate: the user's role there may create vaults (a Reader's may not). */
-export type NewDialogSubscription = { id: string; displayName: string; vaultNames: string[]; canCreate: boolean };
+export type NewDialogSubscription = { id: string; displayName: string; canCreate: boolean };
 
 const PATH = ['DATA SERVICES', 'RECOVERY SERVICES', 'BACKUP VAULT', 'QUICK CREATE'] as const;
-const MAX_VAULTS = 25;
+export const VAULT_NAMES_KEY = ['vault-names'] as const;
 
-/** What the browser can tell before asking the server (which decides): the name's form, duplicates, the limit. */
-function checkInBrowser(name: string, subscription: NewDialogSubscription | undefined): string | undefined {
-  if (!vaultNameSchema.safeParse(name).success) return messages.name;
-  const taken = subscription?.vaultNames.some((n) => n.toLowerCase() === name.trim().toLowerCase());
-  if (taken) return messages.duplicate(name.trim());
-  return undefined;
+/** The user's vault names per subscription (app/api/vault-names), for checking a name before asking the server. */
+async function fetchVaultNames(): Promise<Record<string, string[]>> {
+  const response = await fetch('/api/vault-names', { cache: 'no-store' });
+  if (!response.ok) throw new Error(`vault names answered ${response.status}`);
+  return ((await response.json()) as { subscriptions: Record<string, string[]> }).subscriptions;
 }
 
 export function NewButton({ subscriptions }: { subscriptions: NewDialogSubscription[] }) {
@@ -47,6 +46,8 @@ export function NewButton({ subscriptions }: { subscriptions: NewDialogSubscript
 
 function NewDialog({ subscriptions, onClose }: { subscriptions: NewDialogSubscription[]; onClose: () => void }) {
   const [depth, setDepth] = useState(0);
+  // Asked for when the dialog opens (not on every page): ready by the time QUICK CREATE is chosen.
+  const { data: vaultNames } = useQuery({ queryKey: VAULT_NAMES_KEY, queryFn: fetchVaultNames, staleTime: 0 });
 
   return (
     <ModalDialog
@@ -90,7 +91,9 @@ function NewDialog({ subscriptions, onClose }: { subscriptions: NewDialogSubscri
                 {PATH[3]}
               </button>
             </div>
-            {depth >= 4 && <QuickCreateForm subscriptions={subscriptions} onCreated={onClose} />}
+            {depth >= 4 && (
+              <QuickCreateForm subscriptions={subscriptions} vaultNames={vaultNames} onCreated={onClose} />
+            )}
           </div>
         )}
       </div>
@@ -108,9 +111,12 @@ function NewDialog({ subscriptions, onClose }: { subscriptions: NewDialogSubscri
 
 function QuickCreateForm({
   subscriptions: all,
+  vaultNames,
   onCreated,
 }: {
   subscriptions: NewDialogSubscription[];
+  /** Unknown until fetched (or if fetching failed): then only the name's form is checked here. */
+  vaultNames: Record<string, string[]> | undefined;
   onCreated: () => void;
 }) {
   const subscriptions = all.filter((s) => s.canCreate);
@@ -129,14 +135,15 @@ function QuickCreateForm({
   useEffect(() => {
     if (state?.ok) {
       void queryClient.invalidateQueries({ queryKey: OPERATIONS_KEY });
+      void queryClient.invalidateQueries({ queryKey: VAULT_NAMES_KEY });
       router.refresh();
       onCreated();
     }
   }, [state, queryClient, router, onCreated]);
 
-  const subscription = subscriptions.find((s) => s.id === subscriptionId);
-  const full = (subscription?.vaultNames.length ?? 0) >= MAX_VAULTS;
-  const browserError = touched ? checkInBrowser(name, subscription) : undefined;
+  const taken = vaultNames?.[subscriptionId];
+  const full = (taken?.length ?? 0) >= MAX_VAULTS_PER_SUBSCRIPTION;
+  const browserError = touched ? checkVaultName(name, taken) : undefined;
   const serverFailure = state && !state.ok ? state : undefined;
   // The server's word stands until the user changes the name again.
   const nameError = browserError ?? (touched ? undefined : serverFailure?.fieldErrors?.name);
@@ -149,7 +156,7 @@ function QuickCreateForm({
   return (
     <form
       onSubmit={(event) => {
-        if (checkInBrowser(name, subscription)) {
+        if (checkVaultName(name, taken)) {
           event.preventDefault();
           setTouched(true);
         }

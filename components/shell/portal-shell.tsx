@@ -10,15 +10,16 @@ import { UserMenu } from './user-menu';
 export function PortalShell({
   email,
   subscriptionLabel,
+  vaultCount,
   subscriptions,
   children,
 }: {
   email: string;
   subscriptionLabel: string;
+  vaultCount: number;
   subscriptions: NewDialogSubscription[];
   children: ReactNode;
 }) {
-  const vaultCount = subscriptions.reduce((n, s) => n + s.vaultNames.length, 0);
   return (
     <Providers>
       <CommandBarProvider>

@@ -9,7 +9,7 @@ import { CommandBarActions, CommandButton } from '@/components/shell/command-bar
 import { OPERATIONS_KEY } from '@/components/shell/notifications';
 import type { ActionResult } from '@/lib/errors';
 import { deleteVaultAction } from '@/lib/vaults/actions';
-import { DELETE_REASONS } from '@/lib/vaults/validation';
+import { DELETE_REASONS } from '@/lib/vaults/rules';
 
 export function DeleteVault({
   vaultId,

@@ -1,41 +1,116 @@
 import Link from 'next/link';
 import { EmptyState, PageTitle } from '@/components/page-title';
 import { requireUser } from '@/lib/auth/guard';
+import type { SubscriptionAccess } from '@/lib/auth/users';
 import { getServices } from '@/lib/services';
 import { listVaults } from '@/lib/vaults/queries';
 import { VaultTable } from './vault-table';
 
-/** A titled, keyset-paginated list of the user's vaults (RECOVERY SERVICES and ALL ITEMS). */
+/**
+ * A titled, keyset-paginated list of the user's vaults (RECOVERY SERVICES and ALL ITEMS). A user in several
+ * subscriptions can narrow it to one with the Subscription filter (the GET parameter `subscription`).
+ */
 export async function VaultList({
   title,
   basePath,
   after,
+  subscription,
   empty,
 }: {
   title: string;
   basePath: string;
   after?: string;
+  /** A subscription id from the address; one the user is not in is reported and ignored. */
+  subscription?: string;
   empty: { title: string; text: string };
 }) {
-  const user = await requireUser();
-  const { rows, next } = await listVaults((await getServices()).db, user, { after });
+  const [user, { db }] = await Promise.all([requireUser(), getServices()]);
+  const filtering = user.subscriptions.length > 1;
+  const chosen = filtering ? user.subscriptions.find((s) => s.id === subscription) : undefined;
+  const unknown = filtering && subscription !== undefined && subscription !== '' && !chosen;
+  const { rows, next } = await listVaults(db, user, { after, subscriptionId: chosen?.id });
+  const href = (params: Record<string, string | undefined>) => {
+    const query = new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => !!e[1]));
+    return query.size ? `${basePath}?${query}` : basePath;
+  };
   return (
     <>
       <PageTitle>{title}</PageTitle>
+      {filtering && (
+        <SubscriptionFilter
+          action={basePath}
+          subscriptions={user.subscriptions}
+          chosen={chosen?.id}
+          unknown={unknown}
+        />
+      )}
       {rows.length === 0 && !after ? (
-        <EmptyState title={empty.title}>{empty.text}</EmptyState>
+        chosen ? (
+          <EmptyState title={`There are no backup vaults in ${chosen.displayName}.`}>
+            Choose another subscription, or select NEW to create a backup vault in this one.
+          </EmptyState>
+        ) : (
+          <EmptyState title={empty.title}>{empty.text}</EmptyState>
+        )
       ) : (
         <>
           {after && (
             <p className="px-8 pb-2 text-sm">
-              <Link href={basePath} className="text-portal-blue hover:underline">
+              <Link href={href({ subscription: chosen?.id })} className="text-portal-blue hover:underline">
                 First page
               </Link>
             </p>
           )}
-          <VaultTable rows={rows} next={next} basePath={basePath} />
+          <VaultTable rows={rows} nextHref={next ? href({ subscription: chosen?.id, after: next }) : undefined} />
         </>
       )}
     </>
+  );
+}
+
+/** A plain GET form: works without JavaScript, and the address says what is shown. */
+function SubscriptionFilter({
+  action,
+  subscriptions,
+  chosen,
+  unknown,
+}: {
+  action: string;
+  subscriptions: SubscriptionAccess[];
+  chosen?: string;
+  unknown: boolean;
+}) {
+  const id = 'vault-list-subscription';
+  return (
+    <search aria-label="Filter" className="px-8 pb-4">
+      <form method="get" action={action} className="flex items-end gap-2">
+        <div>
+          <label htmlFor={id} className="mb-1 block text-xs text-portal-muted">
+            Subscription
+          </label>
+          <select
+            id={id}
+            name="subscription"
+            defaultValue={chosen ?? ''}
+            className="w-64 border border-[#8a8a8a] bg-white px-2 py-1.5 text-sm"
+          >
+            <option value="">All subscriptions</option>
+            {subscriptions.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.displayName}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" className="border border-[#8a8a8a] px-4 py-1.5 text-sm hover:bg-[#f3f3f3]">
+          Filter
+        </button>
+        {unknown && (
+          <p role="alert" className="pb-1.5 text-sm text-portal-red">
+            That subscription is not one of yours: showing all subscriptions.
+          </p>
+        )}
+      </form>
+    </search>
   );
 }

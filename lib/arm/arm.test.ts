@@ -143,7 +143,7 @@ describe('the ARM API', () => {
     expect((await check('-x')).body).toMatchObject({ nameAvailable: false, reason: 'Invalid' });
 
     const reader = await createTestUser(svc, { role: 'Reader', subscriptions: [{ id: me.sub, displayName: 'x' }] });
-    const readerToken = (await createToken(svc.db, reader.id)).token;
+    const readerToken = (await createToken(svc.db, reader)).token;
     const refused = await call('PUT', vaultUrl(me.sub, 'rg', 'ByReader'), {
       token: readerToken,
       body: { location: 'westus' },

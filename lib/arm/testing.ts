@@ -15,7 +15,7 @@ export const vaultUrl = (sub: string, rg: string, name: string, rest = '') =>
 export function armTestClient(svc: TestServices) {
   async function caller(role: 'Owner' | 'Reader' = 'Owner'): Promise<Caller> {
     const user = await createTestUser(svc, { role });
-    return { user, token: (await createToken(svc.db, user.id)).token, sub: user.subscriptions[0]!.id };
+    return { user, token: (await createToken(svc.db, user)).token, sub: user.subscriptions[0]!.id };
   }
 
   /** A request as the route handler passes it on: the path's segments decoded, the URL as the client sent it. */

@@ -1,4 +1,5 @@
 import 'server-only';
+import { sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { operationLogs } from '@/db/schema';
 
@@ -54,4 +55,16 @@ export async function logChange(db: Pick<Database, 'insert'>, entry: LogEntry): 
     before: entry.before ?? null,
     after: entry.after ?? null,
   });
+}
+
+/**
+ * Runs `work` (which records an operation, a job and a notification) without the operations trigger logging it, for
+ * a change whose own entry says more (a policy's before and after): the caller logs it with `logChange` in the same
+ * transaction. The setting is transaction-local and cleared right after, so later operations log as usual.
+ */
+export async function withoutOperationLog<T>(tx: Pick<Database, 'execute'>, work: () => Promise<T>): Promise<T> {
+  await tx.execute(sql`select set_config('operation_logs.caller_logs', 'on', true)`);
+  const result = await work();
+  await tx.execute(sql`select set_config('operation_logs.caller_logs', '', true)`);
+  return result;
 }

@@ -1,17 +1,17 @@
 import 'server-only';
+import { cookies } from 'next/headers';
 import { notFound, redirect } from 'next/navigation';
-import { getServerSession } from 'next-auth';
 import { cache } from 'react';
 import { PortalError } from '@/lib/errors';
 import { getServices } from '@/lib/services';
 import { getAuthOptions } from './options';
+import { sessionUserId } from './session';
 import { loadUser, type PortalUser } from './users';
 import { allows, checkVaultAccess, type VaultAccessLevel, type VaultAccessOptions } from './vault-access';
 
 /** The signed-in user with their subscriptions, or null. Checked against the database: a deleted user is signed out. */
 export const currentUser = cache(async (): Promise<PortalUser | null> => {
-  const session = await getServerSession(getAuthOptions());
-  const id = session?.user?.id;
+  const id = await sessionUserId(await cookies(), getAuthOptions().secret!);
   return id ? loadUser(id) : null;
 });
 

@@ -13,7 +13,11 @@ afterAll(() => svc.close());
 async function attempt(email: string, password: string, address = '192.0.2.1') {
   const delays: number[] = [];
   try {
-    const user = await signInWithPassword(svc.db, { email, password, address }, async (ms) => delays.push(ms));
+    const user = await signInWithPassword(
+      svc.db,
+      { email, password, address },
+      { authSecret: 'a-test-auth-secret', wait: async (ms) => delays.push(ms) },
+    );
     return { answer: user ? 'signed in' : 'Invalid email or password.', delay: delays[0] ?? 0 };
   } catch (err) {
     if (err instanceof TooManyAttempts) return { answer: err.message, delay: 0 };

@@ -25,6 +25,25 @@ export function passwordKeys(email: string, address: string | undefined): Thrott
   ];
 }
 
+/**
+ * Codes of two-step sign-in, counted apart from passwords: a right password does not forgive wrong codes, and wrong
+ * codes do not lock the password step (or, for an address, other people's password sign-ins).
+ */
+export function codeKeys(userId: string, address: string | undefined): ThrottleKey[] {
+  return [
+    { key: `code:${userId}`, free: 3, lockAfter: 10 },
+    { key: `code-address:${address ?? 'unknown'}`, free: 10, lockAfter: 30 },
+  ];
+}
+
+/**
+ * Codes a signed-in person gives on Settings > Security (to turn two-step sign-in off): a stolen session cannot
+ * guess at them freely either, and a stranger's wrong codes at the sign-in page do not keep the person from it.
+ */
+export function settingsCodeKeys(userId: string): ThrottleKey[] {
+  return [{ key: `settings-code:${userId}`, free: 3, lockAfter: 10 }];
+}
+
 export const tooManyAttempts = (seconds: number) => {
   const minutes = Math.max(1, Math.ceil(seconds / 60));
   return `Too many attempts, try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`;

@@ -5,7 +5,8 @@ import { memberships, subscriptions, users } from '@/db/schema';
 import { decoyHash, verifyPassword } from './password';
 
 export type Role = 'Owner' | 'Contributor' | 'Reader';
-export type SubscriptionAccess = { id: string; displayName: string; role: Role };
+/** `vaultCount` (from loadUser): the vaults the subscription holds, kept by the database's triggers; the shell's counts. */
+export type SubscriptionAccess = { id: string; displayName: string; role: Role; vaultCount?: number };
 export type PortalUser = { id: string; email: string; subscriptions: SubscriptionAccess[] };
 
 /** Returns the user id for a correct pair. An unknown email is checked against a decoy hash, so it takes as long. */
@@ -30,6 +31,7 @@ export async function loadUser(userId: string, db: Database = getDb()): Promise<
       subscriptionId: subscriptions.id,
       displayName: subscriptions.displayName,
       role: memberships.role,
+      vaultCount: subscriptions.vaultCount,
     })
     .from(users)
     .leftJoin(memberships, eq(memberships.userId, users.id))
@@ -42,7 +44,7 @@ export async function loadUser(userId: string, db: Database = getDb()): Promise<
     email: rows[0]!.email,
     subscriptions: rows.flatMap((r) =>
       r.subscriptionId && r.displayName && r.role
-        ? [{ id: r.subscriptionId, displayName: r.displayName, role: r.role }]
+        ? [{ id: r.subscriptionId, displayName: r.displayName, role: r.role, vaultCount: r.vaultCount ?? 0 }]
         : [],
     ),
   };

@@ -2,6 +2,7 @@ import 'server-only';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { withTransaction } from '@/db/client';
 import { vaultCredentials, vaults } from '@/db/schema';
+import { logChange } from '@/lib/audit/log';
 import type { PortalUser } from '@/lib/auth/users';
 import { vaultAccessOrThrow } from '@/lib/auth/vault-access';
 import { PortalError } from '@/lib/errors';
@@ -34,19 +35,21 @@ export async function issueVaultCredentials(
     subscriptionId: vault.subscriptionId,
     portalUrl,
   });
-  await makeCurrentCredential(svc, user, vault, download.certificate);
+  await makeCurrentCredential(svc, user, vault, download.certificate, 'Download vault credentials');
   return { fileName: download.fileName, contents: download.contents };
 }
 
 /**
  * Makes a certificate the vault's only current credential (a download's, or one uploaded through the ARM API). The
- * vault's row lock orders racing calls: each supersedes what is current, then becomes current itself.
+ * vault's row lock orders racing calls: each supersedes what is current, then becomes current itself. The change is
+ * logged in the same transaction, with the thumbprints that were current before and the one current after.
  */
 export async function makeCurrentCredential(
   svc: Services,
   user: PortalUser,
-  vault: { id: string; name: string },
+  vault: { id: string; name: string; subscriptionId: string },
   certificate: IssuedCertificate,
+  operation: 'Download vault credentials' | 'Upload vault certificate',
 ): Promise<void> {
   await withTransaction(svc.pool, async (tx) => {
     const [locked] = await tx
@@ -55,10 +58,11 @@ export async function makeCurrentCredential(
       .where(and(eq(vaults.id, vault.id), eq(vaults.status, 'Active')))
       .for('update');
     if (!locked) throw new PortalError('conflict', `The backup vault '${vault.name}' is no longer active.`);
-    await tx
+    const superseded = await tx
       .update(vaultCredentials)
       .set({ supersededAt: sql`now()` })
-      .where(and(eq(vaultCredentials.vaultId, vault.id), isNull(vaultCredentials.supersededAt)));
+      .where(and(eq(vaultCredentials.vaultId, vault.id), isNull(vaultCredentials.supersededAt)))
+      .returning({ thumbprint: vaultCredentials.thumbprint });
     await tx.insert(vaultCredentials).values({
       vaultId: vault.id,
       thumbprint: certificate.thumbprint,
@@ -67,6 +71,16 @@ export async function makeCurrentCredential(
       notBefore: certificate.notBefore,
       notAfter: certificate.notAfter,
       createdBy: user.id,
+    });
+    await logChange(tx, {
+      actor: user,
+      subscriptionId: vault.subscriptionId,
+      vault,
+      category: 'Credentials',
+      operation,
+      target: certificate.subject,
+      before: { current: superseded.map((c) => c.thumbprint) },
+      after: { current: [certificate.thumbprint] },
     });
   });
 }

@@ -52,7 +52,7 @@ export async function uploadVaultCertificate(
     throw new PortalError('invalid', 'The certificate is not valid now.');
   }
   try {
-    await makeCurrentCredential(svc, user, vault, certificate);
+    await makeCurrentCredential(svc, user, vault, certificate, 'Upload vault certificate');
   } catch (err) {
     if (violatedConstraint(err) === 'vault_credentials_thumbprint_key')
       throw new PortalError('conflict', 'This certificate has already been uploaded.');

@@ -45,6 +45,15 @@ describe('CANCEL', () => {
       rows[0].id,
     ]);
     expect(item[0].backup_requested_at).toBeNull();
+    // The operation logs say who cancelled it, after the job's own Cancelled (logged as its starter's).
+    const { rows: logged } = await svc.pool.query(
+      `select actor, operation, status from operation_logs where vault_id = $1 and target = $2 order by seq`,
+      [machine.vaultId, folder],
+    );
+    expect(logged.slice(-2)).toEqual([
+      { actor: machine.user.email, operation: 'Back up', status: 'Cancelled' },
+      { actor: machine.user.email, operation: 'Cancel backup', status: 'Succeeded' },
+    ]);
     // A reader may not cancel, and another vault's job is not found.
     const reader = {
       ...machine.user,

@@ -1,8 +1,9 @@
 import 'server-only';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { withTransaction } from '@/db/client';
+import { type Database, withTransaction } from '@/db/client';
 import { backupSessions, operations, protectedItems } from '@/db/schema';
+import { logChange } from '@/lib/audit/log';
 import type { PortalUser } from '@/lib/auth/users';
 import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { endSession } from '@/lib/backups/sessions';
@@ -17,6 +18,30 @@ export const cancelMessages = {
 const cancelSchema = z.object({ jobId: z.uuid(), vaultId: z.uuid() });
 
 type Outcome = 'cancelled' | 'not-cancelable';
+
+type CancelledJob = {
+  id: string;
+  itemName: string | null;
+  subscriptionId: string;
+  vaultId: string | null;
+  vaultName: string | null;
+};
+
+/**
+ * Who cancelled, in the operation logs: the job's own entry (Cancelled, by the operations trigger) names the person
+ * who started it, who may be someone else.
+ */
+function logCancel(tx: Database, user: PortalUser, job: CancelledJob, category: 'Backups' | 'Restores') {
+  return logChange(tx, {
+    actor: user,
+    subscriptionId: job.subscriptionId,
+    vault: job.vaultId && job.vaultName ? { id: job.vaultId, name: job.vaultName } : null,
+    category,
+    operation: category === 'Backups' ? 'Cancel backup' : 'Cancel restore',
+    target: job.itemName,
+    after: { job: job.id, status: 'Cancelled' },
+  });
+}
 
 /**
  * CANCEL: a running backup's session ends as Cancelled (a restore's likewise, below), which its agent learns at its next report (about once a
@@ -39,6 +64,9 @@ export async function cancelJob(svc: Services, user: PortalUser, input: unknown)
       status: operations.status,
       itemId: operations.itemId,
       itemName: operations.itemName,
+      subscriptionId: operations.subscriptionId,
+      vaultId: operations.vaultId,
+      vaultName: operations.vaultName,
     })
     .from(operations)
     .where(and(eq(operations.id, parsed.data.jobId), eq(operations.vaultId, checked.vault.id)));
@@ -56,6 +84,7 @@ export async function cancelJob(svc: Services, user: PortalUser, input: unknown)
       .where(and(eq(backupSessions.operationId, job.id), eq(backupSessions.running, true)));
     if (session) {
       const ended = await endSession(tx, session.id, 'Cancelled', `${user.email} cancelled it in the portal.`);
+      if (ended) await logCancel(tx, user, job, 'Backups');
       return ended ? 'cancelled' : 'not-cancelable';
     }
     // BACKUP NOW that no agent has taken yet: the job has no figures until one does.
@@ -81,6 +110,7 @@ export async function cancelJob(svc: Services, user: PortalUser, input: unknown)
       .update(protectedItems)
       .set({ backupRequestedAt: null, backupRequestedBy: null })
       .where(eq(protectedItems.id, itemId));
+    await logCancel(tx, user, job, 'Backups');
     return 'cancelled';
   });
   return outcome === 'cancelled'
@@ -92,12 +122,8 @@ export async function cancelJob(svc: Services, user: PortalUser, input: unknown)
  * A running restore (or a RECOVER TO SERVER request no agent took yet) ends as Cancelled: its agent's next report is
  * refused as ended and it stops; the files it already wrote stay in the target folder.
  */
-async function cancelRestore(
-  svc: Services,
-  user: PortalUser,
-  job: { id: string; itemName: string | null },
-): Promise<ActionResult> {
-  const cancelled = await withTransaction(svc.pool, async (_tx, client) => {
+async function cancelRestore(svc: Services, user: PortalUser, job: CancelledJob): Promise<ActionResult> {
+  const cancelled = await withTransaction(svc.pool, async (tx, client) => {
     const { rows } = await client.query(
       `update restores set running = false, ended_at = now()
        where operation_id = $1 and ended_at is null returning id`,
@@ -110,6 +136,7 @@ async function cancelRestore(
        where id = $1 and status = 'InProgress'`,
       [job.id, `${user.email} cancelled it in the portal.`],
     );
+    await logCancel(tx, user, job, 'Restores');
     return true;
   });
   return cancelled

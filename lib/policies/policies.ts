@@ -3,6 +3,7 @@ import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupPolicies, DEFAULT_POLICY_NAME, protectedItems, registeredServers } from '@/db/schema';
+import { logChange, withoutOperationLog } from '@/lib/audit/log';
 import type { PortalUser } from '@/lib/auth/users';
 import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
@@ -124,15 +125,43 @@ function summary(settings: PolicySettings): string {
   return `${describeSchedule(settings.schedule)}; ${describeRetention(settings.retention)}`;
 }
 
-function recordPolicyChange(tx: Database, user: PortalUser, vault: VaultRow, message: string) {
-  return recordFinishedOperation(tx, {
-    userId: user.id,
+type PolicySnapshot = { name: string; schedule: Schedule; retention: Retention };
+
+/**
+ * A policy change is a job and a notification of the vault (an operation) and one entry of the operation logs, with
+ * what the policy (or the item's policy) was before and is after.
+ */
+async function recordPolicyChange(
+  tx: Database,
+  user: PortalUser,
+  vault: VaultRow,
+  change: { operation: string; target: string; message: string; before: unknown; after: unknown },
+) {
+  await withoutOperationLog(tx, () =>
+    recordFinishedOperation(tx, {
+      userId: user.id,
+      subscriptionId: vault.subscriptionId,
+      vaultId: vault.id,
+      vaultName: vault.name,
+      kind: 'ConfigureVault',
+      message: change.message,
+    }),
+  );
+  await logChange(tx, {
+    actor: user,
     subscriptionId: vault.subscriptionId,
-    vaultId: vault.id,
-    vaultName: vault.name,
-    kind: 'ConfigureVault',
-    message,
+    vault,
+    category: 'Policies',
+    operation: change.operation,
+    target: change.target,
+    detail: change.message,
+    before: change.before,
+    after: change.after,
   });
+}
+
+function snapshot(name: string, settings: PolicySettings | PolicyRow): PolicySnapshot {
+  return { name, schedule: settings.schedule, retention: settings.retention };
 }
 
 /** ADD: a new policy of the vault. The name is unique in the vault, which the database's unique index decides. */
@@ -153,12 +182,13 @@ export async function createPolicy(
         .insert(backupPolicies)
         .values({ vaultId: vault.id, name: checked.name, ...settingsColumns(checked.settings) })
         .returning({ id: backupPolicies.id });
-      await recordPolicyChange(
-        tx,
-        user,
-        vault,
-        `The policy '${checked.name}' has been created: ${summary(checked.settings)}.`,
-      );
+      await recordPolicyChange(tx, user, vault, {
+        operation: 'Create policy',
+        target: checked.name,
+        message: `The policy '${checked.name}' has been created: ${summary(checked.settings)}.`,
+        before: null,
+        after: snapshot(checked.name, checked.settings),
+      });
       return row!.id;
     });
     return { ok: true, data: { policyId }, message: `The policy '${checked.name}' has been created.` };
@@ -199,12 +229,13 @@ export async function updatePolicy(svc: Services, user: PortalUser, input: unkno
       client,
       items.map((i) => i.id),
     );
-    await recordPolicyChange(
-      tx,
-      user,
-      vault,
-      `The policy '${policy.name}' has been changed: ${summary(checked.settings)}.`,
-    );
+    await recordPolicyChange(tx, user, vault, {
+      operation: 'Change policy',
+      target: policy.name,
+      message: `The policy '${policy.name}' has been changed: ${summary(checked.settings)}.`,
+      before: snapshot(policy.name, policy),
+      after: snapshot(policy.name, checked.settings),
+    });
     return true;
   });
   return done
@@ -228,7 +259,15 @@ export async function deletePolicy(svc: Services, user: PortalUser, input: unkno
         .delete(backupPolicies)
         .where(and(eq(backupPolicies.id, policy.id), eq(backupPolicies.vaultId, vault.id)))
         .returning({ id: backupPolicies.id });
-      if (rows.length > 0) await recordPolicyChange(tx, user, vault, `The policy '${policy.name}' has been deleted.`);
+      if (rows.length > 0) {
+        await recordPolicyChange(tx, user, vault, {
+          operation: 'Delete policy',
+          target: policy.name,
+          message: `The policy '${policy.name}' has been deleted.`,
+          before: snapshot(policy.name, policy),
+          after: null,
+        });
+      }
       return rows.length > 0;
     });
     return deleted
@@ -273,17 +312,25 @@ export async function assignPolicy(svc: Services, user: PortalUser, input: unkno
   const policy = await findPolicy(svc.db, vault.id, { id: parsed.data.policyId });
   if (!policy) return { ok: false, message: policyRefusals.notFound };
   await withTransaction(svc.pool, async (tx, client) => {
+    // The policy it followed, read under the item's row lock: a racing assignment waits and then sees this one.
+    const [previous] = await tx
+      .select({ name: backupPolicies.name })
+      .from(protectedItems)
+      .innerJoin(backupPolicies, eq(backupPolicies.id, protectedItems.policyId))
+      .where(eq(protectedItems.id, item.id))
+      .for('update', { of: protectedItems });
     await tx
       .update(protectedItems)
       .set({ policyId: policy.id, policyAssignedAt: sql`now()` })
       .where(eq(protectedItems.id, item.id));
     await enqueueRetention(svc, client, [item.id]);
-    await recordPolicyChange(
-      tx,
-      user,
-      vault,
-      `'${item.path}' on '${item.serverName}' now follows the policy '${policy.name}'.`,
-    );
+    await recordPolicyChange(tx, user, vault, {
+      operation: 'Assign policy',
+      target: `${item.path} on ${item.serverName}`,
+      message: `'${item.path}' on '${item.serverName}' now follows the policy '${policy.name}'.`,
+      before: { policy: previous?.name ?? null },
+      after: { policy: policy.name },
+    });
   });
   return { ok: true, data: undefined, message: `'${item.path}' now follows the policy '${policy.name}'.` };
 }

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { personalAccessTokens } from '@/db/schema';
+import { logChange } from '@/lib/audit/log';
 
 /** Recognisable in logs and secret scanners; the rest is 256 random bits. */
 const TOKEN_PREFIX = 'bvp_';
@@ -14,14 +15,29 @@ function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** A new token for the user. The value is returned once and never stored: only its hash is. */
-export async function createToken(db: Database, userId: string): Promise<{ id: string; token: string }> {
+type TokenOwner = { id: string; email: string };
+
+/**
+ * A new token for the user. The value is returned once and never stored: only its hash is. Logged in the user's own
+ * chain of the operation logs (a token belongs to a person, not to a subscription).
+ */
+export async function createToken(db: Database, user: TokenOwner): Promise<{ id: string; token: string }> {
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-  const [row] = await db
-    .insert(personalAccessTokens)
-    .values({ userId, tokenHash: hashToken(token), prefix: token.slice(0, TOKEN_PREFIX.length + 6) })
-    .returning({ id: personalAccessTokens.id });
-  return { id: row!.id, token };
+  const prefix = token.slice(0, TOKEN_PREFIX.length + 6);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(personalAccessTokens)
+      .values({ userId: user.id, tokenHash: hashToken(token), prefix })
+      .returning({ id: personalAccessTokens.id });
+    await logChange(tx, {
+      actor: user,
+      category: 'Tokens',
+      operation: 'Create personal access token',
+      target: `${prefix}…`,
+      after: { id: row!.id, prefix },
+    });
+    return { id: row!.id, token };
+  });
 }
 
 /** The user's tokens that still work, newest first. */
@@ -39,19 +55,30 @@ export async function listTokens(db: Database, userId: string): Promise<TokenRow
 }
 
 /** Revokes one of the user's own tokens; returns whether it was theirs and still working. */
-export async function revokeToken(db: Database, userId: string, tokenId: string): Promise<boolean> {
-  const rows = await db
-    .update(personalAccessTokens)
-    .set({ revokedAt: sql`now()` })
-    .where(
-      and(
-        eq(personalAccessTokens.id, tokenId),
-        eq(personalAccessTokens.userId, userId),
-        isNull(personalAccessTokens.revokedAt),
-      ),
-    )
-    .returning({ id: personalAccessTokens.id });
-  return rows.length === 1;
+export async function revokeToken(db: Database, user: TokenOwner, tokenId: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(personalAccessTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(
+        and(
+          eq(personalAccessTokens.id, tokenId),
+          eq(personalAccessTokens.userId, user.id),
+          isNull(personalAccessTokens.revokedAt),
+        ),
+      )
+      .returning({ id: personalAccessTokens.id, prefix: personalAccessTokens.prefix });
+    if (!row) return false;
+    await logChange(tx, {
+      actor: user,
+      category: 'Tokens',
+      operation: 'Revoke personal access token',
+      target: `${row.prefix}…`,
+      before: { id: row.id, prefix: row.prefix, revoked: false },
+      after: { id: row.id, prefix: row.prefix, revoked: true },
+    });
+    return true;
+  });
 }
 
 /** The user a presented token acts as, recording its use; null for a malformed, unknown or revoked token. */

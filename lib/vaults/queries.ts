@@ -116,7 +116,7 @@ export async function findVaultByName(
   return row ?? null;
 }
 
-/** Vault names per subscription (at most 25 each), so the New dialog can check names as the user types. */
+/** Vault names per subscription (at most 25 each), fetched by the New dialog when it opens (app/api/vault-names). */
 export async function vaultNamesBySubscription(db: Database, user: PortalUser): Promise<Record<string, string[]>> {
   const ids = user.subscriptions.map((s) => s.id);
   const result: Record<string, string[]> = Object.fromEntries(ids.map((id) => [id, []]));

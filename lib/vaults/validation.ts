@@ -1,19 +1,10 @@
 import { z } from 'zod';
 import { REGION_IDS } from './regions';
+import { DELETE_REASONS, messages, VAULT_NAME_PATTERN } from './rules';
 
-/** The contract's messages; the browser shows them as you type and the server returns them again. */
-export const messages = {
-  name: 'Type a name that contains between 2 and 50 characters. It must start with a letter, and can contain only letters, numbers, and hyphens.',
-  duplicate: (name: string) => `A backup vault named '${name}' already exists in this subscription.`,
-  limit: 'This subscription already has 25 backup vaults, the most it can hold.',
-  region: 'Choose a region.',
-  subscription: 'Choose a subscription.',
-} as const;
+export { DELETE_REASONS, messages } from './rules';
 
-export const vaultNameSchema = z
-  .string()
-  .trim()
-  .regex(/^[A-Za-z][A-Za-z0-9-]{1,49}$/, messages.name);
+export const vaultNameSchema = z.string().trim().regex(VAULT_NAME_PATTERN, messages.name);
 
 /** Azure's rule for resource group names; any such name is accepted and recorded on the vault. */
 export const resourceGroupSchema = z
@@ -39,13 +30,6 @@ export const createVaultSchema = z.object({
 });
 
 export type CreateVaultInput = z.infer<typeof createVaultSchema>;
-
-export const DELETE_REASONS = [
-  'I no longer need this vault',
-  'I created it by mistake',
-  'I am moving my backups to another vault',
-  'Other',
-] as const;
 
 export const deleteVaultSchema = z.object({
   vaultId: z.uuid(),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { getServerSession } from 'next-auth';
+import { cookies } from 'next/headers';
 import { getAuthOptions } from '@/lib/auth/options';
+import { sessionUserId } from '@/lib/auth/session';
 import { listOpenOperations } from '@/lib/operations/queries';
 import { getServices } from '@/lib/services';
 
@@ -11,8 +12,7 @@ export const dynamic = 'force-dynamic';
  * page guard's user and memberships), and an ETag so an unchanged answer is a bodiless 304.
  */
 export async function GET(request: Request) {
-  const session = await getServerSession(getAuthOptions());
-  const userId = session?.user?.id;
+  const userId = await sessionUserId(await cookies(), getAuthOptions().secret!);
   const { db } = await getServices();
   const operations = userId ? await listOpenOperations(db, userId) : null;
   if (!operations) return Response.json({ error: 'Sign in to continue.' }, { status: 401 });

@@ -1,0 +1,95 @@
+/**
+ * OPERATION LOGS' filters as they stand in the page's URL, so a link shows the same list: `subscription`, `category`,
+ * `status`, `q` (free text: vault, person, operation, target or detail) and one keyset cursor, `after` (older) or
+ * `before` (newer). Isomorphic: the form and the query share it.
+ */
+import { z } from 'zod';
+
+export const LOG_CATEGORIES = [
+  'Vaults',
+  'Credentials',
+  'Registrations',
+  'Configuration',
+  'Policies',
+  'Backups',
+  'Restores',
+  'People',
+  'Tokens',
+  'Security',
+] as const;
+
+export const LOG_STATUSES = ['Succeeded', 'Failed', 'Started', 'Cancelled', 'Refused'] as const;
+
+/** A page boundary: the (at, id) of an entry, as microseconds since the epoch (a timestamptz's full precision). */
+export const cursorSchema = z.object({
+  at: z.string().regex(/^\d{1,17}$/),
+  id: z.uuid(),
+});
+export type LogCursor = z.infer<typeof cursorSchema>;
+
+const filtersSchema = z.object({
+  subscription: z.uuid().optional().catch(undefined),
+  category: z.enum(LOG_CATEGORIES).optional().catch(undefined),
+  status: z.enum(LOG_STATUSES).optional().catch(undefined),
+  q: z.string().trim().max(200).optional().catch(undefined),
+  after: z.string().max(200).optional().catch(undefined),
+  before: z.string().max(200).optional().catch(undefined),
+});
+
+export type LogFilters = {
+  subscription?: string;
+  category?: (typeof LOG_CATEGORIES)[number];
+  status?: (typeof LOG_STATUSES)[number];
+  q?: string;
+  after?: string;
+  before?: string;
+};
+
+type SearchParams = Record<string, string | string[] | undefined>;
+
+export function encodeCursor(cursor: LogCursor): string {
+  return Buffer.from(JSON.stringify([cursor.at, cursor.id])).toString('base64url');
+}
+
+/** A cursor from the URL, or undefined when it is not one this page made. */
+export function decodeCursor(token: string | undefined): LogCursor | undefined {
+  if (!token || !/^[A-Za-z0-9_-]{10,200}$/.test(token)) return undefined;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown[];
+    const parsed = cursorSchema.safeParse({ at, id });
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The filters a URL asks for; values that mean nothing are dropped (the list is then unfiltered by them). */
+export function parseLogFilters(params: SearchParams): LogFilters {
+  const one = (name: string) => {
+    const value = params[name];
+    return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
+  };
+  const parsed = filtersSchema.parse({
+    subscription: one('subscription'),
+    category: one('category'),
+    status: one('status'),
+    q: one('q'),
+    after: one('after'),
+    before: one('before'),
+  });
+  const filters: LogFilters = { ...parsed, q: parsed.q || undefined };
+  // One direction at a time: `after` wins.
+  if (filters.after) filters.before = undefined;
+  return filters;
+}
+
+/** The OPERATION LOGS URL of these filters (with a page cursor when given). */
+export function logsHref(filters: LogFilters): string {
+  const params = new URLSearchParams();
+  for (const name of ['subscription', 'category', 'status', 'q', 'after', 'before'] as const) {
+    const value = filters[name];
+    if (value) params.set(name, value);
+  }
+  const query = params.toString();
+  return `/operation-logs${query ? `?${query}` : ''}`;
+}
