@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { APIRequestContext, APIResponse, Browser, BrowserContext, Locator } from '@playwright/test';
 import { messages } from '../lib/auth/access';
+import { messages as peopleMessages } from '../lib/people/validation';
 import { type DownloadedAgent, downloadAndRegister } from './agent-files';
 import { addMember, addStranger, databaseDigest, type Person, subscriptionOf, withDatabase } from './database';
 import { e2eAdmin, expect, signIn, test } from './fixtures';
@@ -20,9 +21,10 @@ const ORIGIN = `http://localhost:${PORT}`;
 const VAULT = 'roles-vault';
 
 /** What a row needs of the caller. read/write/manage: of the vault's subscription (manage: its Owners); own: one's own things (any signed-in
- * person, never reaching another's); signed-in: anyone signed in; public: anyone; machine: agents only (a person's
+ * person, never reaching another's); signed-in: anyone signed in; public: anyone; credential: only with its own
+ * credential (an invitation link), which a session is not; machine: agents only (a person's
  * session gets nothing); not-served: the method answers 405 to everyone. */
-type Level = 'read' | 'write' | 'manage' | 'own' | 'signed-in' | 'public' | 'machine' | 'not-served';
+type Level = 'read' | 'write' | 'manage' | 'own' | 'signed-in' | 'public' | 'credential' | 'machine' | 'not-served';
 type Who = 'Owner' | 'Contributor' | 'Reader' | 'stranger';
 const WHO: Who[] = ['stranger', 'Reader', 'Contributor', 'Owner'];
 
@@ -36,7 +38,8 @@ function refuses(level: Level, who: Who): boolean {
 
 /** The calls that must change nothing: checked first, while nothing runs in the background (an allowed change's
  * background work finishing would show in their database checks). */
-const changesNothing = (level: Level, who: Who) => refuses(level, who) || level === 'machine' || level === 'not-served';
+const changesNothing = (level: Level, who: Who) =>
+  refuses(level, who) || level === 'credential' || level === 'machine' || level === 'not-served';
 
 type Ids = {
   subscriptionId: string;
@@ -50,6 +53,9 @@ type Ids = {
   policyId: string;
   adminOperationId: string;
   adminTokenId: string;
+  invitationId: string;
+  changedUserId: string;
+  removedUserId: string;
 };
 type Actor = { who: Who; request: APIRequestContext; token: string };
 type Outcome = { status: number; result?: { ok?: boolean; message?: string; fieldErrors?: Record<string, string> } };
@@ -58,8 +64,8 @@ type ActionRow = {
   level: Level;
   /** The page the action is posted to (one whose client uses it). */
   page: (ids: Ids) => string;
-  /** The arguments, as the client sends them; `form` is a FormData argument after `prev` (useActionState). */
-  args: (ids: Ids, who: Who) => unknown[] | { form: Record<string, string> };
+  /** The arguments, as the client sends them; `form` is a last FormData argument, after `before` (default: useActionState's prev). */
+  args: (ids: Ids, who: Who) => unknown[] | { form: Record<string, string>; before?: unknown[] };
   /** For own rows: a view of the admin's things, which no one else's call may change. */
   untouched?: (ids: Ids) => Promise<unknown>;
 };
@@ -89,6 +95,17 @@ const adminTokens = () =>
         await c.query(
           `select t.id, t.revoked_at from personal_access_tokens t join users u on u.id = t.user_id
            where lower(u.email) = lower($1) order by t.id`,
+          [e2eAdmin.email],
+        )
+      ).rows,
+  );
+
+const adminTwoStep = () =>
+  withDatabase(
+    async (c) =>
+      (
+        await c.query(
+          'select totp_secret, totp_pending_secret, totp_enabled_at from users where lower(email) = lower($1)',
           [e2eAdmin.email],
         )
       ).rows,
@@ -192,6 +209,60 @@ const ACTIONS: Record<string, ActionRow> = {
     args: (ids) => [ids.adminTokenId],
     untouched: adminTokens,
   },
+  'lib/people/actions.ts#inviteAction': {
+    level: 'manage',
+    page: () => '/settings/users',
+    args: (ids, who) => ({
+      form: { subscriptionId: ids.subscriptionId, email: `invited-${unique(who)}@example.com`, role: 'Reader' },
+    }),
+  },
+  'lib/people/actions.ts#revokeInvitationAction': {
+    level: 'manage',
+    page: () => '/settings/users',
+    args: (ids) => [ids.subscriptionId, ids.invitationId],
+  },
+  'lib/people/actions.ts#changeRoleAction': {
+    level: 'manage',
+    page: () => '/settings/users',
+    args: (ids) => [ids.subscriptionId, ids.changedUserId, 'Contributor'],
+  },
+  'lib/people/actions.ts#removeMemberAction': {
+    level: 'manage',
+    page: () => '/settings/users',
+    args: (ids) => [ids.subscriptionId, ids.removedUserId],
+  },
+  'lib/people/actions.ts#acceptInvitationAction': {
+    level: 'credential',
+    page: () => '/invitations/not-a-token',
+    args: () => ({
+      before: ['not-a-token'],
+      form: { password: 'a long new password', confirmPassword: 'a long new password' },
+    }),
+  },
+  'lib/two-step/actions.ts#beginSetupAction': {
+    level: 'own',
+    page: () => '/settings/security',
+    args: () => [],
+    untouched: adminTwoStep,
+  },
+  'lib/two-step/actions.ts#cancelSetupAction': {
+    level: 'own',
+    page: () => '/settings/security',
+    args: () => [],
+    untouched: adminTwoStep,
+  },
+  'lib/two-step/actions.ts#confirmSetupAction': {
+    level: 'own',
+    page: () => '/settings/security',
+    args: () => ({ form: { code: '000000' } }),
+    untouched: adminTwoStep,
+  },
+  'lib/two-step/actions.ts#turnOffAction': {
+    level: 'own',
+    page: () => '/settings/security',
+    args: () => ({ form: { code: '000000' } }),
+    untouched: adminTwoStep,
+  },
   // Last: these two end the item's protection and the server's registration for whoever is allowed first.
   'lib/policies/actions.ts#deletePolicyAction': {
     level: 'write',
@@ -231,6 +302,7 @@ const ROUTES: Record<string, RouteRow | 'next-auth'> = {
   'app/api/auth/[...nextauth]/route.ts GET': 'next-auth',
   'app/api/auth/[...nextauth]/route.ts POST': 'next-auth',
   'app/api/health/route.ts GET': { level: 'public', send: (a) => a.request.get('/api/health') },
+  'app/api/vault-names/route.ts GET': { level: 'signed-in', send: (a) => a.request.get('/api/vault-names') },
   'app/api/operations/route.ts GET': {
     level: 'own',
     send: (a) => a.request.get('/api/operations'),
@@ -368,10 +440,10 @@ test('every server action and every route handler method has a row in the roles 
  * useActionState's (prev, formData) as React 19.2 encodes them: the FormData's fields as part 1 (`_1_name`...), then the
  * arguments as part 0, last, since the server resolves the `$K1` reference with the fields it has read by then.
  */
-function formArguments(form: Record<string, string>): FormData {
+function formArguments(form: Record<string, string>, before: unknown[] = [null]): FormData {
   const data = new FormData();
   for (const [name, value] of Object.entries(form)) data.append(`_1_${name}`, value);
-  data.append('0', JSON.stringify([null, '$K1']));
+  data.append('0', JSON.stringify([...before, '$K1']));
   return data;
 }
 
@@ -384,7 +456,7 @@ async function callAction(request: APIRequestContext, id: string, page: string, 
         data: JSON.stringify(args),
         maxRedirects: 0,
       })
-    : await request.post(page, { headers, multipart: formArguments(args.form), maxRedirects: 0 });
+    : await request.post(page, { headers, multipart: formArguments(args.form, args.before), maxRedirects: 0 });
   const text = await response.text();
   const rows = new Map<string, string>();
   for (const line of text.split('\n')) {
@@ -502,6 +574,24 @@ test.describe('roles on every action', () => {
             .rows[0].id,
       );
     }
+    // People for the Owner's changes: an invitation to revoke, a member whose role changes, one to remove.
+    const invited = await callAction(
+      adminRequest,
+      actionIds.get('lib/people/actions.ts#inviteAction')!,
+      '/settings/users',
+      { form: { subscriptionId: ids.subscriptionId, email: 'to-revoke@example.com', role: 'Reader' } },
+    );
+    expect(invited.result?.ok, invited.text).toBe(true);
+    const changed = await addMember(ids.subscriptionId, 'Reader');
+    const removed = await addMember(ids.subscriptionId, 'Reader');
+    await withDatabase(async (c) => {
+      const idOf = async (email: string) =>
+        (await c.query('select id from users where lower(email) = lower($1)', [email])).rows[0].id as string;
+      ids.changedUserId = await idOf(changed.email);
+      ids.removedUserId = await idOf(removed.email);
+      ids.invitationId = (await c.query(`select id from invitations where lower(email) = 'to-revoke@example.com'`))
+        .rows[0].id as string;
+    });
     const point = await adminRequest.get(`/api/vaults/${ids.vaultId}/items/${ids.itemId}/points/${ids.pointId}`);
     expect(point.status()).toBe(200);
     ids.objectId = ((await point.json()) as { rootId: string }).rootId;
@@ -520,8 +610,10 @@ test.describe('roles on every action', () => {
         expect(said, text).toMatch(REFUSED_STRANGER);
       } else expect(outcome.status, text).toBe(404);
     } else if (outcome.result) {
-      const message = level === 'manage' ? messages.ownersOnly : messages.readOnly;
-      expect(outcome.result, text).toEqual({ ok: false, message });
+      if (level === 'manage') {
+        expect(outcome.result.ok, text).toBe(false);
+        expect([messages.ownersOnly, peopleMessages.notOwner], text).toContain(outcome.result.message);
+      } else expect(outcome.result, text).toEqual({ ok: false, message: messages.readOnly });
     } else expect(outcome.status, text).toBe(403);
   }
 
@@ -554,6 +646,9 @@ test.describe('roles on every action', () => {
       if (refuses(level, who)) {
         expectRefused(level, who, outcome, text);
         expect(await databaseDigest(), `${text}: the database changed`).toBe(digest);
+      } else if (level === 'credential') {
+        expect(outcome.result?.ok, text).toBe(false);
+        expect(await databaseDigest(), `${text}: the database changed`).toBe(digest);
       } else if (level === 'machine') {
         // Without a machine's proof: unauthenticated, or a registration without its vault credentials.
         expect([400, 401], text).toContain(outcome.status);
@@ -565,7 +660,10 @@ test.describe('roles on every action', () => {
         expectAllowed(level, outcome, text);
       }
       // Nothing of the admin's vault leaks to the stranger, whatever the answer.
-      if (who === 'stranger') expect(outcome.text, text).not.toContain(ids.itemId);
+      if (who === 'stranger') {
+        expect(outcome.text, text).not.toContain(ids.itemId);
+        expect(outcome.text, text).not.toContain(VAULT);
+      }
     }
     if (untouched) expect(JSON.stringify(await untouched(ids)), `${key}: the admin's things changed`).toBe(before);
   }

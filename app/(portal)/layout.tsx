@@ -18,7 +18,11 @@ export default async function PortalLayout({ children }: { children: ReactNode }
       email={user.email}
       subscriptionLabel={subscriptionLabel}
       vaultCount={vaultCount}
-      subscriptions={user.subscriptions.map((s) => ({ id: s.id, displayName: s.displayName, canCreate: allows(s, 'write') }))}
+      subscriptions={user.subscriptions.map((s) => ({
+        id: s.id,
+        displayName: s.displayName,
+        canCreate: allows(s, 'write'),
+      }))}
     >
       {children}
     </PortalShell>

@@ -5,10 +5,10 @@ import { alias } from 'drizzle-orm/pg-core';
 import { type Database, withTransaction } from '@/db/client';
 import { invitations, memberships, subscriptions, users } from '@/db/schema';
 import { logChange } from '@/lib/audit/log';
-import { subscriptionOf } from '@/lib/auth/access';
 import { hashPassword } from '@/lib/auth/password';
 import type { PortalUser, Role, SubscriptionAccess } from '@/lib/auth/users';
-import { type ActionResult, violatedConstraint } from '@/lib/errors';
+import { checkSubscriptionAccess } from '@/lib/auth/vault-access';
+import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
 import type { Services } from '@/lib/services';
 import {
   changeRoleSchema,
@@ -55,9 +55,10 @@ async function change<T>(svc: Services, work: (tx: Database) => Promise<T>): Pro
 
 /** The caller's Owner access to the subscription, or why not: a stranger's subscription is not found. */
 function ownerOf(user: PortalUser, subscriptionId: string): SubscriptionAccess | Refusal {
-  const access = subscriptionOf(user, subscriptionId);
-  if (!access) return { ok: false, message: messages.subscriptionNotFound };
-  if (access.role !== 'Owner') return { ok: false, message: messages.notOwner };
+  const access = checkSubscriptionAccess(user, subscriptionId, 'manage');
+  if (access instanceof PortalError) {
+    return { ok: false, message: access.code === 'not_found' ? messages.subscriptionNotFound : messages.notOwner };
+  }
   return access;
 }
 
