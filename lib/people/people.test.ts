@@ -158,7 +158,7 @@ describe('accepting', () => {
     const account = await authenticate(email, PASSWORD, svc.db);
     expect(account).not.toBeNull();
     expect((await loadUser(account!.id, svc.db))!.subscriptions).toEqual([
-      { id: sub.id, displayName: sub.displayName, role: 'Contributor' },
+      { id: sub.id, displayName: sub.displayName, role: 'Contributor', vaultCount: 0 },
     ]);
     const { rows } = await svc.pool.query('select accepted_at, accepted_by from invitations where token_hash = $1', [
       createHash('sha256').update(token).digest('hex'),
