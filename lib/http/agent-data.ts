@@ -144,6 +144,6 @@ function readBody(
       resolve(buffer.subarray(0, size));
     });
     req.on('error', (err) => fail(err));
-    req.on('aborted', () => fail(new Error('The agent closed the connection mid-upload.')));
+    req.on('aborted', () => fail(malformedUpload(`it was cut short (${size} of ${declared ?? '?'} bytes arrived)`)));
   });
 }
