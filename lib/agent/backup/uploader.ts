@@ -10,6 +10,8 @@ import { zstdCompress } from '../zstd';
 
 type Frame = { id: string; sealed: Uint8Array };
 
+const EMPTY = new Uint8Array(0);
+
 /** The calls a running backup makes with its session token. */
 export type SessionCalls = {
   missing(ids: string[]): Promise<MissingResponse>;
@@ -83,12 +85,19 @@ export class Uploader {
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
       missing.push(...(await this.calls.missing(ids.slice(i, i + MAX_IDS_PER_CALL))).missing);
     }
+    // Chunks are views of the (large) buffers their files were read into: every one let go of as soon as possible
+    // lets a read buffer be freed, which bounds the agent's memory far more than the sealed copies do.
+    const wanted = missing.flatMap((id) => {
+      const plaintext = batch.get(id);
+      return plaintext ? [{ id, plaintext }] : [];
+    });
+    batch.clear();
     let frames: Frame[] = [];
     let size = 0;
-    for (const id of missing) {
-      const plaintext = batch.get(id);
-      if (!plaintext) continue;
+    for (let i = 0; i < wanted.length; i++) {
+      const { id, plaintext } = wanted[i]!;
       const sealed = await sealObject(this.keys, id, plaintext, zstdCompress);
+      wanted[i] = { id, plaintext: EMPTY };
       if (size + OBJECT_FRAME_HEADER + sealed.length > MAX_BATCH_BYTES && frames.length > 0) {
         await this.post(frames, size);
         frames = [];
