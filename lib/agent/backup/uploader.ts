@@ -48,7 +48,10 @@ export class Uploader {
     this.throwIfFailed();
     if (this.referenced.has(id)) return;
     this.referenced.add(id);
-    this.pending.set(id, plaintext);
+    // A chunk that is a view of a much larger read buffer would keep all of it alive until its batch is sealed, and a
+    // few batches of such views add up to hundreds of MiB: such a chunk is kept as a copy of its own bytes instead.
+    const own = plaintext.byteLength * 2 < plaintext.buffer.byteLength ? plaintext.slice() : plaintext;
+    this.pending.set(id, own);
     this.pendingBytes += plaintext.length;
     if (this.pendingBytes >= BATCH_BYTES || this.pending.size >= BATCH_OBJECTS) await this.flush();
   }
