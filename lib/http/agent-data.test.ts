@@ -126,7 +126,8 @@ describe("the portal server's fast path for the agent's bulk data", () => {
     machine = await registeredMachine(svc, { fetch });
     folder = path.join(machine.work, 'data');
     await mkdir(path.join(folder, 'sub'), { recursive: true });
-    await writeFile(path.join(folder, 'big.bin'), randomBytes(6 * 1024 * 1024));
+    // Larger than the agent's 8 MiB read buffer, which it reuses from one read to the next.
+    await writeFile(path.join(folder, 'big.bin'), randomBytes(21 * 1024 * 1024 + 5));
     for (let i = 0; i < 50; i++) await writeFile(path.join(folder, 'sub', `f${i}.txt`), `file ${i}\n`.repeat(i));
     await symlink('big.bin', path.join(folder, 'link'));
     expect((await machine.agent('protect', '--path', folder)).code).toBe(0);

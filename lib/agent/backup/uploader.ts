@@ -44,13 +44,14 @@ export class Uploader {
   ) {}
 
   /** An object of this backup: its bytes are kept only until the vault says whether it has them. */
-  async add(id: string, plaintext: Uint8Array): Promise<void> {
+  async add(id: string, plaintext: Uint8Array, { borrowed = false }: { borrowed?: boolean } = {}): Promise<void> {
     this.throwIfFailed();
     if (this.referenced.has(id)) return;
     this.referenced.add(id);
-    // A chunk that is a view of a much larger read buffer would keep all of it alive until its batch is sealed, and a
-    // few batches of such views add up to hundreds of MiB: such a chunk is kept as a copy of its own bytes instead.
-    const own = plaintext.byteLength * 2 < plaintext.buffer.byteLength ? plaintext.slice() : plaintext;
+    // A borrowed chunk lies in a buffer its caller reuses once this returns (a large file's read buffer, engine.ts);
+    // a chunk that is a small part of a larger buffer would keep all of it alive until its batch is sealed. Both are
+    // kept as copies of their own bytes.
+    const own = borrowed || plaintext.byteLength * 2 < plaintext.buffer.byteLength ? plaintext.slice() : plaintext;
     this.pending.set(id, own);
     this.pendingBytes += plaintext.length;
     if (this.pendingBytes >= BATCH_BYTES || this.pending.size >= BATCH_OBJECTS) await this.flush();
