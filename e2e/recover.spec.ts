@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Page, Request } from '@playwright/test';
 import { argon2id, createHMAC, createSHA256 } from 'hash-wasm';
@@ -106,6 +108,7 @@ test('a new user backs up a folder, browses a recovery point in the browser, dow
   for (let i = 0; i < 20; i++) {
     await writeFile(path.join(folder, 'reports', `report-${i}.txt`), `Quarterly report ${i}\n`.repeat(200));
   }
+  await symlink('report-19.txt', path.join(folder, 'reports', 'latest'));
   expect((await machine.run('protect', '--path', folder)).code).toBe(0);
   const backedUp = await machine.run('backup');
   expect(backedUp.stderr).toBe('');
@@ -164,6 +167,16 @@ test('a new user backs up a folder, browses a recovery point in the browser, dow
   for (let i = 0; i < 20; i++) {
     expect(zipped.get(`reports/report-${i}.txt`)?.toString()).toBe(`Quarterly report ${i}\n`.repeat(200));
   }
+  // A link is in the ZIP as `zip --symlinks` stores one, and unzip makes it a link again.
+  expect(zipped.get('reports/latest')?.toString()).toBe('report-19.txt');
+  const unzipped = await mkdtemp(path.join(os.tmpdir(), 'recover-zip-'));
+  await writeFile(path.join(unzipped, 'reports.zip'), zip.data);
+  execFileSync('unzip', ['-q', 'reports.zip'], { cwd: unzipped });
+  expect((await lstat(path.join(unzipped, 'reports', 'latest'))).isSymbolicLink()).toBe(true);
+  expect(await readlink(path.join(unzipped, 'reports', 'latest'))).toBe('report-19.txt');
+  expect(await readFile(path.join(unzipped, 'reports', 'report-4.txt'), 'utf8')).toBe(
+    'Quarterly report 4\n'.repeat(200),
+  );
 
   // Privacy: the passphrase, the key derived from it, the vault key it opens and the keys derived from that appear
   // in no request the page sent during the whole browse-and-download.
@@ -214,7 +227,8 @@ test('a new user backs up a folder, browses a recovery point in the browser, dow
   expect(recovered.stderr).toBe('');
   expect(recovered.stdout.trim()).toBe('Recovery completed.');
   expect((await readFile(path.join(target, 'photo.raw'))).equals(photo)).toBe(true);
-  expect((await readdir(path.join(target, 'reports'))).length).toBe(21);
+  expect((await readdir(path.join(target, 'reports'))).length).toBe(22);
+  expect(await readlink(path.join(target, 'reports', 'latest'))).toBe('report-19.txt');
   expect((await stat(path.join(target, 'reports', 'empty'))).isDirectory()).toBe(true);
   // Times are kept to the millisecond.
   expect(Math.floor((await stat(path.join(target, 'photo.raw'))).mtimeMs)).toBe(
@@ -245,7 +259,7 @@ test('RECOVER TO SERVER queues a restore that the agent running as a service car
     await waitForLine(service, (line) => line.includes('Recovering'));
     await expect
       .poll(async () => (await readdir(path.join(target, 'reports')).catch(() => [])).length, { timeout: 30_000 })
-      .toBe(21);
+      .toBe(22);
     expect(await readFile(path.join(target, 'reports', 'report-3.txt'), 'utf8')).toBe(
       'Quarterly report 3\n'.repeat(200),
     );

@@ -7,7 +7,8 @@
  * BENCH_DATABASE_URL's server (default: the local PostgreSQL). Installs restic (and GNU time) with apt-get when missing.
  * A measurement: exits 0 whether or not the goals hold, 1 only when the bench itself cannot run.
  *
- * Settings: BENCH_DATABASE_URL, BENCH_SEED (the data set), BENCH_AGENT_CPU_PROF=DIR (profile the agent's backups).
+ * Settings: BENCH_DATABASE_URL, BENCH_SEED (the data set), BENCH_AGENT_CPU_PROF=DIR (profile the agent's backups
+ * and its restore).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
@@ -431,7 +432,18 @@ async function main() {
     const ar = await restored(
       'agent ',
       process.execPath,
-      [agentFile, 'recover', '--path', data.dir, '--target', agentTarget, '--json', '--state-dir', stateDir],
+      [
+        ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []),
+        agentFile,
+        'recover',
+        '--path',
+        data.dir,
+        '--target',
+        agentTarget,
+        '--json',
+        '--state-dir',
+        stateDir,
+      ],
       agentEnv,
       agentTarget,
     );

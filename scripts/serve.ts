@@ -5,7 +5,10 @@
 import { createServer, IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import next from 'next';
+import { getPool } from '@/db/client';
+import { blobStoreFor } from '@/lib/backups/store';
 import { getEnv } from '@/lib/env';
+import { serveAgentData } from '@/lib/http/agent-data';
 import { FORM_LIMIT_BYTES, isPageFormPost, isWellFormedForm, screenRequest } from '@/lib/http/edge';
 
 const dev = process.argv.includes('--dev');
@@ -61,6 +64,8 @@ const server = createServer(async (req, res) => {
     refuse(res, verdict.status, verdict.message);
     return;
   }
+  // The agent's batches of backup data skip Next.js's request-body handling (lib/http/agent-data.ts).
+  if (serveAgentData(req, res, () => ({ pool: getPool(), store: blobStoreFor(env) }))) return;
   const request = isPageFormPost(edge) ? await checkedForm(req, res) : req;
   if (!request) return;
   handle(request, res).catch((err: unknown) => {

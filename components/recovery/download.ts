@@ -44,9 +44,17 @@ export async function chooseSink(name: string): Promise<Sink | null> {
 
 type ZipInput =
   | { name: string; lastModified: Date }
-  | { name: string; lastModified: Date; input: ReadableStream<Uint8Array>; size: number; mode: number };
+  | { name: string; lastModified: Date; input: ReadableStream<Uint8Array> | Uint8Array; size: number; mode: number };
 
-/** A folder's files and subfolders (empty ones too), read listing by listing as the ZIP is written. */
+/** The Unix file type of a symbolic link, in a ZIP entry's external attributes (S_IFLNK). */
+const SYMLINK_TYPE = 0o120000;
+
+/**
+ * A folder's files, links and subfolders (empty ones too), read listing by listing as the ZIP is written. A link is
+ * stored as Info-ZIP's `zip --symlinks` stores one: its target as the entry's content and the link type in its Unix
+ * mode, so `unzip`, macOS's Archive Utility and other Unix tools make it a link again; where links are unknown
+ * (Windows Explorer) it becomes a small file holding the target's path.
+ */
 async function* zipEntries(reader: PointReader, entries: TreeEntry[], prefix: string): AsyncGenerator<ZipInput> {
   for (const entry of entries) {
     const name = `${prefix}${entry.name}`;
@@ -56,6 +64,9 @@ async function* zipEntries(reader: PointReader, entries: TreeEntry[], prefix: st
       yield* zipEntries(reader, await reader.entries(entry.tree!), `${name}/`);
     } else if (entry.type === 'file') {
       yield { name, lastModified, input: reader.fileStream(entry), size: entry.size, mode: entry.mode & 0o777 };
+    } else if (entry.type === 'symlink') {
+      const target = new TextEncoder().encode(entry.target ?? '');
+      yield { name, lastModified, input: target, size: target.length, mode: SYMLINK_TYPE | 0o777 };
     }
   }
 }

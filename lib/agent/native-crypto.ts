@@ -16,7 +16,10 @@ export const nodeCrypto: NativeCrypto = {
     const decipher = createDecipheriv('aes-256-gcm', key, nonce);
     decipher.setAAD(aad);
     decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]);
+    const opened = decipher.update(sealed.subarray(0, sealed.length - 16));
+    const rest = decipher.final();
+    // GCM is a stream mode: final() adds nothing, so the opened bytes need no second copy.
+    return rest.length === 0 ? opened : Buffer.concat([opened, rest]);
   },
 };
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { AgentRefusal } from '@/lib/registration/verify';
+import { AgentRefusal } from '@/lib/registration/refusal';
 
 /** What the agent's backup and restore sessions both accept and check. */
 export const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

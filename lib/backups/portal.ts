@@ -7,6 +7,7 @@ import type { PortalUser } from '@/lib/auth/users';
 import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
+import { failRestoresOfDeleted } from '@/lib/restore/ended-points';
 import type { Services } from '@/lib/services';
 import { enqueueCollect } from './purge';
 import { endSession } from './sessions';
@@ -177,6 +178,11 @@ export async function stopProtection(svc: Services, user: PortalUser, input: unk
       for (const session of running) {
         await endSession(tx, session.id, 'Cancelled', 'protection was stopped and its backup data deleted.');
       }
+      await failRestoresOfDeleted(
+        client,
+        { itemId: item.id },
+        'protection was stopped and its backup data deleted, with the recovery point.',
+      );
       await tx.delete(protectedItems).where(eq(protectedItems.id, item.id));
       const keys = await tx
         .select({ id: backupKeys.id })

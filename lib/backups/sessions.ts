@@ -1,5 +1,5 @@
 import 'server-only';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
@@ -10,13 +10,11 @@ import {
   MAX_BATCH_BYTES,
   MAX_IDS_PER_CALL,
   type MissingResponse,
-  OBJECT_FRAME_HEADER,
   type ObjectsResponse,
   type ProgressResponse,
   type StartBackupResponse,
 } from '@/lib/agent/protocol';
-import { MAX_SEALED_SIZE, OBJECT_ID_PATTERN, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
-import { isUuid } from '@/lib/http/input';
+import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
 import { enqueueRetention } from '@/lib/retention/apply';
@@ -24,13 +22,12 @@ import type { Services } from '@/lib/services';
 import { count, failSchema, hashToken, parseAgentBody, progressSchema } from './agent-input';
 import { machineItem } from './items';
 import { keyLock } from './locks';
-import { objectBlobKey } from './store';
+import { authenticateSessionToken, type BackupSession, malformedUpload, storeObjectBatch } from './object-batches';
 
 /** A running backup whose agent has not reported for this long is failed: the agent was killed or lost its way. */
 export const HEARTBEAT_TIMEOUT_SECONDS = 60;
 /** A BACKUP NOW that no agent takes for this long fails, with a hint that the agent's service is not running. */
 export const REQUEST_TIMEOUT_MINUTES = 10;
-const STORE_CONCURRENCY = 8;
 
 const objectId = z.string().regex(OBJECT_ID_PATTERN, 'must be 64 lowercase hex digits');
 
@@ -156,41 +153,16 @@ export async function startBackup(
   });
 }
 
-export type BackupSession = {
-  id: string;
-  keyId: string;
-  itemId: string;
-  operationId: string;
-  startedAt: Date;
-};
+export type { BackupSession } from './object-batches';
+export { parseFrames } from './object-batches';
 
 /** The running session a session token stands for, or the refusal the agent stops on. */
-export async function authenticateSession(
+export function authenticateSession(
   svc: Services,
   sessionId: string,
   authorization: string | null,
 ): Promise<BackupSession> {
-  const match = authorization?.match(/^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/);
-  if (!match || match[1] !== sessionId || !isUuid(sessionId)) {
-    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
-  }
-  const [session] = await svc.db
-    .select({
-      id: backupSessions.id,
-      keyId: backupSessions.keyId,
-      itemId: backupSessions.itemId,
-      operationId: backupSessions.operationId,
-      startedAt: backupSessions.startedAt,
-      tokenHash: backupSessions.tokenHash,
-      running: backupSessions.running,
-    })
-    .from(backupSessions)
-    .where(eq(backupSessions.id, sessionId));
-  const expected = session ? Buffer.from(session.tokenHash, 'hex') : Buffer.alloc(32);
-  const actual = hashToken(match[2]!);
-  if (!session || !timingSafeEqual(expected, actual)) throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
-  if (!session.running) throw new AgentRefusal('session_ended', AGENT_MESSAGES.sessionEnded, 409);
-  return session;
+  return authenticateSessionToken(svc.pool, sessionId, authorization);
 }
 
 /** Which of the ids the key's namespace lacks: the agent sends only those. */
@@ -204,29 +176,6 @@ export async function findMissing(svc: Services, session: BackupSession, body: u
     [session.keyId, ids],
   );
   return { missing: rows.map((r) => r.id) };
-}
-
-type Frame = { id: string; data: Uint8Array };
-
-/** The frames of an objects upload, all well-formed, or a refusal naming what is wrong: then nothing is stored. */
-export function parseFrames(body: Uint8Array): Frame[] {
-  const frames: Frame[] = [];
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  let offset = 0;
-  while (offset < body.length) {
-    if (body.length - offset < OBJECT_FRAME_HEADER) throw malformed('a frame is cut short');
-    const id = Buffer.from(body.subarray(offset, offset + 32)).toString('hex');
-    const length = view.getUint32(offset + 32);
-    offset += OBJECT_FRAME_HEADER;
-    if (length <= SEAL_OVERHEAD || length > MAX_SEALED_SIZE) {
-      throw malformed(`object ${id} has an impossible length (${length} bytes)`);
-    }
-    if (body.length - offset < length) throw malformed(`object ${id} is shorter than its stated length`);
-    frames.push({ id, data: body.subarray(offset, offset + length) });
-    offset += length;
-  }
-  if (frames.length === 0) throw malformed('it holds no object');
-  return frames;
 }
 
 /** The body, refused as soon as it grows past the limit, so an oversized upload is never held in memory whole. */
@@ -251,37 +200,11 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
-const malformed = (why: string) => new AgentRefusal('bad_request', `The upload is malformed: ${why}.`);
+const malformed = malformedUpload;
 
-/**
- * Stores a batch of sealed objects: each blob is written whole (atomically) before its index row, so the index never
- * names an object the store lacks. A killed portal leaves at most a blob without a row, which is invisible to
- * backups and swept by garbage collection.
- */
+/** Stores a batch of sealed objects (see storeObjectBatch); the portal's server takes the same batches on a fast path. */
 export async function storeObjects(svc: Services, session: BackupSession, request: Request): Promise<ObjectsResponse> {
-  const frames = parseFrames(await readLimited(request, MAX_BATCH_BYTES));
-  const unique = [...new Map(frames.map((f) => [f.id, f])).values()];
-  const { rows: known } = await svc.pool.query<{ id: string }>(
-    'select id from backup_objects where key_id = $1 and id = any($2::text[])',
-    [session.keyId, unique.map((f) => f.id)],
-  );
-  const skip = new Set(known.map((r) => r.id));
-  const fresh = unique.filter((f) => !skip.has(f.id));
-  for (let i = 0; i < fresh.length; i += STORE_CONCURRENCY) {
-    await Promise.all(
-      fresh.slice(i, i + STORE_CONCURRENCY).map((f) => svc.store.put(objectBlobKey(session.keyId, f.id), f.data)),
-    );
-  }
-  if (fresh.length > 0) {
-    await svc.pool.query(
-      `insert into backup_objects (key_id, id, size)
-       select $1, u.id, u.size from unnest($2::text[], $3::int[]) as u(id, size)
-       on conflict do nothing`,
-      [session.keyId, fresh.map((f) => f.id), fresh.map((f) => f.data.length)],
-    );
-  }
-  await touch(svc.db, session.id);
-  return { stored: fresh.length, bytes: fresh.reduce((sum, f) => sum + f.data.length, 0) };
+  return storeObjectBatch(svc.pool, svc.store, session, await readLimited(request, MAX_BATCH_BYTES));
 }
 
 /** The agent's report, about once a second: the job's live figures, and the heartbeat that keeps the session alive. */

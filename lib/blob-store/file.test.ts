@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -81,6 +83,78 @@ describe('FileBlobStore', () => {
     const listed = [];
     for await (const info of store.list('x/')) listed.push(info.key);
     expect(listed).toEqual(['x/B', 'x/a-c', 'x/a.d', 'x/a/b', 'x/a0/z', 'x/a_e']);
+  });
+
+  it('acknowledges a putMany only when all of it is stored, and a kill -9 mid-write leaves no partial object', async () => {
+    const storeRoot = path.join(root, 'killed-batches');
+    // Each object's bytes follow from its key, so any object found can be checked whole.
+    const script = path.join(root, 'put-forever.mts');
+    await writeFile(
+      script,
+      `import { createHash } from 'node:crypto';
+import { FileBlobStore } from ${JSON.stringify(path.resolve(import.meta.dirname, 'file.ts'))};
+const store = new FileBlobStore(${JSON.stringify(storeRoot)});
+const bytes = (key: string) => Buffer.alloc(3 * 1024 * 1024 + 7, createHash('sha256').update(key).digest());
+for (let batch = 0; ; batch++) {
+  const keys = Array.from({ length: 8 }, (_, i) => \`objects/v/\${String(i).padStart(2, '0')}/b\${batch}-\${i}\`);
+  await store.putMany(keys.map((key) => ({ key, data: bytes(key) })));
+  process.stdout.write(\`acked \${keys.join(' ')}\\n\`);
+}
+`,
+    );
+    // node itself, not the tsx wrapper: a kill -9 of the wrapper would leave its node child writing.
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const acked: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      let text = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+        const lines = text.split('\n');
+        text = lines.pop()!;
+        for (const line of lines) acked.push(...line.replace(/^acked /, '').split(' '));
+        // Killed while a later batch is being written: some of its files are temporary, some renamed, none acked.
+        if (acked.length >= 16) setTimeout(() => child.kill('SIGKILL'), 15);
+      });
+      child.once('exit', () => resolve());
+      child.once('error', reject);
+    });
+    const expected = (key: string) => Buffer.alloc(3 * 1024 * 1024 + 7, createHash('sha256').update(key).digest());
+    const store = new FileBlobStore(storeRoot);
+    const listed: string[] = [];
+    for await (const info of store.list('')) {
+      listed.push(info.key);
+      // Whatever a reader can see is whole: no object is ever half written.
+      expect(Buffer.from((await store.get(info.key))!).equals(expected(info.key))).toBe(true);
+    }
+    // Everything acknowledged is there.
+    expect(acked.length).toBeGreaterThanOrEqual(16);
+    for (const key of acked) expect(listed).toContain(key);
+    // What the killed batch left behind is temporary files nothing lists, which the sweep removes.
+    await store.sweepTemporaryFiles(0);
+    let temporary = 0;
+    for (const folder of await readdir(path.join(storeRoot, 'objects', 'v'))) {
+      for (const name of await readdir(path.join(storeRoot, 'objects', 'v', folder))) {
+        if (name.startsWith('.tmp-')) temporary += 1;
+      }
+    }
+    expect(temporary).toBe(0);
+  }, 60_000);
+
+  it('putMany stores every object of a batch, syncing each folder once, and refuses a bad key before writing any', async () => {
+    const store = new FileBlobStore(path.join(root, 'many'));
+    const objects = Array.from({ length: 300 }, (_, i) => ({
+      key: `objects/k/${(i % 7).toString(16).padStart(2, '0')}/o${i}`,
+      data: new Uint8Array([i % 256, 1, 2]),
+    }));
+    await store.putMany(objects);
+    for (const { key, data } of objects) expect(Array.from((await store.get(key))!)).toEqual(Array.from(data));
+    await expect(
+      store.putMany([
+        { key: 'objects/k/aa/fine', data: new Uint8Array([1]) },
+        { key: 'objects/../escape', data: new Uint8Array([1]) },
+      ]),
+    ).rejects.toThrow(/Invalid blob key/);
+    expect(await store.has('objects/k/aa/fine')).toBe(false);
   });
 
   it('lists an absent folder as empty and refuses a relative root', async () => {

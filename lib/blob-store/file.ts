@@ -9,6 +9,8 @@ import type { BlobInfo, BlobStore } from './types';
 const TEMP_PREFIX = '.tmp-';
 const STREAM_CHUNK = 256 * 1024;
 const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+/** Files written and synced at once by putMany: the disk merges concurrent syncs into few journal commits. */
+const PUT_MANY_CONCURRENCY = 32;
 
 type WalkEntry = { kind: 'object' | 'temporary' | 'folder'; key: string; file: string };
 
@@ -51,6 +53,24 @@ async function syncFolder(dir: string): Promise<void> {
   } finally {
     await handle?.close();
   }
+}
+
+/** Runs work over the items, at most `limit` at once; rejects with the first failure once every started item ended. */
+async function eachConcurrently<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure;
 }
 
 function webStream(handle: FileHandle): ReadableStream<Uint8Array> {
@@ -100,27 +120,51 @@ export class FileBlobStore implements BlobStore {
   }
 
   async put(key: string, data: Uint8Array): Promise<void> {
-    const target = this.pathOf(key);
-    const dir = path.dirname(target);
-    const temp = path.join(dir, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`);
-    await this.writeTemporary(dir, temp, data);
-    try {
-      await rename(temp, target);
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
-    await syncFolder(dir);
+    await this.putMany([{ key, data }]);
   }
 
-  private async writeTemporary(dir: string, temp: string, data: Uint8Array): Promise<void> {
+  /**
+   * Each object is written to a temporary file and synced, then renamed over its target; each folder touched is synced
+   * once, after all its renames. Only then does it resolve, so what the caller acknowledges survives a crash; a crash
+   * before leaves at most temporary files (invisible, swept later) or whole objects not yet synced into their folder.
+   */
+  async putMany(objects: ReadonlyArray<{ key: string; data: Uint8Array }>): Promise<void> {
+    const writes = objects.map(({ key, data }) => {
+      const target = this.pathOf(key);
+      const dir = path.dirname(target);
+      return { target, dir, data, temp: path.join(dir, `${TEMP_PREFIX}${randomBytes(12).toString('hex')}`) };
+    });
+    const folders = new Set<string>();
+    await eachConcurrently(writes, PUT_MANY_CONCURRENCY, async (write) => {
+      if (await this.writeTemporary(write.dir, write.temp, write.data)) {
+        // New folders are durable once their parents' entries are: sync each up to the root too.
+        for (let dir = path.dirname(write.dir); dir.startsWith(this.root); dir = path.dirname(dir)) {
+          folders.add(dir);
+          if (dir === this.root) break;
+        }
+      }
+      try {
+        await rename(write.temp, write.target);
+      } catch (err) {
+        await unlink(write.temp).catch(() => undefined);
+        throw err;
+      }
+      folders.add(write.dir);
+    });
+    await eachConcurrently([...folders], PUT_MANY_CONCURRENCY, syncFolder);
+  }
+
+  /** Returns whether it had to create the folder. */
+  private async writeTemporary(dir: string, temp: string, data: Uint8Array): Promise<boolean> {
     let handle: FileHandle;
+    let created = false;
     try {
       handle = await open(temp, 'wx', 0o600);
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') throw err;
       // First object in this folder, or a deletePrefix removed the folder since: create it and try once more.
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      created = true;
       handle = await open(temp, 'wx', 0o600);
     }
     try {
@@ -132,6 +176,7 @@ export class FileBlobStore implements BlobStore {
       throw err;
     }
     await handle.close();
+    return created;
   }
 
   async get(key: string): Promise<Uint8Array | null> {

@@ -12,6 +12,7 @@ import type { BlobInfo, BlobStore } from './types';
 
 /** S3's limit for one DeleteObjects request. */
 const DELETE_BATCH = 1000;
+const S3_PUT_CONCURRENCY = 8;
 
 export type S3BlobStoreOptions = {
   bucket: string;
@@ -69,6 +70,18 @@ export class S3BlobStore implements BlobStore {
         ContentType: 'application/octet-stream',
       }),
     );
+  }
+
+  /** Several PUTs at once: S3 acknowledges each only once it is durable. */
+  async putMany(objects: ReadonlyArray<{ key: string; data: Uint8Array }>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < objects.length) {
+        const { key, data } = objects[next++]!;
+        await this.put(key, data);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(S3_PUT_CONCURRENCY, objects.length) }, worker));
   }
 
   async get(key: string): Promise<Uint8Array | null> {

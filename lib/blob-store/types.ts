@@ -9,6 +9,11 @@ export interface BlobStore {
   readonly description: string;
   /** Atomic: readers see the whole object or nothing, also if the process dies mid-write. */
   put(key: string, data: Uint8Array): Promise<void>;
+  /**
+   * Several objects, each atomic as put's, all durable when it resolves (the folder store syncs each folder once per
+   * call instead of once per object). When it rejects, some may be stored and others not.
+   */
+  putMany(objects: ReadonlyArray<{ key: string; data: Uint8Array }>): Promise<void>;
   /** null when absent. */
   get(key: string): Promise<Uint8Array | null>;
   /** null when absent. The caller must read the stream to its end or cancel it, which releases the file or socket. */

@@ -8,6 +8,7 @@ import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { enqueuePurge } from '@/lib/backups/purge';
 import { type ActionResult, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
+import { failRestoresOfDeleted } from '@/lib/restore/ended-points';
 import type { Services } from '@/lib/services';
 
 export const UNREGISTER_CONFIRM =
@@ -97,6 +98,11 @@ export async function unregisterServer(svc: Services, user: PortalUser, input: u
   const { server } = found;
   const removed = await withTransaction(svc.pool, async (tx, client) => {
     const keys = await tx.select({ id: backupKeys.id }).from(backupKeys).where(eq(backupKeys.serverId, server.id));
+    await failRestoresOfDeleted(
+      client,
+      { keyIds: keys.map((k) => k.id), serverId: server.id },
+      'the server was deleted, with its recovery points.',
+    );
     // Points first: their references hold the objects, which the server's deletion removes by cascade.
     await tx.delete(recoveryPoints).where(
       inArray(

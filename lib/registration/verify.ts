@@ -2,18 +2,10 @@ import 'server-only';
 import { createPublicKey } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, importSPKI, importX509 } from 'jose';
 import { z } from 'zod';
-import { AGENT_MESSAGES, type AgentErrorCode, PROOF_LIFETIME_SECONDS } from '@/lib/agent/protocol';
+import { AGENT_MESSAGES, PROOF_LIFETIME_SECONDS } from '@/lib/agent/protocol';
+import { AgentRefusal } from './refusal';
 
-/** A refusal the agent prints as is: the contract's exact messages. */
-export class AgentRefusal extends Error {
-  constructor(
-    readonly code: AgentErrorCode,
-    message: string,
-    readonly status = code === 'duplicate' ? 409 : code === 'revoked' ? 401 : 400,
-  ) {
-    super(message);
-  }
-}
+export { AgentRefusal } from './refusal';
 
 export const invalid = () => new AgentRefusal('invalid', AGENT_MESSAGES.invalid);
 

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopProtection } from '@/lib/backups/portal';
 import { type Machine, registeredMachine, routeFetch } from '@/lib/backups/testing';
+import { unregisterServer } from '@/lib/registration/servers';
+import { applyRetention } from '@/lib/retention/apply';
 import { type TestServices, testServices } from '@/lib/testing/services';
 import { failStaleRestores, RESTORE_HEARTBEAT_TIMEOUT_SECONDS } from './sessions';
 import { restoreRoutes } from './testing';
@@ -240,6 +243,106 @@ describe('recover with the agent (agent → route handlers → PostgreSQL and th
     ).rows;
     expect(job.status).toBe('Failed');
     expect(job.message).toMatch(/the agent stopped reporting progress/);
+  });
+});
+
+describe('deleting what a running restore reads', () => {
+  /**
+   * A recover whose point goes away mid-way: `remove` runs in the portal after the agent read its first objects (the
+   * listing), while its next reads are on the way. The agent stops with a clear message and the job ends Failed.
+   */
+  async function recoverWhileRemoving(
+    remove: (machine: Machine, folder: string) => Promise<void>,
+    { older = false }: { older?: boolean } = {},
+  ) {
+    let reads = 0;
+    let removing: Promise<void> | undefined;
+    let machine!: Machine;
+    let folder = '';
+    const fetch = routeFetch(async (request) => {
+      if (!/\/api\/agent\/restores\/[^/]+\/objects$/.test(new URL(request.url).pathname)) {
+        return restoreRoutes(request);
+      }
+      reads += 1;
+      if (reads === 2) {
+        removing ??= remove(machine, folder);
+        await removing;
+      }
+      return restoreRoutes(request);
+    }).fetch;
+    machine = await registeredMachine(svc, { fetch });
+    folder = path.join(machine.work, 'data');
+    await dataset(folder);
+    await backedUp(machine, folder);
+    const point: string[] = [];
+    if (older) {
+      // Recover the first of two points: a backup policy always keeps the newest.
+      const { rows } = await svc.pool.query<{ taken_at: Date }>(
+        'select p.taken_at from recovery_points p join protected_items i on i.id = p.item_id where i.path = $1',
+        [folder],
+      );
+      point.push('--point', rows[0]!.taken_at.toISOString());
+      await writeFile(path.join(folder, 'empty.txt'), 'changed');
+      expect((await machine.agent('backup')).code).toBe(0);
+    }
+    const target = path.join(machine.work, 'restored');
+    const result = await machine.agent('recover', '--path', folder, '--target', target, ...point);
+    await removing;
+    expect(reads).toBeGreaterThanOrEqual(2);
+    return { machine, folder, result, jobs: await restoreJobs(machine.vaultId) };
+  }
+
+  it('ends the Restore job Failed when STOP PROTECTION deletes the backup data', async () => {
+    const { machine, folder, result, jobs } = await recoverWhileRemoving(async (m) => {
+      const { rows } = await svc.pool.query(
+        'select id from protected_items where server_id = (select id from registered_servers where vault_id = $1)',
+        [m.vaultId],
+      );
+      const stopped = await stopProtection(svc, m.user, { itemId: rows[0].id, deleteData: true });
+      expect(stopped.ok).toBe(true);
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(
+      `The recovery of '${folder}' stopped: the portal no longer knows this restore: its recovery point or its server was deleted while it ran.`,
+    );
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({
+      status: 'Failed',
+      message: `The restore of '${folder}' on 'FILESERVER01' failed: protection was stopped and its backup data deleted, with the recovery point.`,
+    });
+    const { rows } = await svc.pool.query(
+      'select count(*)::int as n from restores r join registered_servers s on s.id = r.server_id where s.vault_id = $1',
+      [machine.vaultId],
+    );
+    expect(rows[0].n).toBe(0);
+    await machine.remove();
+  });
+
+  it('ends the Restore job Failed when the server is deleted', async () => {
+    const { machine, result, jobs } = await recoverWhileRemoving(async (m) => {
+      const { rows } = await svc.pool.query('select id from registered_servers where vault_id = $1', [m.vaultId]);
+      expect((await unregisterServer(svc, m.user, { serverId: rows[0].id })).ok).toBe(true);
+    });
+    expect(result.code).not.toBe(0);
+    expect(jobs[0]).toMatchObject({ status: 'Failed' });
+    expect(jobs[0].message).toMatch(/failed: the server was deleted, with its recovery points\.$/);
+    await machine.remove();
+  });
+
+  it('ends the Restore job Failed when the backup policy deletes its point', async () => {
+    const { machine, result, jobs } = await recoverWhileRemoving(
+      async (_m, f) => {
+        const { rows } = await svc.pool.query('select id from protected_items where path = $1', [f]);
+        // Far enough ahead that the policy keeps only the newest point.
+        const result = await applyRetention(svc, rows[0].id, new Date(Date.now() + 10 * 365 * 86_400_000));
+        expect(result.deleted).toBe(1);
+      },
+      { older: true },
+    );
+    expect(result.code).not.toBe(0);
+    expect(jobs[0]).toMatchObject({ status: 'Failed' });
+    expect(jobs[0].message).toMatch(/failed: its recovery point was deleted by the backup policy\.$/);
+    await machine.remove();
   });
 });
 

@@ -1,29 +1,27 @@
 import 'server-only';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
 import { withTransaction } from '@/db/client';
 import {
   AGENT_MESSAGES,
-  MAX_BATCH_BYTES,
   MAX_IDS_PER_CALL,
-  OBJECT_FRAME_HEADER,
   type ProgressResponse,
   type StartRestoreResponse,
 } from '@/lib/agent/protocol';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { count, failSchema, hashToken, parseAgentBody, progressSchema } from '@/lib/backups/agent-input';
 import { itemPathSchema } from '@/lib/backups/items';
-import { objectBlobKey } from '@/lib/backups/store';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
 import type { Services } from '@/lib/services';
+import { authenticateRestoreToken, type RestoreSession, readObjectFrames } from './object-reads';
 
 /** A running restore whose agent has not reported for this long is failed, as a backup is. */
 export const RESTORE_HEARTBEAT_TIMEOUT_SECONDS = 60;
 /** A RECOVER TO SERVER that no agent takes for this long fails: the agent's service is not running. */
 export const RESTORE_REQUEST_TIMEOUT_MINUTES = 10;
-const READ_CONCURRENCY = 8;
+const _READ_CONCURRENCY = 8;
 
 const startSchema = z.union([
   z.object({
@@ -33,7 +31,7 @@ const startSchema = z.union([
   }),
   z.object({ requestId: z.uuid() }),
 ]);
-const readSchema = z.object({ ids: z.array(z.string().regex(OBJECT_ID_PATTERN)).min(1).max(MAX_IDS_PER_CALL) });
+const _readSchema = z.object({ ids: z.array(z.string().regex(OBJECT_ID_PATTERN)).min(1).max(MAX_IDS_PER_CALL) });
 const completeSchema = z.object({
   filesDone: count,
   bytesDone: count,
@@ -210,90 +208,20 @@ export async function startRestore(
   });
 }
 
-export type RestoreSession = { id: string; pointId: string; keyId: string; operationId: string };
+export type { RestoreSession } from './object-reads';
 
 /** The running restore a token stands for, or the refusal the agent stops on. */
-export async function authenticateRestore(
+export function authenticateRestore(
   svc: Services,
   restoreId: string,
   authorization: string | null,
 ): Promise<RestoreSession> {
-  const match = authorization?.match(/^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/);
-  if (!match || match[1] !== restoreId) throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
-  const { rows } = await svc.pool.query<{
-    id: string;
-    point_id: string;
-    key_id: string;
-    operation_id: string;
-    token_hash: string | null;
-    running: boolean;
-  }>(
-    `select r.id, r.point_id, p.key_id, r.operation_id, r.token_hash, r.running
-     from restores r join recovery_points p on p.id = r.point_id where r.id = $1`,
-    [restoreId],
-  );
-  const row = rows[0];
-  const expected = row?.token_hash ? Buffer.from(row.token_hash, 'hex') : Buffer.alloc(32);
-  if (!row?.token_hash || !timingSafeEqual(expected, hashToken(match[2]!))) {
-    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
-  }
-  if (!row.running) {
-    throw new AgentRefusal(
-      'session_ended',
-      'This restore is no longer running: the portal stopped hearing from it.',
-      409,
-    );
-  }
-  return { id: row.id, pointId: row.point_id, keyId: row.key_id, operationId: row.operation_id };
+  return authenticateRestoreToken(svc.pool, restoreId, authorization);
 }
 
-/**
- * Sealed objects of the restore's point, as frames (id, length, bytes), as many of the asked ids as fit one batch:
- * the agent asks again for the rest. Only objects the point references are served.
- */
+/** Sealed objects of the restore's point, as frames (see readObjectFrames; the portal's server has a fast path). */
 export async function readObjects(svc: Services, restore: RestoreSession, body: unknown): Promise<Response> {
-  const { ids } = parseAgentBody(readSchema, body, 'list of object ids');
-  const unique = [...new Set(ids)];
-  const { rows } = await svc.pool.query<{ object_id: string; size: number }>(
-    `select r.object_id, o.size from recovery_point_objects r
-     join backup_objects o on o.key_id = r.key_id and o.id = r.object_id
-     where r.point_id = $1 and r.object_id = any($2::text[])`,
-    [restore.pointId, unique],
-  );
-  const sizes = new Map(rows.map((r) => [r.object_id, r.size]));
-  const foreign = unique.find((id) => !sizes.has(id));
-  if (foreign) throw new AgentRefusal('not_found', `The recovery point holds no object ${foreign.slice(0, 16)}.`, 404);
-  const batch: string[] = [];
-  let total = 0;
-  for (const id of unique) {
-    const size = OBJECT_FRAME_HEADER + sizes.get(id)!;
-    if (batch.length > 0 && total + size > MAX_BATCH_BYTES) break;
-    batch.push(id);
-    total += size;
-  }
-  const frames = new Uint8Array(total);
-  const view = new DataView(frames.buffer);
-  const offsets = new Map<string, number>();
-  let offset = 0;
-  for (const id of batch) {
-    offsets.set(id, offset);
-    offset += OBJECT_FRAME_HEADER + sizes.get(id)!;
-  }
-  for (let i = 0; i < batch.length; i += READ_CONCURRENCY) {
-    await Promise.all(
-      batch.slice(i, i + READ_CONCURRENCY).map(async (id) => {
-        const data = await svc.store.get(objectBlobKey(restore.keyId, id));
-        if (!data || data.length !== sizes.get(id)) {
-          throw new Error(`The blob store lost object ${id} of key ${restore.keyId}.`);
-        }
-        const at = offsets.get(id)!;
-        frames.set(Buffer.from(id, 'hex'), at);
-        view.setUint32(at + 32, data.length);
-        frames.set(data, at + OBJECT_FRAME_HEADER);
-      }),
-    );
-  }
-  await touch(svc, restore.id);
+  const frames = await readObjectFrames(svc.pool, svc.store, restore, body);
   // Sealed objects do not compress: no-transform keeps the server from gzipping them for nothing.
   return new Response(frames, {
     headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store, no-transform' },

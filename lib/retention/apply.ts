@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { withTransaction } from '@/db/client';
 import { enqueueCollect } from '@/lib/backups/purge';
 import { QUEUES, type RetentionJob, sendInTransaction } from '@/lib/operations/boss';
+import { failRestoresOfDeleted } from '@/lib/restore/ended-points';
 import type { Services } from '@/lib/services';
 import type { RetentionPolicy } from './rules';
 import { selectRetained } from './select';
@@ -52,7 +53,13 @@ export async function applyRetention(svc: Services, itemId: string, now = new Da
     );
     const doomed = points.filter((p) => !keep.has(p.id));
     if (doomed.length === 0) return { deleted: 0 };
-    await client.query('delete from recovery_points where id = any($1::uuid[])', [doomed.map((p) => p.id)]);
+    const doomedIds = doomed.map((p) => p.id);
+    await failRestoresOfDeleted(
+      client,
+      { pointIds: doomedIds },
+      'its recovery point was deleted by the backup policy.',
+    );
+    await client.query('delete from recovery_points where id = any($1::uuid[])', [doomedIds]);
     await enqueueCollect(svc, client, [...new Set(doomed.map((p) => p.key_id))]);
     return { deleted: doomed.length };
   });

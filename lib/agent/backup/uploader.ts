@@ -10,6 +10,8 @@ import { zstdCompress } from '../zstd';
 
 type Frame = { id: string; sealed: Uint8Array };
 
+const EMPTY = new Uint8Array(0);
+
 /** The calls a running backup makes with its session token. */
 export type SessionCalls = {
   missing(ids: string[]): Promise<MissingResponse>;
@@ -42,11 +44,15 @@ export class Uploader {
   ) {}
 
   /** An object of this backup: its bytes are kept only until the vault says whether it has them. */
-  async add(id: string, plaintext: Uint8Array): Promise<void> {
+  async add(id: string, plaintext: Uint8Array, { borrowed = false }: { borrowed?: boolean } = {}): Promise<void> {
     this.throwIfFailed();
     if (this.referenced.has(id)) return;
     this.referenced.add(id);
-    this.pending.set(id, plaintext);
+    // A borrowed chunk lies in a buffer its caller reuses once this returns (a large file's read buffer, engine.ts);
+    // a chunk that is a small part of a larger buffer would keep all of it alive until its batch is sealed. Both are
+    // kept as copies of their own bytes.
+    const own = borrowed || plaintext.byteLength * 2 < plaintext.buffer.byteLength ? plaintext.slice() : plaintext;
+    this.pending.set(id, own);
     this.pendingBytes += plaintext.length;
     if (this.pendingBytes >= BATCH_BYTES || this.pending.size >= BATCH_OBJECTS) await this.flush();
   }
@@ -83,12 +89,19 @@ export class Uploader {
     for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
       missing.push(...(await this.calls.missing(ids.slice(i, i + MAX_IDS_PER_CALL))).missing);
     }
+    // Chunks are views of the (large) buffers their files were read into: every one let go of as soon as possible
+    // lets a read buffer be freed, which bounds the agent's memory far more than the sealed copies do.
+    const wanted = missing.flatMap((id) => {
+      const plaintext = batch.get(id);
+      return plaintext ? [{ id, plaintext }] : [];
+    });
+    batch.clear();
     let frames: Frame[] = [];
     let size = 0;
-    for (const id of missing) {
-      const plaintext = batch.get(id);
-      if (!plaintext) continue;
+    for (let i = 0; i < wanted.length; i++) {
+      const { id, plaintext } = wanted[i]!;
       const sealed = await sealObject(this.keys, id, plaintext, zstdCompress);
+      wanted[i] = { id, plaintext: EMPTY };
       if (size + OBJECT_FRAME_HEADER + sealed.length > MAX_BATCH_BYTES && frames.length > 0) {
         await this.post(frames, size);
         frames = [];

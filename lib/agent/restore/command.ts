@@ -176,12 +176,19 @@ async function runRestore(
     } else ctx.stdout.write(`${AGENT_MESSAGES.recoveryCompleted}\n`);
   } catch (error) {
     await reporter.finish(false);
-    const message = (error as Error).message;
-    const ended = error instanceof PortalRefusal && error.code === 'session_ended';
+    // A token the portal no longer knows mid-restore: the restore's point (or its server) was deleted, which also
+    // failed the job there (lib/restore/ended-points.ts).
+    const gone = error instanceof PortalRefusal && error.code === 'invalid';
+    const message = gone ? RESTORE_GONE : (error as Error).message;
+    const ended = error instanceof PortalRefusal && (error.code === 'session_ended' || gone);
     if (!ended) await call('fail', { message }).catch(() => {});
+    if (gone) throw new Error(`The recovery of '${start.itemPath}' stopped: ${message}`);
     throw error instanceof StoppedError ? new Error(`The recovery of '${start.itemPath}' stopped: ${message}`) : error;
   }
 }
+
+export const RESTORE_GONE =
+  'the portal no longer knows this restore: its recovery point or its server was deleted while it ran.';
 
 /** What to restore: the whole point's contents, or the one file or folder at `selection` ('/'-separated). */
 async function selectedEntries(reader: ObjectReader, rootId: string, selection: string): Promise<TreeEntry[]> {

@@ -1,6 +1,7 @@
 import { openObject, type VaultKeys } from '@/lib/backup-format';
 import { isAgentErrorResponse, PortalRefusal } from '../portal';
 import { OBJECT_FRAME_HEADER } from '../protocol';
+import { postForBytes } from '../upload';
 import { zstdDecompress } from '../zstd';
 
 /** Fetches a batch of sealed objects by id; the portal answers with frames of as many as fit one response. */
@@ -95,27 +96,35 @@ export function sessionFetcher(
   fetch: typeof globalThis.fetch,
 ): FetchObjects {
   return async (ids) => {
-    let response: Response;
+    const url = `${portalUrl}/api/agent/restores/${restoreId}/objects`;
+    // Sealed objects do not compress: asking for them as they are spares both sides a pointless gzip.
+    const headers = { authorization: `Bearer ${token}`, 'accept-encoding': 'identity' };
+    let status: number;
+    let body: Uint8Array;
     try {
-      response = await fetch(`${portalUrl}/api/agent/restores/${restoreId}/objects`, {
-        method: 'POST',
-        // Sealed objects do not compress; asking for them as they are spares both sides a pointless gzip.
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          'accept-encoding': 'identity',
-        },
-        body: JSON.stringify({ ids }),
-        signal: AbortSignal.timeout(120_000),
-      });
+      if (fetch === globalThis.fetch) {
+        ({ status, body } = await postForBytes(url, headers, JSON.stringify({ ids }), 120_000));
+      } else {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ ids }),
+          signal: AbortSignal.timeout(120_000),
+        });
+        status = response.status;
+        body = new Uint8Array(await response.arrayBuffer());
+      }
     } catch (error) {
       throw new Error(`Could not reach the portal at ${portalUrl}: ${(error as Error).message}`);
     }
-    if (!response.ok) {
-      const body: unknown = await response.json().catch(() => undefined);
-      if (isAgentErrorResponse(body)) throw new PortalRefusal(body.error.code, body.error.message);
-      throw new Error(`The portal at ${portalUrl} answered HTTP ${response.status} to a read of backup data.`);
+    if (status < 200 || status >= 300) {
+      let answer: unknown;
+      try {
+        answer = JSON.parse(Buffer.from(body).toString('utf8'));
+      } catch {}
+      if (isAgentErrorResponse(answer)) throw new PortalRefusal(answer.error.code, answer.error.message);
+      throw new Error(`The portal at ${portalUrl} answered HTTP ${status} to a read of backup data.`);
     }
-    return new Uint8Array(await response.arrayBuffer());
+    return body;
   };
 }

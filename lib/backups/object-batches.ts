@@ -1,0 +1,116 @@
+/**
+ * A backup session's bulk path: authenticating its token and storing a batch of sealed objects. Kept free of
+ * 'server-only' and of Next, so that the portal's HTTP server (scripts/serve.ts, lib/http/agent-data.ts) can take the
+ * uploads straight from the socket; the route handler (app/api/agent/backups/[sessionId]/objects) calls the same code.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type pg from 'pg';
+import { AGENT_MESSAGES, OBJECT_FRAME_HEADER, type ObjectsResponse } from '@/lib/agent/protocol';
+import { MAX_SEALED_SIZE, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
+import type { BlobStore } from '@/lib/blob-store';
+import { isUuid } from '@/lib/http/input';
+import { AgentRefusal } from '@/lib/registration/refusal';
+import { hashToken } from './agent-input';
+import { objectBlobKey } from './store';
+
+export type BackupSession = {
+  id: string;
+  keyId: string;
+  itemId: string;
+  operationId: string;
+  startedAt: Date;
+};
+
+/** The running session a session token stands for, or the refusal the agent stops on. */
+export async function authenticateSessionToken(
+  pool: pg.Pool,
+  sessionId: string,
+  authorization: string | null | undefined,
+): Promise<BackupSession> {
+  const match = authorization?.match(/^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/);
+  if (!match || match[1] !== sessionId || !isUuid(sessionId)) {
+    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+  }
+  const { rows } = await pool.query<{
+    id: string;
+    key_id: string;
+    item_id: string;
+    operation_id: string;
+    started_at: Date;
+    token_hash: string;
+    running: boolean;
+  }>(
+    `select id, key_id, item_id, operation_id, started_at, token_hash, running
+     from backup_sessions where id = $1`,
+    [sessionId],
+  );
+  const session = rows[0];
+  const expected = session ? Buffer.from(session.token_hash, 'hex') : Buffer.alloc(32);
+  const actual = hashToken(match[2]!);
+  if (!session || !timingSafeEqual(expected, actual)) throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+  if (!session.running) throw new AgentRefusal('session_ended', AGENT_MESSAGES.sessionEnded, 409);
+  return {
+    id: session.id,
+    keyId: session.key_id,
+    itemId: session.item_id,
+    operationId: session.operation_id,
+    startedAt: session.started_at,
+  };
+}
+
+type Frame = { id: string; data: Uint8Array };
+
+export const malformedUpload = (why: string) => new AgentRefusal('bad_request', `The upload is malformed: ${why}.`);
+
+/** The frames of an objects upload, all well-formed, or a refusal naming what is wrong: then nothing is stored. */
+export function parseFrames(body: Uint8Array): Frame[] {
+  const frames: Frame[] = [];
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let offset = 0;
+  while (offset < body.length) {
+    if (body.length - offset < OBJECT_FRAME_HEADER) throw malformedUpload('a frame is cut short');
+    const id = Buffer.from(body.buffer, body.byteOffset + offset, 32).toString('hex');
+    const length = view.getUint32(offset + 32);
+    offset += OBJECT_FRAME_HEADER;
+    if (length <= SEAL_OVERHEAD || length > MAX_SEALED_SIZE) {
+      throw malformedUpload(`object ${id} has an impossible length (${length} bytes)`);
+    }
+    if (body.length - offset < length) throw malformedUpload(`object ${id} is shorter than its stated length`);
+    frames.push({ id, data: body.subarray(offset, offset + length) });
+    offset += length;
+  }
+  if (frames.length === 0) throw malformedUpload('it holds no object');
+  return frames;
+}
+
+/**
+ * Stores a batch of sealed objects: the blobs are written whole (atomically) and made durable together, before their
+ * index rows, so the index never names an object the store lacks and nothing is acknowledged before it is on disk.
+ * A killed portal leaves at most blobs without rows, which are invisible to backups and swept by garbage collection.
+ */
+export async function storeObjectBatch(
+  pool: pg.Pool,
+  store: BlobStore,
+  session: BackupSession,
+  body: Uint8Array,
+): Promise<ObjectsResponse> {
+  const frames = parseFrames(body);
+  const unique = [...new Map(frames.map((f) => [f.id, f])).values()];
+  const { rows: known } = await pool.query<{ id: string }>(
+    'select id from backup_objects where key_id = $1 and id = any($2::text[])',
+    [session.keyId, unique.map((f) => f.id)],
+  );
+  const skip = new Set(known.map((r) => r.id));
+  const fresh = unique.filter((f) => !skip.has(f.id));
+  if (fresh.length > 0) {
+    await store.putMany(fresh.map((f) => ({ key: objectBlobKey(session.keyId, f.id), data: f.data })));
+    await pool.query(
+      `insert into backup_objects (key_id, id, size)
+       select $1, u.id, u.size from unnest($2::text[], $3::int[]) as u(id, size)
+       on conflict do nothing`,
+      [session.keyId, fresh.map((f) => f.id), fresh.map((f) => f.data.length)],
+    );
+  }
+  await pool.query('update backup_sessions set heartbeat_at = now() where id = $1', [session.id]);
+  return { stored: fresh.length, bytes: fresh.reduce((sum, f) => sum + f.data.length, 0) };
+}

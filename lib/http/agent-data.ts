@@ -1,0 +1,149 @@
+/**
+ * The agent's bulk data calls, answered by the portal's HTTP server itself (scripts/serve.ts) instead of by Next.js:
+ * a batch of sealed objects is read from the socket into one buffer of its declared length and stored, without Next's
+ * web-stream body (which cost about as much CPU as the whole agent's hashing and encryption). Same authentication,
+ * same checks, same answers as the route handler app/api/agent/backups/[sessionId]/objects, which stays for tests and
+ * for `next dev`. Nothing here may import 'server-only': serve.ts runs without the react-server condition.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type pg from 'pg';
+import { type AgentErrorResponse, MAX_BATCH_BYTES } from '@/lib/agent/protocol';
+import { authenticateSessionToken, malformedUpload, storeObjectBatch } from '@/lib/backups/object-batches';
+import type { BlobStore } from '@/lib/blob-store';
+import { AgentRefusal } from '@/lib/registration/refusal';
+import { authenticateRestoreToken, readObjectFrames } from '@/lib/restore/object-reads';
+
+export type AgentDataServices = { pool: pg.Pool; store: BlobStore };
+
+const UPLOAD_PATH = /^\/api\/agent\/backups\/([^/?#]+)\/objects\/?(?:\?.*)?$/;
+const READ_PATH = /^\/api\/agent\/restores\/([^/?#]+)\/objects\/?(?:\?.*)?$/;
+/** A read names at most MAX_IDS_PER_CALL ids of 64 hex digits, as JSON. */
+const READ_BODY_LIMIT = 1024 * 1024;
+
+/** Answers the request and returns true when it is one of the calls served here; false leaves it to Next.js. */
+export function serveAgentData(req: IncomingMessage, res: ServerResponse, services: () => AgentDataServices): boolean {
+  if (req.method !== 'POST' || !req.url) return false;
+  const upload = UPLOAD_PATH.exec(req.url);
+  if (upload) {
+    void answer(res, async () => {
+      const { pool, store } = services();
+      // The token is checked while the body arrives; a refusal still waits for the body, so the connection stays usable.
+      const [session, body] = await Promise.allSettled([
+        authenticateSessionToken(pool, upload[1]!, req.headers.authorization),
+        readBody(req, MAX_BATCH_BYTES),
+      ]);
+      if (session.status === 'rejected') throw session.reason;
+      if (body.status === 'rejected') throw body.reason;
+      return storeObjectBatch(pool, store, session.value, body.value);
+    });
+    return true;
+  }
+  const read = READ_PATH.exec(req.url);
+  if (read) {
+    void answer(res, async () => {
+      const { pool, store } = services();
+      const [restore, body] = await Promise.allSettled([
+        authenticateRestoreToken(pool, read[1]!, req.headers.authorization),
+        readBody(req, READ_BODY_LIMIT, () => new AgentRefusal('bad_request', 'The request body is too large.')),
+      ]);
+      if (restore.status === 'rejected') throw restore.reason;
+      if (body.status === 'rejected') throw body.reason;
+      let ids: unknown;
+      try {
+        ids = JSON.parse(Buffer.from(body.value).toString('utf8'));
+      } catch {
+        throw new AgentRefusal('bad_request', 'The request body must be JSON.');
+      }
+      return new Binary(await readObjectFrames(pool, store, restore.value, ids));
+    });
+    return true;
+  }
+  return false;
+}
+
+/** An answer sent as bytes, as the route handler sends sealed objects. */
+class Binary {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+async function answer(res: ServerResponse, work: () => Promise<unknown>): Promise<void> {
+  let status = 200;
+  let payload: unknown;
+  try {
+    payload = await work();
+  } catch (err) {
+    if (err instanceof AgentRefusal) {
+      status = err.status;
+      payload = { error: { code: err.code, message: err.message } } satisfies AgentErrorResponse;
+    } else {
+      console.error('agent data call failed:', err);
+      status = 500;
+      payload = { error: { code: 'bad_request', message: 'The portal could not handle the request; see its log.' } };
+    }
+  }
+  if (res.headersSent || res.destroyed) return;
+  const binary = payload instanceof Binary;
+  const bytes = payload instanceof Binary ? payload.bytes : Buffer.from(JSON.stringify(payload));
+  const headers: Record<string, string> = {
+    'Content-Type': binary ? 'application/octet-stream' : 'application/json',
+    'Content-Length': String(bytes.byteLength),
+    // Sealed objects do not compress: no-transform keeps a proxy from gzipping them for nothing.
+    'Cache-Control': binary ? 'no-store, no-transform' : 'no-store',
+  };
+  // A body not read to its end (refused as too large) would be taken for the next request: close instead.
+  if (!res.req.complete) headers.Connection = 'close';
+  res.writeHead(status, headers);
+  res.end(bytes);
+}
+
+/**
+ * The body, in one buffer of its declared length (read straight into it), refused before it is read when it declares
+ * more than the limit, and refused when it ends short of its declared length or grows past the limit.
+ */
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  tooLarge: (limit: number) => Error = (max) => malformedUpload(`send at most ${max} bytes per request`),
+): Promise<Uint8Array> {
+  const header = req.headers['content-length'];
+  const declared = header === undefined ? undefined : Number(header);
+  if (declared !== undefined && (!Number.isSafeInteger(declared) || declared > limit)) {
+    req.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    let buffer = Buffer.allocUnsafe(declared ?? 1024 * 1024);
+    let size = 0;
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      req.resume();
+      reject(err);
+    };
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      if (size + chunk.length > limit || (declared !== undefined && size + chunk.length > declared)) {
+        fail(tooLarge(declared ?? limit));
+        return;
+      }
+      if (size + chunk.length > buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(buffer.length * 2, size + chunk.length)));
+        buffer.copy(grown, 0, 0, size);
+        buffer = grown;
+      }
+      chunk.copy(buffer, size);
+      size += chunk.length;
+    });
+    req.on('end', () => {
+      if (failed) return;
+      if (declared !== undefined && size !== declared) {
+        fail(malformedUpload(`it was cut short (${size} of ${declared} bytes arrived)`));
+        return;
+      }
+      resolve(buffer.subarray(0, size));
+    });
+    req.on('error', (err) => fail(err));
+    req.on('aborted', () => fail(malformedUpload(`it was cut short (${size} of ${declared ?? '?'} bytes arrived)`)));
+  });
+}

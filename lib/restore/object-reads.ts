@@ -1,0 +1,114 @@
+/**
+ * A restore session's bulk path: authenticating its token and reading a batch of the point's sealed objects. Kept free
+ * of 'server-only' and of Next, so that the portal's HTTP server (scripts/serve.ts, lib/http/agent-data.ts) can answer
+ * the reads itself; the route handler (app/api/agent/restores/[restoreId]/objects) calls the same code.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type pg from 'pg';
+import { z } from 'zod';
+import { AGENT_MESSAGES, MAX_BATCH_BYTES, MAX_IDS_PER_CALL, OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
+import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
+import { hashToken, parseAgentBody } from '@/lib/backups/agent-input';
+import { objectBlobKey } from '@/lib/backups/store';
+import type { BlobStore } from '@/lib/blob-store';
+import { isUuid } from '@/lib/http/input';
+import { AgentRefusal } from '@/lib/registration/refusal';
+
+const READ_CONCURRENCY = 16;
+const readSchema = z.object({ ids: z.array(z.string().regex(OBJECT_ID_PATTERN)).min(1).max(MAX_IDS_PER_CALL) });
+
+export type RestoreSession = { id: string; pointId: string; keyId: string; operationId: string };
+
+/** The running restore a token stands for, or the refusal the agent stops on. */
+export async function authenticateRestoreToken(
+  pool: pg.Pool,
+  restoreId: string,
+  authorization: string | null | undefined,
+): Promise<RestoreSession> {
+  const match = authorization?.match(/^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/);
+  if (!match || match[1] !== restoreId || !isUuid(restoreId)) {
+    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+  }
+  const { rows } = await pool.query<{
+    id: string;
+    point_id: string;
+    key_id: string;
+    operation_id: string;
+    token_hash: string | null;
+    running: boolean;
+  }>(
+    `select r.id, r.point_id, p.key_id, r.operation_id, r.token_hash, r.running
+     from restores r join recovery_points p on p.id = r.point_id where r.id = $1`,
+    [restoreId],
+  );
+  const row = rows[0];
+  const expected = row?.token_hash ? Buffer.from(row.token_hash, 'hex') : Buffer.alloc(32);
+  if (!row?.token_hash || !timingSafeEqual(expected, hashToken(match[2]!))) {
+    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+  }
+  if (!row.running) {
+    throw new AgentRefusal(
+      'session_ended',
+      'This restore is no longer running: the portal stopped hearing from it.',
+      409,
+    );
+  }
+  return { id: row.id, pointId: row.point_id, keyId: row.key_id, operationId: row.operation_id };
+}
+
+/**
+ * Sealed objects of the restore's point, as frames (id, length, bytes), as many of the asked ids as fit one batch:
+ * the agent asks again for the rest. Only objects the point references are served.
+ */
+export async function readObjectFrames(
+  pool: pg.Pool,
+  store: BlobStore,
+  restore: RestoreSession,
+  body: unknown,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const { ids } = parseAgentBody(readSchema, body, 'list of object ids');
+  const unique = [...new Set(ids)];
+  const { rows } = await pool.query<{ object_id: string; size: number }>(
+    `select r.object_id, o.size from recovery_point_objects r
+     join backup_objects o on o.key_id = r.key_id and o.id = r.object_id
+     where r.point_id = $1 and r.object_id = any($2::text[])`,
+    [restore.pointId, unique],
+  );
+  const sizes = new Map(rows.map((r) => [r.object_id, r.size]));
+  const foreign = unique.find((id) => !sizes.has(id));
+  if (foreign) throw new AgentRefusal('not_found', `The recovery point holds no object ${foreign.slice(0, 16)}.`, 404);
+  const batch: string[] = [];
+  let total = 0;
+  for (const id of unique) {
+    const size = OBJECT_FRAME_HEADER + sizes.get(id)!;
+    if (batch.length > 0 && total + size > MAX_BATCH_BYTES) break;
+    batch.push(id);
+    total += size;
+  }
+  // Every byte is written below: no need to zero 32 MiB first.
+  const view = Buffer.allocUnsafeSlow(total);
+  const frames = new Uint8Array(view.buffer, view.byteOffset, total);
+  const offsets = new Map<string, number>();
+  let offset = 0;
+  for (const id of batch) {
+    offsets.set(id, offset);
+    offset += OBJECT_FRAME_HEADER + sizes.get(id)!;
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < batch.length) {
+      const id = batch[next++]!;
+      const data = await store.get(objectBlobKey(restore.keyId, id));
+      if (!data || data.length !== sizes.get(id)) {
+        throw new Error(`The blob store lost object ${id} of key ${restore.keyId}.`);
+      }
+      const at = offsets.get(id)!;
+      view.write(id, at, 'hex');
+      view.writeUInt32BE(data.length, at + 32);
+      frames.set(data, at + OBJECT_FRAME_HEADER);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, batch.length) }, worker));
+  await pool.query('update restores set heartbeat_at = now() where id = $1', [restore.id]);
+  return frames;
+}
