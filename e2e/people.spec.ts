@@ -54,6 +54,12 @@ test('the admin invites a Reader and a Contributor; each accepts in a fresh brow
   const reader = await accept(browser, readerLink, readerEmail);
   await reader.goto('/recovery-services');
   await expect(vaultRow(reader, adminVault)).toContainText('Active');
+  // A Reader finds the changing buttons disabled (e2e/roles.spec.ts checks every one, and that the server refuses).
+  await vaultRow(reader, adminVault).getByRole('link', { name: adminVault, exact: true }).click();
+  await reader.getByRole('navigation', { name: 'Vault' }).getByRole('link', { name: 'DASHBOARD' }).click();
+  await expect(
+    reader.getByRole('toolbar', { name: 'Command bar' }).getByRole('button', { name: 'DELETE' }),
+  ).toBeDisabled();
   // Not an Owner: the members, without the controls.
   await reader.goto('/settings/users');
   await expect(reader.getByRole('table', { name: 'Members of Free Trial' })).toContainText(readerEmail);
@@ -71,6 +77,18 @@ test('the admin invites a Reader and a Contributor; each accepts in a fresh brow
   const contributorVault = `contrib-${run}`;
   await createActiveVault(contributor, contributorVault);
   await expect(vaultRow(contributor, contributorVault)).toContainText('Active');
+
+  // Both appear in the operation logs, by name.
+  await admin.goto('/operation-logs');
+  const log = admin.getByRole('row');
+  await expect(log.filter({ hasText: 'Accept invitation' }).filter({ hasText: readerEmail }).first()).toBeVisible();
+  await expect(
+    log
+      .filter({ hasText: 'Create backup vault' })
+      .filter({ hasText: contributorVault })
+      .filter({ hasText: contributorEmail })
+      .first(),
+  ).toBeVisible();
 
   // The admin sees both as members, and the last Owner cannot demote themselves.
   await admin.goto('/settings/users');
