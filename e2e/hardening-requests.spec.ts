@@ -100,7 +100,18 @@ test('several hundred malformed requests to every route: no 5xx, nothing changed
   const arm = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
 
   const cases: Raw[] = [];
-  const pages = ['/', '/all-items', '/recovery-services', '/settings/tokens', '/signin'];
+  const pages = [
+    '/',
+    '/all-items',
+    '/recovery-services',
+    '/settings',
+    '/settings/users',
+    '/settings/security',
+    '/settings/tokens',
+    '/operation-logs',
+    '/api/vault-names',
+    '/signin',
+  ];
   const tabs = [
     '',
     '/quick-start',
@@ -118,6 +129,10 @@ test('several hundred malformed requests to every route: no 5xx, nothing changed
     cases.push({ path: `/recovery-services/vaults/${id}/protected-items/${id}/recover`, headers: session });
     cases.push({ method: 'POST', path: `/api/vaults/${id}/credentials`, headers: sameOrigin });
     cases.push({ path: `/api/vaults/${id}/credentials`, headers: session });
+    cases.push({ path: `/invitations/${id}` });
+    cases.push({ path: `/invitations/${id}`, headers: session });
+    for (const list of ['/recovery-services', '/all-items', '/operation-logs'])
+      cases.push({ path: `${list}?subscription=${id}`, headers: session });
     for (const step of ['objects', 'missing', 'progress', 'commit', 'fail']) {
       cases.push({
         method: 'POST',
@@ -131,6 +146,8 @@ test('several hundred malformed requests to every route: no 5xx, nothing changed
   for (const cursor of BAD_CURSORS) {
     for (const list of ['/recovery-services', '/all-items'])
       cases.push({ path: `${list}?after=${cursor}`, headers: session });
+    for (const param of ['after', 'before', 'category', 'status', 'q'])
+      cases.push({ path: `/operation-logs?${param}=${cursor}&${param}=${cursor}`, headers: session });
     cases.push({
       path: `/subscriptions/${subscriptionId}/providers/Microsoft.RecoveryServices/vaults?api-version=2024-04-01&$skipToken=${cursor}`,
       headers: arm,
