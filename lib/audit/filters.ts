@@ -31,7 +31,13 @@ const filtersSchema = z.object({
   subscription: z.uuid().optional().catch(undefined),
   category: z.enum(LOG_CATEGORIES).optional().catch(undefined),
   status: z.enum(LOG_STATUSES).optional().catch(undefined),
-  q: z.string().trim().max(200).optional().catch(undefined),
+  // PostgreSQL's text holds no NUL: a search for one is a search without it.
+  q: z
+    .string()
+    .transform((q) => q.replaceAll('\u0000', '').trim())
+    .pipe(z.string().max(200))
+    .optional()
+    .catch(undefined),
   after: z.string().max(200).optional().catch(undefined),
   before: z.string().max(200).optional().catch(undefined),
 });

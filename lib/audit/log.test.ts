@@ -6,6 +6,7 @@ import { assignPolicy, createPolicy, deletePolicy, updatePolicy } from '@/lib/po
 import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
 import { createToken, revokeToken } from '@/lib/tokens/tokens';
 import { createVault } from '@/lib/vaults/create';
+import { parseLogFilters } from './filters';
 import { logChange } from './log';
 import { listLogEntries, personalChain, visibleChains } from './queries';
 import { checkChains } from './verify';
@@ -292,5 +293,6 @@ describe('the page’s list', () => {
     expect((await listLogEntries(svc.db, user, { q: 'change 3' })).entries).toHaveLength(1);
     expect((await listLogEntries(svc.db, user, { status: 'Failed' })).entries).toEqual([]);
     expect((await listLogEntries(svc.db, user, { q: '%' })).entries).toEqual([]);
+    expect(parseLogFilters({ q: 'change\u00003' }).q).toBe('change3');
   });
 });
