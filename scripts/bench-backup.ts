@@ -8,7 +8,7 @@
  * A measurement: exits 0 whether or not the goals hold, 1 only when the bench itself cannot run.
  *
  * Settings: BENCH_DATABASE_URL, BENCH_SEED (the data set), BENCH_AGENT_CPU_PROF=DIR (profile the agent's backups
- * and its restore).
+ * and its restore), PORTAL_CPU_PROF=DIR (profile the portal's server over the whole run, written when it stops).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';

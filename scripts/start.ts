@@ -117,7 +117,11 @@ async function main() {
   }
 
   const serverArgs = dev ? [tsxCli, path.join(root, 'scripts', 'serve.ts'), '--dev'] : [servedBundle];
-  child = spawn(process.execPath, serverArgs, {
+  // PORTAL_CPU_PROF=DIR (for benches): the server's CPU profile is written there when it stops.
+  const profile = process.env.PORTAL_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.PORTAL_CPU_PROF)}`]
+    : [];
+  child = spawn(process.execPath, [...profile, ...serverArgs], {
     cwd: root,
     env: { ...serverEnv, NODE_ENV: dev ? 'development' : 'production' },
     stdio: 'inherit',

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { ReusedBuffers } from './buffers';
 
 // One pool of kept-alive connections per process: batches of objects follow each other to the same portal.
 const agents = {
@@ -62,6 +63,7 @@ export function postForBytes(
   headers: Record<string, string>,
   json: string,
   timeoutMs: number,
+  scratch?: ReusedBuffers,
 ): Promise<{ status: number; body: Buffer }> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
@@ -78,7 +80,7 @@ export function postForBytes(
       (response) => {
         const declared = Number(response.headers['content-length']);
         const known = Number.isSafeInteger(declared) && declared >= 0;
-        let buffer = known ? Buffer.allocUnsafeSlow(declared) : undefined;
+        let buffer = known ? (scratch ? scratch.take(declared) : Buffer.allocUnsafeSlow(declared)) : undefined;
         const parts: Buffer[] = [];
         let size = 0;
         response.on('data', (chunk: Buffer) => {

@@ -31,6 +31,20 @@ describe('FileBlobStore', () => {
     expect((await stat(path.join(root, 'modes', 'objects', key.split('/')[1]!, 'ab'))).mode & 0o777).toBe(0o700);
   });
 
+  it('reads an object straight into a buffer of its size, and refuses one absent or of another size', async () => {
+    const store = new FileBlobStore(path.join(root, 'read-into'));
+    const data = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) % 251);
+    await store.put(key, data);
+    const frame = new Uint8Array(data.length + 10).fill(0xee);
+    expect(await store.readInto(key, frame.subarray(5, 5 + data.length))).toBe(true);
+    expect(frame.subarray(5, 5 + data.length)).toEqual(data);
+    // The bytes around the target are left alone.
+    expect([...frame.subarray(0, 5), ...frame.subarray(5 + data.length)]).toEqual(new Array(10).fill(0xee));
+    expect(await store.readInto(key, new Uint8Array(data.length - 1))).toBe(false);
+    expect(await store.readInto(key, new Uint8Array(data.length + 1))).toBe(false);
+    expect(await store.readInto(`${key}ff`, new Uint8Array(data.length))).toBe(false);
+  });
+
   it('never shows what a killed write left behind, and sweeps it later', async () => {
     const store = new FileBlobStore(path.join(root, 'killed'));
     await store.put(key, new Uint8Array([1, 2, 3]));

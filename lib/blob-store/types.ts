@@ -16,6 +16,11 @@ export interface BlobStore {
   putMany(objects: ReadonlyArray<{ key: string; data: Uint8Array }>): Promise<void>;
   /** null when absent. */
   get(key: string): Promise<Uint8Array | null>;
+  /**
+   * Reads an object of known size straight into `target` (exactly target.length bytes): false when it is absent or
+   * of another size. Optional: a store without it is read with get and copied.
+   */
+  readInto?(key: string, target: Uint8Array): Promise<boolean>;
   /** null when absent. The caller must read the stream to its end or cancel it, which releases the file or socket. */
   stream(key: string): Promise<ReadableStream<Uint8Array> | null>;
   has(key: string): Promise<boolean>;

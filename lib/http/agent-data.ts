@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
+import { ReusedBuffers } from '@/lib/agent/buffers';
 import { type AgentErrorResponse, MAX_BATCH_BYTES } from '@/lib/agent/protocol';
 import { authenticateSessionToken, malformedUpload, storeObjectBatch } from '@/lib/backups/object-batches';
 import type { BlobStore } from '@/lib/blob-store';
@@ -17,6 +18,11 @@ export type AgentDataServices = { pool: pg.Pool; store: BlobStore };
 
 const UPLOAD_PATH = /^\/api\/agent\/backups\/([^/?#]+)\/objects\/?(?:\?.*)?$/;
 const READ_PATH = /^\/api\/agent\/restores\/([^/?#]+)\/objects\/?(?:\?.*)?$/;
+/**
+ * The restore's answers of up to 32 MiB, reused once sent: a few at a time are on their way (an agent keeps about six
+ * reads going), dropped after a minute without reads.
+ */
+const readBuffers = new ReusedBuffers(8, 60_000);
 /** A read names at most MAX_IDS_PER_CALL ids of 64 hex digits, as JSON. */
 const READ_BODY_LIMIT = 1024 * 1024;
 
@@ -54,7 +60,9 @@ export function serveAgentData(req: IncomingMessage, res: ServerResponse, servic
       } catch {
         throw new AgentRefusal('bad_request', 'The request body must be JSON.');
       }
-      return new Binary(await readObjectFrames(pool, store, restore.value, ids));
+      return new Binary(await readObjectFrames(pool, store, restore.value, ids, readBuffers), (bytes) =>
+        readBuffers.give(bytes),
+      );
     });
     return true;
   }
@@ -63,7 +71,11 @@ export function serveAgentData(req: IncomingMessage, res: ServerResponse, servic
 
 /** An answer sent as bytes, as the route handler sends sealed objects. */
 class Binary {
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(
+    readonly bytes: Uint8Array,
+    /** Called once the bytes are handed to the socket, or the answer failed: nothing reads them any more. */
+    readonly sent?: (bytes: Uint8Array) => void,
+  ) {}
 }
 
 async function answer(res: ServerResponse, work: () => Promise<unknown>): Promise<void> {
@@ -93,6 +105,11 @@ async function answer(res: ServerResponse, work: () => Promise<unknown>): Promis
   // A body not read to its end (refused as too large) would be taken for the next request: close instead.
   if (!res.req.complete) headers.Connection = 'close';
   res.writeHead(status, headers);
+  if (payload instanceof Binary && payload.sent) {
+    const sent = payload.sent;
+    // 'close' comes after 'finish' (all bytes handed to the kernel) and also when the socket fails mid-answer.
+    res.once('close', () => sent(bytes));
+  }
   res.end(bytes);
 }
 

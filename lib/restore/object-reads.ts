@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
+import type { ReusedBuffers } from '@/lib/agent/buffers';
 import { AGENT_MESSAGES, MAX_BATCH_BYTES, MAX_IDS_PER_CALL, OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { hashToken, parseAgentBody } from '@/lib/backups/agent-input';
@@ -65,6 +66,7 @@ export async function readObjectFrames(
   store: BlobStore,
   restore: RestoreSession,
   body: unknown,
+  buffers?: ReusedBuffers,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const { ids } = parseAgentBody(readSchema, body, 'list of object ids');
   const unique = [...new Set(ids)];
@@ -85,8 +87,9 @@ export async function readObjectFrames(
     batch.push(id);
     total += size;
   }
-  // Every byte is written below: no need to zero 32 MiB first.
-  const view = Buffer.allocUnsafeSlow(total);
+  // Every byte is written below: no need to zero 32 MiB first. A caller that knows when the answer is sent gives
+  // the buffer back for the next batch (see ReusedBuffers).
+  const view = buffers ? buffers.take(total) : Buffer.allocUnsafeSlow(total);
   const frames = new Uint8Array(view.buffer, view.byteOffset, total);
   const offsets = new Map<string, number>();
   let offset = 0;
@@ -98,14 +101,21 @@ export async function readObjectFrames(
   const worker = async () => {
     while (next < batch.length) {
       const id = batch[next++]!;
-      const data = await store.get(objectBlobKey(restore.keyId, id));
-      if (!data || data.length !== sizes.get(id)) {
-        throw new Error(`The blob store lost object ${id} of key ${restore.keyId}.`);
-      }
       const at = offsets.get(id)!;
+      const size = sizes.get(id)!;
+      const key = objectBlobKey(restore.keyId, id);
+      const into = frames.subarray(at + OBJECT_FRAME_HEADER, at + OBJECT_FRAME_HEADER + size);
+      // Straight into its place in the answer where the store can; else read whole and copied.
+      let found: boolean;
+      if (store.readInto) found = await store.readInto(key, into);
+      else {
+        const data = await store.get(key);
+        found = data?.length === size;
+        if (found) into.set(data!);
+      }
+      if (!found) throw new Error(`The blob store lost object ${id} of key ${restore.keyId}.`);
       view.write(id, at, 'hex');
-      view.writeUInt32BE(data.length, at + 32);
-      frames.set(data, at + OBJECT_FRAME_HEADER);
+      view.writeUInt32BE(size, at + 32);
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, batch.length) }, worker));

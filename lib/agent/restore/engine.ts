@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, futimesSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import {
   chmod,
   type FileHandle,
@@ -35,6 +36,8 @@ export type RestoreCounts = { skipped: number; copies: number };
 const FILE_CONCURRENCY = 4;
 const OBJECTS_AHEAD = 256;
 const BYTES_AHEAD = 64 * 1024 * 1024;
+/** Files of one chunk up to this size are written with synchronous calls (see restoreSmallFile). */
+const SMALL_FILE = 256 * 1024;
 
 /** `first`: where the file's chunks start in the sequence of all planned files' chunks (see ReadAhead). */
 type PlannedFile = { entry: TreeEntry; dest: string; first: number };
@@ -138,20 +141,26 @@ async function restoreFile(job: PlannedFile, ahead: ReadAhead, run: RestoreRun):
   checkStopped(run);
   const { entry, dest } = job;
   const temp = path.join(path.dirname(dest), `.${path.basename(dest)}.${randomBytes(4).toString('hex')}.restoring`);
+  const chunks = entry.chunks ?? [];
+  if (chunks.length <= 1 && entry.size <= SMALL_FILE) {
+    await restoreSmallFile(job, chunks.length === 0 ? new Uint8Array(0) : await ahead.take(job.first), temp, run);
+    return;
+  }
   let handle: FileHandle | undefined;
   try {
     handle = await open(temp, 'wx', 0o600);
-    const chunks = entry.chunks ?? [];
     for (let i = 0; i < chunks.length; i++) {
       const data = await ahead.take(job.first + i);
       checkStopped(run);
       await handle.write(data);
       run.progress.bytesDone += data.length;
     }
+    // Mode and times through the open file: no lookups of its path (3,000 small files spent more CPU in the kernel
+    // and in the thread pool's hand-offs than on their bytes).
+    await handle.chmod(entry.mode & 0o7777);
+    await handle.utimes(seconds(entry.mtimeMs), seconds(entry.mtimeMs));
     await handle.close();
     handle = undefined;
-    await chmod(temp, entry.mode & 0o7777);
-    await utimes(temp, seconds(entry.mtimeMs), seconds(entry.mtimeMs));
     await rename(temp, dest);
     run.progress.filesDone += 1;
   } catch (error) {
@@ -160,6 +169,36 @@ async function restoreFile(job: PlannedFile, ahead: ReadAhead, run: RestoreRun):
     if (error instanceof StoppedError) throw error;
     throw new Error(`Cannot restore '${dest}': ${(error as Error).message}`);
   }
+}
+
+/**
+ * A file of at most one small chunk, whose bytes are at hand: written by the same steps as restoreFile, but each a
+ * synchronous call of well under a millisecond. Awaiting six thread-pool calls per file cost the agent more CPU than
+ * the calls themselves (about 0.4 ms a file against 0.25 ms), which for thousands of small files was seconds.
+ */
+async function restoreSmallFile(job: PlannedFile, data: Uint8Array, temp: string, run: RestoreRun): Promise<void> {
+  checkStopped(run);
+  const { entry, dest } = job;
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, 'wx', 0o600);
+    for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
+    fchmodSync(fd, entry.mode & 0o7777);
+    futimesSync(fd, seconds(entry.mtimeMs), seconds(entry.mtimeMs));
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, dest);
+  } catch (error) {
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+    rmSync(temp, { force: true });
+    throw new Error(`Cannot restore '${dest}': ${(error as Error).message}`);
+  }
+  run.progress.bytesDone += data.length;
+  run.progress.filesDone += 1;
 }
 
 /**

@@ -1,11 +1,15 @@
 import { openObject, type VaultKeys } from '@/lib/backup-format';
+import { ReusedBuffers } from '../buffers';
 import { isAgentErrorResponse, PortalRefusal } from '../portal';
 import { OBJECT_FRAME_HEADER } from '../protocol';
 import { postForBytes } from '../upload';
 import { zstdDecompress } from '../zstd';
 
-/** Fetches a batch of sealed objects by id; the portal answers with frames of as many as fit one response. */
-export type FetchObjects = (ids: string[]) => Promise<Uint8Array>;
+/**
+ * Fetches a batch of sealed objects by id; the portal answers with frames of as many as fit one response. `release`,
+ * when given, takes back an answer whose bytes are no longer needed, for the next one to reuse.
+ */
+export type FetchObjects = ((ids: string[]) => Promise<Uint8Array>) & { release?: (body: Uint8Array) => void };
 
 // Ids asked for in one request (chunks average about 1.2 MiB, and a response holds at most 32 MiB), and requests on
 // their way at once: enough to keep the network and the disk busy together, little enough to bound memory.
@@ -66,6 +70,7 @@ export class ObjectReader {
       const body = await this.fetchObjects([...waiting.keys()]);
       this.transferred += body.length;
       const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+      const opened: Promise<unknown>[] = [];
       for (let offset = 0; offset < body.length; ) {
         const id = Buffer.from(body.subarray(offset, offset + 32)).toString('hex');
         const length = view.getUint32(offset + 32);
@@ -76,7 +81,10 @@ export class ObjectReader {
         waiting.delete(id);
         const plain = openObject(this.keys, id, sealed, zstdDecompress);
         for (const waiter of waiters) plain.then(waiter.resolve, waiter.reject);
+        opened.push(plain);
       }
+      // Every object was opened into buffers of its own: the answer's buffer can serve the next one.
+      void Promise.allSettled(opened).then(() => this.fetchObjects.release?.(body));
       // What did not fit this response goes first in the next one.
       if (waiting.size > 0) {
         this.queue.unshift(...[...waiting.values()].flat());
@@ -95,7 +103,9 @@ export function sessionFetcher(
   token: string,
   fetch: typeof globalThis.fetch,
 ): FetchObjects {
-  return async (ids) => {
+  // One buffer per request on its way, and one more for the answer being opened.
+  const buffers = new ReusedBuffers(IN_FLIGHT + 1);
+  const fetchObjects: FetchObjects = async (ids) => {
     const url = `${portalUrl}/api/agent/restores/${restoreId}/objects`;
     // Sealed objects do not compress: asking for them as they are spares both sides a pointless gzip.
     const headers = { authorization: `Bearer ${token}`, 'accept-encoding': 'identity' };
@@ -103,7 +113,7 @@ export function sessionFetcher(
     let body: Uint8Array;
     try {
       if (fetch === globalThis.fetch) {
-        ({ status, body } = await postForBytes(url, headers, JSON.stringify({ ids }), 120_000));
+        ({ status, body } = await postForBytes(url, headers, JSON.stringify({ ids }), 120_000, buffers));
       } else {
         const response = await fetch(url, {
           method: 'POST',
@@ -122,9 +132,12 @@ export function sessionFetcher(
       try {
         answer = JSON.parse(Buffer.from(body).toString('utf8'));
       } catch {}
+      buffers.give(body);
       if (isAgentErrorResponse(answer)) throw new PortalRefusal(answer.error.code, answer.error.message);
       throw new Error(`The portal at ${portalUrl} answered HTTP ${status} to a read of backup data.`);
     }
     return body;
   };
+  fetchObjects.release = (body) => buffers.give(body);
+  return fetchObjects;
 }
