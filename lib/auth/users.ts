@@ -24,12 +24,8 @@ export async function authenticate(
   return user && ok ? { id: user.id, email: user.email } : null;
 }
 
-/**
- * The user and their subscriptions, asked on every request (lib/auth/guard.ts): one named prepared statement per pool,
- * so neither drizzle nor PostgreSQL parses and plans it again each time.
- */
-function prepareLoadUser(db: Database) {
-  return db
+export async function loadUser(userId: string, db: Database = getDb()): Promise<PortalUser | null> {
+  const rows = await db
     .select({
       email: users.email,
       subscriptionId: subscriptions.id,
@@ -40,19 +36,8 @@ function prepareLoadUser(db: Database) {
     .from(users)
     .leftJoin(memberships, eq(memberships.userId, users.id))
     .leftJoin(subscriptions, eq(subscriptions.id, memberships.subscriptionId))
-    .where(eq(users.id, sql.placeholder('userId')))
-    .orderBy(subscriptions.displayName, subscriptions.id)
-    .prepare('portal_load_user');
-}
-const loadUserStatements = new WeakMap<Database, ReturnType<typeof prepareLoadUser>>();
-
-export async function loadUser(userId: string, db: Database = getDb()): Promise<PortalUser | null> {
-  let statement = loadUserStatements.get(db);
-  if (!statement) {
-    statement = prepareLoadUser(db);
-    loadUserStatements.set(db, statement);
-  }
-  const rows = await statement.execute({ userId });
+    .where(eq(users.id, userId))
+    .orderBy(subscriptions.displayName, subscriptions.id);
   if (rows.length === 0) return null;
   return {
     id: userId,

@@ -58,31 +58,6 @@ function decodeCursor(cursor: string | undefined): [string, string] | undefined 
  * One page of the user's vaults ordered by name, using vaults_list_idx: constant cost per page however many exist.
  * The ARM API narrows it to one subscription, and optionally one resource group (compared case-insensitively).
  */
-/**
- * The pages' two shapes of listVaults (the first page, and a page after a cursor) as named prepared statements, one
- * per pool: every visit of RECOVERY SERVICES and ALL ITEMS asks one, and neither drizzle nor PostgreSQL needs to
- * build, parse and plan it again. `= any($ids)` is what PostgreSQL makes of an IN list anyway.
- */
-function prepareListVaults(db: Database, withCursor: boolean) {
-  return db
-    .select(columns)
-    .from(vaults)
-    .innerJoin(subscriptions, eq(subscriptions.id, vaults.subscriptionId))
-    .where(
-      and(
-        sql`${vaults.subscriptionId} = any(${sql.placeholder('ids')}::uuid[])`,
-        withCursor
-          ? sql`(lower(${vaults.name}), ${vaults.id}) > (${sql.placeholder('afterName')}::text, ${sql.placeholder('afterId')}::uuid)`
-          : undefined,
-      ),
-    )
-    .orderBy(asc(sql`lower(${vaults.name})`), asc(vaults.id))
-    .limit(sql.placeholder('limit'))
-    .prepare(withCursor ? 'portal_list_vaults_after' : 'portal_list_vaults');
-}
-type ListStatements = { first: ReturnType<typeof prepareListVaults>; after: ReturnType<typeof prepareListVaults> };
-const listStatements = new WeakMap<Database, ListStatements>();
-
 export async function listVaults(
   db: Database,
   user: PortalUser,
@@ -94,31 +69,21 @@ export async function listVaults(
   if (ids.length === 0) return { rows: [] };
   const limit = options.limit ?? PAGE_SIZE;
   const after = decodeCursor(options.after);
-  let rows: VaultRow[];
-  if (options.resourceGroup === undefined) {
-    let statements = listStatements.get(db);
-    if (!statements) {
-      statements = { first: prepareListVaults(db, false), after: prepareListVaults(db, true) };
-      listStatements.set(db, statements);
-    }
-    rows = after
-      ? await statements.after.execute({ ids, afterName: after[0], afterId: after[1], limit: limit + 1 })
-      : await statements.first.execute({ ids, limit: limit + 1 });
-  } else {
-    rows = await db
-      .select(columns)
-      .from(vaults)
-      .innerJoin(subscriptions, eq(subscriptions.id, vaults.subscriptionId))
-      .where(
-        and(
-          inArray(vaults.subscriptionId, ids),
-          eq(sql`lower(${vaults.resourceGroup})`, options.resourceGroup.toLowerCase()),
-          after ? sql`(lower(${vaults.name}), ${vaults.id}) > (${after[0]}, ${after[1]}::uuid)` : undefined,
-        ),
-      )
-      .orderBy(asc(sql`lower(${vaults.name})`), asc(vaults.id))
-      .limit(limit + 1);
-  }
+  const rows = await db
+    .select(columns)
+    .from(vaults)
+    .innerJoin(subscriptions, eq(subscriptions.id, vaults.subscriptionId))
+    .where(
+      and(
+        inArray(vaults.subscriptionId, ids),
+        options.resourceGroup === undefined
+          ? undefined
+          : eq(sql`lower(${vaults.resourceGroup})`, options.resourceGroup.toLowerCase()),
+        after ? sql`(lower(${vaults.name}), ${vaults.id}) > (${after[0]}, ${after[1]}::uuid)` : undefined,
+      ),
+    )
+    .orderBy(asc(sql`lower(${vaults.name})`), asc(vaults.id))
+    .limit(limit + 1);
   const page = rows.slice(0, limit);
   return { rows: page, next: rows.length > limit ? encodeCursor(page[page.length - 1]!) : undefined };
 }
