@@ -10,6 +10,7 @@ export function SelectableRow({
   selected,
   onSelect,
   top = false,
+  selectable = true,
   children,
 }: {
   /** The radios' name: one group per list. */
@@ -19,8 +20,11 @@ export function SelectableRow({
   onSelect: () => void;
   /** Cells aligned to the top, for rows whose cells wrap to several lines. */
   top?: boolean;
+  /** False for a viewer who may not act on the list: the same row, without its radio. */
+  selectable?: boolean;
   children: ReactNode;
 }) {
+  if (!selectable) return <tr className="border-b border-portal-line">{children}</tr>;
   return (
     <tr
       aria-selected={selected}

@@ -85,10 +85,11 @@ export function People({ you, subscriptions }: { you: string; subscriptions: Sub
                     <td className="py-2.5 pr-4">{m.role}</td>
                   </>
                 );
-                return s.role === 'Owner' ? (
+                return (
                   <SelectableRow
                     key={m.userId}
                     group="people"
+                    selectable={s.role === 'Owner'}
                     label={`Select ${m.email} in ${s.displayName}`}
                     selected={
                       selection?.kind === 'member' && selection.userId === m.userId && selection.subscriptionId === s.id
@@ -97,10 +98,6 @@ export function People({ you, subscriptions }: { you: string; subscriptions: Sub
                   >
                     {cells}
                   </SelectableRow>
-                ) : (
-                  <tr key={m.userId} className="border-b border-portal-line">
-                    {cells}
-                  </tr>
                 );
               })}
             </tbody>
@@ -121,20 +118,17 @@ export function People({ you, subscriptions }: { you: string; subscriptions: Sub
                       <td className="py-2.5 pr-4">{i.expires}</td>
                     </>
                   );
-                  return s.role === 'Owner' ? (
+                  return (
                     <SelectableRow
                       key={i.id}
                       group="people"
+                      selectable={s.role === 'Owner'}
                       label={`Select the invitation of ${i.email} to ${s.displayName}`}
                       selected={selection?.kind === 'invitation' && selection.invitationId === i.id}
                       onSelect={() => setSelection({ kind: 'invitation', subscriptionId: s.id, invitationId: i.id })}
                     >
                       {cells}
                     </SelectableRow>
-                  ) : (
-                    <tr key={i.id} className="border-b border-portal-line">
-                      {cells}
-                    </tr>
                   );
                 })}
               </tbody>
