@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CHUNK_SIZES, Chunker, type ChunkSizes, findBoundary } from './fastcdc';
 import { deriveVaultKeys } from './keys';
 import { pseudoRandomBytes } from './testing';
 
 const MiB = 1024 * 1024;
-const SMALL: ChunkSizes = { min: 256, avg: 1024, max: 4096 };
+const SMALL: ChunkSizes = { min: 256, avg: 512, max: 4096 };
 const { gear } = await deriveVaultKeys(new Uint8Array(32).fill(7));
 const { gear: otherGear } = await deriveVaultKeys(new Uint8Array(32).fill(8));
 
@@ -40,14 +41,14 @@ describe('the chunker', () => {
   const data = pseudoRandomBytes(64 * MiB);
   const chunks = chunkAll(data, 4 * MiB);
 
-  it('cuts random data into chunks between min and max, about 1 MiB on average, losing nothing', () => {
+  it('cuts random data into chunks between min and max, about 512 KiB on average, losing nothing', () => {
     for (const length of lengths(chunks).slice(0, -1)) {
       expect(length).toBeGreaterThanOrEqual(CHUNK_SIZES.min);
       expect(length).toBeLessThanOrEqual(CHUNK_SIZES.max);
     }
     const mean = data.length / chunks.length;
-    expect(mean).toBeGreaterThan(0.7 * MiB);
-    expect(mean).toBeLessThan(1.6 * MiB);
+    expect(mean).toBeGreaterThan(0.4 * MiB);
+    expect(mean).toBeLessThan(0.65 * MiB);
     expect(sameBytes(concat(chunks), data)).toBe(true);
   });
 
@@ -90,6 +91,30 @@ describe('the chunker', () => {
     expect(changed).toBeGreaterThanOrEqual(1);
     expect(changed).toBeLessThanOrEqual(2);
     expect(after.slice(2)).toEqual(before.slice(2));
+  });
+
+  it('resynchronises after an overwrite in the middle: a few chunks around it change, the rest are the same', () => {
+    const original = data.subarray(0, 32 * MiB);
+    const edited = original.slice();
+    edited.set(pseudoRandomBytes(64 * 1024, 9), 16 * MiB);
+    const before = chunkAll(original, MiB);
+    const after = chunkAll(edited, MiB);
+    const starts = (chunks: Uint8Array[]) => {
+      let offset = 0;
+      return chunks.map((c) => {
+        const start = offset;
+        offset += c.length;
+        return `${start}+${c.length}+${createHash('sha256').update(c).digest('hex')}`;
+      });
+    };
+    const old = new Set(starts(before));
+    const fresh = starts(after).filter((s) => !old.has(s));
+    const freshBytes = fresh.reduce((n, s) => n + Number(s.split('+')[1]), 0);
+    expect(fresh.length).toBeGreaterThanOrEqual(1);
+    expect(fresh.length).toBeLessThanOrEqual(5);
+    // The overwritten 64 KiB plus the chunks around it: far less than the 32 MiB a fixed shift would cost.
+    expect(freshBytes).toBeGreaterThan(64 * 1024);
+    expect(freshBytes).toBeLessThan(4 * MiB);
   });
 
   it('cuts elsewhere under another vault key', () => {
