@@ -351,11 +351,22 @@ export const backupObjects = pgTable(
     id: text('id').notNull(),
     size: integer('size').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * The pack (one blob per uploaded batch, lib/backups/packs.ts) holding the sealed bytes from `pack_offset`; both
+     * null for an object stored as a blob of its own (before packs).
+     */
+    packId: uuid('pack_id'),
+    packOffset: integer('pack_offset'),
   },
   (t) => [
     primaryKey({ columns: [t.keyId, t.id] }),
     check('backup_objects_id_hex', sql`${t.id} ~ '^[0-9a-f]{64}$'`),
     check('backup_objects_size', sql`${t.size} > 0`),
+    check(
+      'backup_objects_pack_place',
+      sql`(${t.packId} is null and ${t.packOffset} is null) or (${t.packId} is not null and ${t.packOffset} >= 0)`,
+    ),
+    index('backup_objects_pack').on(t.keyId, t.packId).where(sql`${t.packId} is not null`),
   ],
 );
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,9 +6,10 @@ import { OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
 import { readState } from '@/lib/agent/state';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { type TestServices, testServices } from '@/lib/testing/services';
+import { readObject, storedObjectIds } from './packs';
 import { collectGarbage } from './purge';
 import { authenticateSession, commitBackup, findMissing, startBackup, storeObjects } from './sessions';
-import { objectBlobKey } from './store';
+import { keyPrefix, objectBlobKey } from './store';
 import { registeredMachine } from './testing';
 
 // Garbage collection against backups running at the same time, on the real database (PostgreSQL when DATABASE_URL
@@ -82,9 +83,10 @@ async function expectPointsWhole(keyId: string) {
      from recovery_point_objects r where r.key_id = $1`,
     [keyId],
   );
+  const stored = await storedObjectIds(svc.store, keyId);
   for (const row of rows) {
     expect(row.indexed).toBe(true);
-    expect(await svc.store.has(objectBlobKey(keyId, row.object_id)), `blob ${row.object_id}`).toBe(true);
+    expect(stored.has(row.object_id), `blob ${row.object_id}`).toBe(true);
   }
   return rows.length;
 }
@@ -99,7 +101,8 @@ describe('garbage collection and running backups', () => {
 
     // GC tries to run now, with no grace at all: the running backup of the key holds it off.
     expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: true, objects: 0 });
-    for (const id of ids) expect(await svc.store.has(objectBlobKey(f.keyId, id))).toBe(true);
+    const stored = await storedObjectIds(svc.store, f.keyId);
+    for (const id of ids) expect(stored.has(id)).toBe(true);
 
     const point = await commitBackup(svc, session, {
       rootId: ids[0],
@@ -117,7 +120,8 @@ describe('garbage collection and running backups', () => {
     // Once the point is deleted (as retention does), its objects are garbage and go, index rows and blobs.
     await svc.pool.query('delete from recovery_points where id = $1', [point.pointId]);
     expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, objects: 5 });
-    for (const id of ids) expect(await svc.store.has(objectBlobKey(f.keyId, id))).toBe(false);
+    const left = await storedObjectIds(svc.store, f.keyId);
+    for (const id of ids) expect(left.has(id)).toBe(false);
     await f.machine.remove();
   });
 
@@ -171,6 +175,51 @@ describe('garbage collection and running backups', () => {
     await utimes(file, past, past);
     expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, orphans: 1 });
     expect(await svc.store.has(objectBlobKey(f.keyId, id))).toBe(false);
+    await f.machine.remove();
+  });
+
+  it('stores a batch as one pack, and rewrites a pack whose objects partly died so only the live ones stay', async () => {
+    const f = await machineWithItem();
+    const ids = await unreferencedObjects(f, 6);
+    const packBlobs = async () => {
+      const keys: string[] = [];
+      for await (const blob of svc.store.list(`${keyPrefix(f.keyId)}packs/`)) keys.push(blob.key);
+      return keys;
+    };
+    expect(await packBlobs()).toHaveLength(1);
+    const bytesOf = async (id: string) => {
+      const { rows } = await svc.pool.query<{ size: number; pack_id: string; pack_offset: number }>(
+        'select size, pack_id, pack_offset from backup_objects where key_id = $1 and id = $2',
+        [f.keyId, id],
+      );
+      const row = rows[0]!;
+      return readObject(svc.store, f.keyId, id, { size: row.size, packId: row.pack_id, packOffset: row.pack_offset });
+    };
+    const kept = ids.slice(0, 2);
+    const before = await Promise.all(kept.map(bytesOf));
+    // A point needs two of the six: GC removes the other four, and the pack is rewritten with the two alone.
+    const session = await start(f);
+    await commitBackup(svc, session, {
+      rootId: kept[0],
+      objectIds: kept,
+      files: 1,
+      folders: 1,
+      bytes: 1,
+      dataTransferred: 0,
+    });
+    expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, objects: 4, orphans: 0 });
+    const after = await packBlobs();
+    expect(after).toHaveLength(1);
+    expect(await storedObjectIds(svc.store, f.keyId)).toEqual(new Set(kept));
+    const moved = await Promise.all(kept.map(bytesOf));
+    moved.forEach((bytes, i) => expect(Buffer.from(bytes!).equals(Buffer.from(before[i]!))).toBe(true));
+    // A pack whose rows never arrived (a portal killed between the two) is swept once it is old, like any orphan.
+    await svc.store.put(`${keyPrefix(f.keyId)}packs/${randomUUID()}`, sealed());
+    expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ orphans: 0 });
+    const past = new Date(Date.now() - 2 * 3600_000);
+    for (const key of await packBlobs()) await utimes(path.join(svc.env.dataDir, 'backups', key), past, past);
+    expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, orphans: 1 });
+    expect(await packBlobs()).toEqual(after);
     await f.machine.remove();
   });
 });

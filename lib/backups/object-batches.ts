@@ -3,7 +3,7 @@
  * 'server-only' and of Next, so that the portal's HTTP server (scripts/serve.ts, lib/http/agent-data.ts) can take the
  * uploads straight from the socket; the route handler (app/api/agent/backups/[sessionId]/objects) calls the same code.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import { AGENT_MESSAGES, OBJECT_FRAME_HEADER, type ObjectsResponse } from '@/lib/agent/protocol';
 import { MAX_SEALED_SIZE, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
@@ -11,7 +11,7 @@ import type { BlobStore } from '@/lib/blob-store';
 import { isUuid } from '@/lib/http/input';
 import { AgentRefusal } from '@/lib/registration/refusal';
 import { hashToken } from './agent-input';
-import { objectBlobKey } from './store';
+import { buildPack, packBlobKey } from './packs';
 
 export type BackupSession = {
   id: string;
@@ -84,9 +84,9 @@ export function parseFrames(body: Uint8Array): Frame[] {
 }
 
 /**
- * Stores a batch of sealed objects: the blobs are written whole (atomically) and made durable together, before their
- * index rows, so the index never names an object the store lacks and nothing is acknowledged before it is on disk.
- * A killed portal leaves at most blobs without rows, which are invisible to backups and swept by garbage collection.
+ * Stores a batch of sealed objects: the ones the vault lacks are written as one pack, whole (atomically) and durable,
+ * before their index rows, so the index never names an object the store lacks and nothing is acknowledged before it
+ * is on disk. A killed portal leaves at most a pack without rows, invisible to backups and swept by garbage collection.
  */
 export async function storeObjectBatch(
   pool: pg.Pool,
@@ -103,12 +103,15 @@ export async function storeObjectBatch(
   const skip = new Set(known.map((r) => r.id));
   const fresh = unique.filter((f) => !skip.has(f.id));
   if (fresh.length > 0) {
-    await store.putMany(fresh.map((f) => ({ key: objectBlobKey(session.keyId, f.id), data: f.data })));
+    // One pack per batch (lib/backups/packs.ts), written whole and synced before its rows name it.
+    const packId = randomUUID();
+    const pack = buildPack(body, fresh);
+    await store.put(packBlobKey(session.keyId, packId), pack.bytes);
     await pool.query(
-      `insert into backup_objects (key_id, id, size)
-       select $1, u.id, u.size from unnest($2::text[], $3::int[]) as u(id, size)
+      `insert into backup_objects (key_id, id, size, pack_id, pack_offset)
+       select $1, u.id, u.size, $4, u.pack_offset from unnest($2::text[], $3::int[], $5::int[]) as u(id, size, pack_offset)
        on conflict do nothing`,
-      [session.keyId, fresh.map((f) => f.id), fresh.map((f) => f.data.length)],
+      [session.keyId, fresh.map((f) => f.id), fresh.map((f) => f.data.length), packId, pack.offsets],
     );
   }
   await pool.query('update backup_sessions set heartbeat_at = now() where id = $1', [session.id]);

@@ -1,8 +1,11 @@
 import 'server-only';
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { isUuid } from '@/lib/http/input';
 import { type BackupDataJob, QUEUES, sendInTransaction } from '@/lib/operations/boss';
 import type { Services } from '@/lib/services';
 import { keyLock } from './locks';
+import { buildPack, type PackFrame, packBlobKey, packIdOf, readObject } from './packs';
 import { keyPrefix, objectBlobKey } from './store';
 
 /**
@@ -63,14 +66,15 @@ export async function collectGarbage(
         keyId,
       ]);
       if (running.length > 0) return { busy: true, objects: 0, bytes: 0, orphans: 0 };
-      const { rows: doomed } = await client.query<{ id: string; size: number }>(
+      const { rows: doomed } = await client.query<{ id: string; size: number; pack_id: string | null }>(
         `delete from backup_objects o
          where o.key_id = $1 and o.created_at < $2
            and not exists (select 1 from recovery_point_objects r where r.key_id = o.key_id and r.object_id = o.id)
-         returning o.id, o.size`,
+         returning o.id, o.size, o.pack_id`,
         [keyId, cutoff],
       );
-      await svc.store.delete(doomed.map((o) => objectBlobKey(keyId, o.id)));
+      await svc.store.delete(doomed.filter((o) => o.pack_id === null).map((o) => objectBlobKey(keyId, o.id)));
+      await reclaimPacks(svc, client, keyId, [...new Set(doomed.flatMap((o) => (o.pack_id ? [o.pack_id] : [])))]);
       const orphanCutoff = new Date(Math.min(cutoff.getTime(), now.getTime() - ORPHAN_MIN_AGE_SECONDS * 1000));
       const orphans = await sweepOrphans(svc, client, keyId, orphanCutoff);
       return {
@@ -87,19 +91,70 @@ export async function collectGarbage(
   }
 }
 
-async function sweepOrphans(svc: Services, client: pg.PoolClient, keyId: string, cutoff: Date): Promise<number> {
-  const candidates: string[] = [];
-  for await (const blob of svc.store.list(keyPrefix(keyId))) {
-    if (blob.modifiedAt < cutoff) candidates.push(blob.key.slice(blob.key.lastIndexOf('/') + 1));
+/**
+ * The space of the packs that lost objects: a pack none of whose objects is left is deleted; one that still holds
+ * some is rewritten as a new pack of just those (their rows moved to it in one statement), then deleted. So the store
+ * holds only what the index names, as it did with one blob per object. Readers that looked up an object's place just
+ * before it moved read its row again (lib/restore).
+ */
+async function reclaimPacks(svc: Services, client: pg.PoolClient, keyId: string, packIds: string[]): Promise<void> {
+  for (const packId of packIds) {
+    const { rows: live } = await client.query<{ id: string; size: number; pack_offset: number }>(
+      'select id, size, pack_offset from backup_objects where key_id = $1 and pack_id = $2 order by pack_offset',
+      [keyId, packId],
+    );
+    if (live.length > 0) {
+      const frames: PackFrame[] = [];
+      for (const row of live) {
+        const data = await readObject(svc.store, keyId, row.id, {
+          size: row.size,
+          packId,
+          packOffset: row.pack_offset,
+        });
+        if (!data) throw new Error(`The blob store lost object ${row.id} of key ${keyId} (pack ${packId}).`);
+        frames.push({ id: row.id, data });
+      }
+      const pack = buildPack(null, frames);
+      const newPackId = randomUUID();
+      await svc.store.put(packBlobKey(keyId, newPackId), pack.bytes);
+      await client.query(
+        `update backup_objects o set pack_id = $3, pack_offset = u.pack_offset
+         from unnest($2::text[], $4::int[]) as u(id, pack_offset)
+         where o.key_id = $1 and o.id = u.id`,
+        [keyId, live.map((r) => r.id), newPackId, pack.offsets],
+      );
+    }
+    await svc.store.delete([packBlobKey(keyId, packId)]);
   }
-  if (candidates.length === 0) return 0;
+}
+
+/** Blobs older than the cutoff that no row names: an object's own blob without its row, or a pack no row is in. */
+async function sweepOrphans(svc: Services, client: pg.PoolClient, keyId: string, cutoff: Date): Promise<number> {
+  const objects: string[] = [];
+  const packs: string[] = [];
+  for await (const blob of svc.store.list(keyPrefix(keyId))) {
+    if (blob.modifiedAt >= cutoff) continue;
+    const packId = packIdOf(keyId, blob.key);
+    if (packId !== null) {
+      if (isUuid(packId)) packs.push(packId);
+    } else objects.push(blob.key.slice(blob.key.lastIndexOf('/') + 1));
+  }
+  if (objects.length + packs.length === 0) return 0;
   const { rows } = await client.query<{ id: string }>(
     `select u.id from unnest($2::text[]) as u(id)
      where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id)`,
-    [keyId, candidates],
+    [keyId, objects],
   );
-  await svc.store.delete(rows.map((r) => objectBlobKey(keyId, r.id)));
-  return rows.length;
+  const { rows: emptyPacks } = await client.query<{ id: string }>(
+    `select u.id from unnest($2::uuid[]) as u(id)
+     where not exists (select 1 from backup_objects o where o.key_id = $1 and o.pack_id = u.id)`,
+    [keyId, packs],
+  );
+  await svc.store.delete([
+    ...rows.map((r) => objectBlobKey(keyId, r.id)),
+    ...emptyPacks.map((r) => packBlobKey(keyId, r.id)),
+  ]);
+  return rows.length + emptyPacks.length;
 }
 
 /** Removes a deleted key's namespace; refuses while the key still exists (its rows must go first). */

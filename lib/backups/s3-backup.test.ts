@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
 import { readState } from '@/lib/agent/state';
 import { type S3rver, startS3rver } from '@/lib/blob-store/s3rver';
 import { unregisterServer } from '@/lib/registration/servers';
 import { type TestServices, testServices } from '@/lib/testing/services';
 import { vaultUsage } from '@/lib/vaults/usage';
+import { storedObjectIds } from './packs';
 import { purgeKey } from './purge';
 import { keyPrefix } from './store';
 import { registeredMachine } from './testing';
@@ -46,15 +48,18 @@ describe('backups into an S3 bucket (s3rver on loopback)', () => {
 
     const { keyId } = (await readState(machine.stateDir))!;
     const first = await blobsUnder(keyPrefix(keyId!));
+    const firstIds = await storedObjectIds(svc.store, keyId!);
     const usage = await vaultUsage(svc.db, machine.vaultId);
-    expect(first.reduce((a, b) => a + b, 0)).toBe(usage.storageUsedBytes);
+    // The objects' sealed bytes, in packs that frame each with its id and length.
+    expect(first.reduce((a, b) => a + b, 0)).toBe(usage.storageUsedBytes + firstIds.size * OBJECT_FRAME_HEADER);
     expect(usage.storageUsedBytes).toBeGreaterThan(3 * 1024 * 1024);
 
     await writeFile(path.join(folder, 'note.txt'), 'hello again\n');
     expect((await machine.agent('backup')).code).toBe(0);
     // The changed note and the changed root listing: two more objects, a few hundred bytes.
     const second = await blobsUnder(keyPrefix(keyId!));
-    expect(second.length).toBe(first.length + 2);
+    expect((await storedObjectIds(svc.store, keyId!)).size).toBe(firstIds.size + 2);
+    expect(second.length).toBe(first.length + 1);
     expect((await machine.agent('points', '--path', folder)).stdout).toContain('2 recovery points');
 
     const { rows } = await svc.pool.query<{ id: string }>('select id from registered_servers where vault_id = $1', [

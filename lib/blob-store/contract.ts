@@ -81,6 +81,22 @@ export function describeBlobStore(name: string, makeStore: () => BlobStore): voi
       expect(Buffer.from(await readAll(stream!)).equals(data)).toBe(true);
     });
 
+    it('reads a range of an object into a buffer, and reports an absent object or a range past its end as false', async () => {
+      const store = makeStore();
+      const key = chunkKey(randomUUID());
+      const data = new Uint8Array(randomBytes(2 * 1024 * 1024 + 9));
+      expect(await store.readRange(key, 0, new Uint8Array(10))).toBe(false);
+      await store.put(key, data);
+      const middle = new Uint8Array(700_000);
+      expect(await store.readRange(key, 1_000_001, middle)).toBe(true);
+      expect(Buffer.from(middle).equals(data.subarray(1_000_001, 1_700_001))).toBe(true);
+      const tail = new Uint8Array(9);
+      expect(await store.readRange(key, data.length - 9, tail)).toBe(true);
+      expect(Buffer.from(tail).equals(data.subarray(data.length - 9))).toBe(true);
+      expect(await store.readRange(key, data.length - 8, new Uint8Array(9))).toBe(false);
+      expect(await store.readRange(key, data.length + 100, new Uint8Array(1))).toBe(false);
+    });
+
     it('deletes idempotently, in batches', async () => {
       const store = makeStore();
       const vault = randomUUID();

@@ -210,6 +210,26 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
+  async readRange(key: string, offset: number, target: Uint8Array): Promise<boolean> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.pathOf(key), 'r');
+    } catch (err) {
+      if (isAbsent(err)) return false;
+      throw err;
+    }
+    try {
+      for (let done = 0; done < target.length; ) {
+        const { bytesRead } = await handle.read(target, done, target.length - done, offset + done);
+        if (bytesRead === 0) return false;
+        done += bytesRead;
+      }
+      return true;
+    } finally {
+      await handle.close();
+    }
+  }
+
   async stream(key: string): Promise<ReadableStream<Uint8Array> | null> {
     const file = this.pathOf(key);
     let handle: FileHandle;

@@ -94,6 +94,28 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  async readRange(key: string, offset: number, target: Uint8Array): Promise<boolean> {
+    if (target.length === 0) return this.has(key);
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          Range: `bytes=${offset}-${offset + target.length - 1}`,
+        }),
+      );
+      const bytes = (await response.Body?.transformToByteArray()) ?? new Uint8Array(0);
+      if (bytes.length !== target.length) return false;
+      target.set(bytes);
+      return true;
+    } catch (err) {
+      // A range past the object's end is refused as unsatisfiable (416).
+      if (isNotFound(err) || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416)
+        return false;
+      throw err;
+    }
+  }
+
   async stream(key: string): Promise<ReadableStream<Uint8Array> | null> {
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));

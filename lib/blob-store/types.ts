@@ -21,6 +21,11 @@ export interface BlobStore {
    * of another size. Optional: a store without it is read with get and copied.
    */
   readInto?(key: string, target: Uint8Array): Promise<boolean>;
+  /**
+   * Reads `target.length` bytes from `offset` of an object (a range of a pack) straight into `target`: false when the
+   * object is absent or ends before the range does.
+   */
+  readRange(key: string, offset: number, target: Uint8Array): Promise<boolean>;
   /** null when absent. The caller must read the stream to its end or cancel it, which releases the file or socket. */
   stream(key: string): Promise<ReadableStream<Uint8Array> | null>;
   has(key: string): Promise<boolean>;

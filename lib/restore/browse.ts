@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '@/db/client';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
-import { objectBlobKey } from '@/lib/backups/store';
+import { readObject } from '@/lib/backups/packs';
 import type { Services } from '@/lib/services';
 
 /** A recovery point as the browser lists it: its time, and what it holds. */
@@ -122,11 +122,21 @@ export async function pointObject(
   if (!uuid.safeParse(itemId).success || !uuid.safeParse(pointId).success || !OBJECT_ID_PATTERN.test(objectId)) {
     return null;
   }
-  const { rows } = await svc.pool.query<{ key_id: string }>(
-    `select o.key_id from recovery_point_objects o join recovery_points p on p.id = o.point_id
-     where o.point_id = $1 and o.object_id = $2 and p.item_id = $3 and p.vault_id = $4`,
-    [pointId, objectId, itemId, vaultId],
-  );
-  if (!rows[0]) return null;
-  return svc.store.get(objectBlobKey(rows[0].key_id, objectId));
+  const select = () =>
+    svc.pool.query<{ key_id: string; size: number; pack_id: string | null; pack_offset: number | null }>(
+      `select o.key_id, b.size, b.pack_id, b.pack_offset
+       from recovery_point_objects o join recovery_points p on p.id = o.point_id
+       join backup_objects b on b.key_id = o.key_id and b.id = o.object_id
+       where o.point_id = $1 and o.object_id = $2 and p.item_id = $3 and p.vault_id = $4`,
+      [pointId, objectId, itemId, vaultId],
+    );
+  // Read again once when missing: a garbage collection may have just moved it to a new pack (lib/backups/purge.ts).
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const row = (await select()).rows[0];
+    if (!row) return null;
+    const place = { size: row.size, packId: row.pack_id, packOffset: row.pack_offset };
+    const bytes = await readObject(svc.store, row.key_id, objectId, place);
+    if (bytes) return bytes;
+  }
+  return null;
 }

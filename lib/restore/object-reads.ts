@@ -10,7 +10,7 @@ import type { ReusedBuffers } from '@/lib/agent/buffers';
 import { AGENT_MESSAGES, MAX_BATCH_BYTES, MAX_IDS_PER_CALL, OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { hashToken, parseAgentBody } from '@/lib/backups/agent-input';
-import { objectBlobKey } from '@/lib/backups/store';
+import { type ObjectPlace, readObjectInto } from '@/lib/backups/packs';
 import type { BlobStore } from '@/lib/blob-store';
 import { isUuid } from '@/lib/http/input';
 import { AgentRefusal } from '@/lib/registration/refusal';
@@ -57,6 +57,22 @@ export async function authenticateRestoreToken(
   return { id: row.id, pointId: row.point_id, keyId: row.key_id, operationId: row.operation_id };
 }
 
+/** Where the point's objects among `ids` are stored; ids the point does not reference are absent. */
+async function objectPlaces(pool: pg.Pool, pointId: string, ids: string[]): Promise<Map<string, ObjectPlace>> {
+  const { rows } = await pool.query<{
+    object_id: string;
+    size: number;
+    pack_id: string | null;
+    pack_offset: number | null;
+  }>(
+    `select r.object_id, o.size, o.pack_id, o.pack_offset from recovery_point_objects r
+     join backup_objects o on o.key_id = r.key_id and o.id = r.object_id
+     where r.point_id = $1 and r.object_id = any($2::text[])`,
+    [pointId, ids],
+  );
+  return new Map(rows.map((r) => [r.object_id, { size: r.size, packId: r.pack_id, packOffset: r.pack_offset }]));
+}
+
 /**
  * Sealed objects of the restore's point, as frames (id, length, bytes), as many of the asked ids as fit one batch:
  * the agent asks again for the rest. Only objects the point references are served.
@@ -70,13 +86,8 @@ export async function readObjectFrames(
 ): Promise<Uint8Array<ArrayBuffer>> {
   const { ids } = parseAgentBody(readSchema, body, 'list of object ids');
   const unique = [...new Set(ids)];
-  const { rows } = await pool.query<{ object_id: string; size: number }>(
-    `select r.object_id, o.size from recovery_point_objects r
-     join backup_objects o on o.key_id = r.key_id and o.id = r.object_id
-     where r.point_id = $1 and r.object_id = any($2::text[])`,
-    [restore.pointId, unique],
-  );
-  const sizes = new Map(rows.map((r) => [r.object_id, r.size]));
+  const places = await objectPlaces(pool, restore.pointId, unique);
+  const sizes = new Map([...places].map(([id, place]) => [id, place.size]));
   const foreign = unique.find((id) => !sizes.has(id));
   if (foreign) throw new AgentRefusal('not_found', `The recovery point holds no object ${foreign.slice(0, 16)}.`, 404);
   const batch: string[] = [];
@@ -103,15 +114,13 @@ export async function readObjectFrames(
       const id = batch[next++]!;
       const at = offsets.get(id)!;
       const size = sizes.get(id)!;
-      const key = objectBlobKey(restore.keyId, id);
       const into = frames.subarray(at + OBJECT_FRAME_HEADER, at + OBJECT_FRAME_HEADER + size);
-      // Straight into its place in the answer where the store can; else read whole and copied.
-      let found: boolean;
-      if (store.readInto) found = await store.readInto(key, into);
-      else {
-        const data = await store.get(key);
-        found = data?.length === size;
-        if (found) into.set(data!);
+      // Straight into its place in the answer. A garbage collection may have just moved the object to a new pack
+      // (repacking a pack others' objects left): then its row says where, once read again.
+      let found = await readObjectInto(store, restore.keyId, id, places.get(id)!, into);
+      if (!found) {
+        const moved = (await objectPlaces(pool, restore.pointId, [id])).get(id);
+        found = moved?.size === size && (await readObjectInto(store, restore.keyId, id, moved, into));
       }
       if (!found) throw new Error(`The blob store lost object ${id} of key ${restore.keyId}.`);
       view.write(id, at, 'hex');
