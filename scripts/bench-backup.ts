@@ -8,7 +8,8 @@
  * A measurement: exits 0 whether or not the goals hold, 1 only when the bench itself cannot run.
  *
  * Settings: BENCH_DATABASE_URL, BENCH_SEED (the data set), BENCH_AGENT_CPU_PROF=DIR (profile the agent's backups
- * and its restore), PORTAL_CPU_PROF=DIR (profile the portal's server over the whole run, written when it stops).
+ * and its restore), PORTAL_CPU_PROF=DIR (profile the portal's server over the whole run, written when it stops),
+ * BENCH_QUICK=1 (stop after the first backups), BENCH_CPU_DETAIL=1 (print the portal's CPU per thread at each step).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
@@ -243,7 +244,19 @@ async function groupCpuSeconds(pgid: number): Promise<number> {
       const statLine = readFileSync(`/proc/${pid}/stat`, 'utf8');
       // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
       const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+      if (Number(fields[2]) === pgid) {
+        ticks += Number(fields[11]) + Number(fields[12]);
+        // BENCH_CPU_DETAIL: each thread's CPU so far (main, V8's GC helpers, libuv's file pool), to see where it goes.
+        if (process.env.BENCH_CPU_DETAIL) {
+          for (const tid of await readdir(`/proc/${pid}/task`)) {
+            const task = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+            const taskFields = task.slice(task.lastIndexOf(')') + 2).split(' ');
+            const user = Number(taskFields[11]) / CLOCK_TICKS;
+            const system = Number(taskFields[12]) / CLOCK_TICKS;
+            if (user + system > 0.05) console.log(`    pid ${pid} thread ${tid}: user ${user} s, system ${system} s`);
+          }
+        }
+      }
     } catch {}
   }
   return ticks / CLOCK_TICKS;
@@ -398,6 +411,8 @@ async function main() {
     console.log('First backup ...');
     const r1 = await restic('first');
     const a1 = await agent('first');
+    // BENCH_QUICK: the first backups alone, to try a change to the backup path quickly.
+    if (process.env.BENCH_QUICK) return;
     const change = await changeOnePercent(data);
     console.log(`Changed ${fmtBytes(change.bytes)} (${fmtPercent(change.bytes, data.bytes)}): ${change.what}`);
     const r2 = await restic('1 % changed');
