@@ -52,8 +52,9 @@ async function vaultWithItem() {
   const point = async (daysAgo: number) => {
     const root = randomBytes(32).toString('hex');
     await q(`insert into backup_objects (key_id, id, size) values ($1, $2, 100)`, [key.id, root]);
-    const day = new Date(Date.now() - daysAgo * 86_400_000);
-    day.setUTCHours(22, 0, 0, 0);
+    // An hour less than whole days ago, whatever the time of day: a point a whole number of days old sits on the
+    // retention's cutoff (setting it to the schedule's 22:00 instead made the test fail from 22:00 to midnight UTC).
+    const day = new Date(Date.now() - daysAgo * 86_400_000 + 3_600_000);
     await q(
       `insert into recovery_points (vault_id, item_id, key_id, root_id, taken_at, files, folders, bytes)
        values ($1, $2, $3, $4, $5, 1, 1, 100)`,
