@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
 import { readState } from '@/lib/agent/state';
+import type { BlobStore } from '@/lib/blob-store';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
+import { readObjectFrames } from '@/lib/restore/object-reads';
 import { type TestServices, testServices } from '@/lib/testing/services';
 import { readObject, storedObjectIds } from './packs';
 import { collectGarbage } from './purge';
@@ -220,6 +222,58 @@ describe('garbage collection and running backups', () => {
     for (const key of await packBlobs()) await utimes(path.join(svc.env.dataDir, 'backups', key), past, past);
     expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, orphans: 1 });
     expect(await packBlobs()).toEqual(after);
+    await f.machine.remove();
+  });
+
+  it("a restore's read finds objects that garbage collection moved to a new pack just after it looked them up", async () => {
+    const f = await machineWithItem();
+    const ids = await unreferencedObjects(f, 6);
+    const kept = ids.slice(0, 3);
+    const session = await start(f);
+    const { pointId } = await commitBackup(svc, session, {
+      rootId: kept[0],
+      objectIds: kept,
+      files: 1,
+      folders: 1,
+      bytes: 1,
+      dataTransferred: 0,
+    });
+    const expected = new Map<string, Buffer>();
+    for (const id of kept) {
+      const { rows } = await svc.pool.query<{ size: number; pack_id: string; pack_offset: number }>(
+        'select size, pack_id, pack_offset from backup_objects where key_id = $1 and id = $2',
+        [f.keyId, id],
+      );
+      const place = { size: rows[0]!.size, packId: rows[0]!.pack_id, packOffset: rows[0]!.pack_offset };
+      expected.set(id, Buffer.from((await readObject(svc.store, f.keyId, id, place))!));
+    }
+    // The read has looked up where the objects are; before it reads them, GC rewrites their pack without the other
+    // three and deletes the old one.
+    let collected: unknown;
+    const store: BlobStore = Object.create(svc.store, {
+      readRanges: {
+        value: async (key: string, ranges: Array<{ offset: number; target: Uint8Array }>) => {
+          collected ??= await collectGarbage(svc, f.keyId, 0);
+          return svc.store.readRanges!(key, ranges);
+        },
+      },
+    });
+    const frames = await readObjectFrames(
+      svc.pool,
+      store,
+      { id: randomUUID(), pointId: pointId!, keyId: f.keyId, operationId: randomUUID() },
+      { ids: kept },
+    );
+    expect(collected).toMatchObject({ busy: false, objects: 3 });
+    const got = new Map<string, Buffer>();
+    const view = Buffer.from(frames);
+    for (let at = 0; at < view.length; ) {
+      const length = view.readUInt32BE(at + 32);
+      got.set(view.subarray(at, at + 32).toString('hex'), view.subarray(at + 36, at + 36 + length));
+      at += 36 + length;
+    }
+    expect([...got.keys()].sort()).toEqual([...kept].sort());
+    for (const id of kept) expect(got.get(id)!.equals(expected.get(id)!)).toBe(true);
     await f.machine.remove();
   });
 });

@@ -43,6 +43,48 @@ export async function readObjectInto(
   return true;
 }
 
+/**
+ * Reads several objects into their targets, each pack opened once for all of its objects asked here (a restore asks
+ * for a file's chunks together, and they lie in few packs). Returns the ids the store lacked.
+ */
+export async function readObjectsInto(
+  store: BlobStore,
+  keyId: string,
+  reads: ReadonlyArray<{ id: string; place: ObjectPlace; target: Uint8Array }>,
+  concurrency: number,
+): Promise<string[]> {
+  const byPack = new Map<string, Array<{ id: string; place: ObjectPlace; target: Uint8Array }>>();
+  const jobs: Array<() => Promise<string[]>> = [];
+  for (const read of reads) {
+    if (read.place.packId === null || !store.readRanges) {
+      jobs.push(async () => ((await readObjectInto(store, keyId, read.id, read.place, read.target)) ? [] : [read.id]));
+      continue;
+    }
+    const group = byPack.get(read.place.packId);
+    if (group) group.push(read);
+    else byPack.set(read.place.packId, [read]);
+  }
+  for (const [packId, group] of byPack) {
+    group.sort((a, b) => (a.place.packOffset ?? 0) - (b.place.packOffset ?? 0));
+    const ranges = group.map((r) => ({ offset: r.place.packOffset ?? 0, target: r.target }));
+    jobs.push(async () => {
+      if (await store.readRanges!(packBlobKey(keyId, packId), ranges)) return [];
+      // Some range is missing: find out which, one by one.
+      const lost: string[] = [];
+      for (const r of group) if (!(await readObjectInto(store, keyId, r.id, r.place, r.target))) lost.push(r.id);
+      return lost;
+    });
+  }
+  const lost: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, jobs.length) }, async () => {
+      while (next < jobs.length) lost.push(...(await jobs[next++]!()));
+    }),
+  );
+  return lost;
+}
+
 /** An object's sealed bytes, or null when the store lacks them. */
 export async function readObject(
   store: BlobStore,

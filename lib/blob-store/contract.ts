@@ -95,6 +95,23 @@ export function describeBlobStore(name: string, makeStore: () => BlobStore): voi
       expect(Buffer.from(tail).equals(data.subarray(data.length - 9))).toBe(true);
       expect(await store.readRange(key, data.length - 8, new Uint8Array(9))).toBe(false);
       expect(await store.readRange(key, data.length + 100, new Uint8Array(1))).toBe(false);
+      if (store.readRanges) {
+        const [a, b] = [new Uint8Array(5000), new Uint8Array(3)];
+        expect(
+          await store.readRanges(key, [
+            { offset: 7, target: a },
+            { offset: 2_000_000, target: b },
+          ]),
+        ).toBe(true);
+        expect(Buffer.from(a).equals(data.subarray(7, 5007))).toBe(true);
+        expect(Buffer.from(b).equals(data.subarray(2_000_000, 2_000_003))).toBe(true);
+        expect(
+          await store.readRanges(key, [
+            { offset: 0, target: a },
+            { offset: data.length, target: b },
+          ]),
+        ).toBe(false);
+      }
     });
 
     it('deletes idempotently, in batches', async () => {

@@ -210,7 +210,11 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  async readRange(key: string, offset: number, target: Uint8Array): Promise<boolean> {
+  readRange(key: string, offset: number, target: Uint8Array): Promise<boolean> {
+    return this.readRanges(key, [{ offset, target }]);
+  }
+
+  async readRanges(key: string, ranges: ReadonlyArray<{ offset: number; target: Uint8Array }>): Promise<boolean> {
     let handle: FileHandle;
     try {
       handle = await open(this.pathOf(key), 'r');
@@ -219,10 +223,12 @@ export class FileBlobStore implements BlobStore {
       throw err;
     }
     try {
-      for (let done = 0; done < target.length; ) {
-        const { bytesRead } = await handle.read(target, done, target.length - done, offset + done);
-        if (bytesRead === 0) return false;
-        done += bytesRead;
+      for (const { offset, target } of ranges) {
+        for (let done = 0; done < target.length; ) {
+          const { bytesRead } = await handle.read(target, done, target.length - done, offset + done);
+          if (bytesRead === 0) return false;
+          done += bytesRead;
+        }
       }
       return true;
     } finally {

@@ -26,6 +26,11 @@ export interface BlobStore {
    * object is absent or ends before the range does.
    */
   readRange(key: string, offset: number, target: Uint8Array): Promise<boolean>;
+  /**
+   * Several ranges of one object, as readRange each (false when any is missing). Optional: the folder store opens
+   * the file once for all of them; without it each range is read on its own.
+   */
+  readRanges?(key: string, ranges: ReadonlyArray<{ offset: number; target: Uint8Array }>): Promise<boolean>;
   /** null when absent. The caller must read the stream to its end or cancel it, which releases the file or socket. */
   stream(key: string): Promise<ReadableStream<Uint8Array> | null>;
   has(key: string): Promise<boolean>;

@@ -10,7 +10,7 @@ import type { ReusedBuffers } from '@/lib/agent/buffers';
 import { AGENT_MESSAGES, MAX_BATCH_BYTES, MAX_IDS_PER_CALL, OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { hashToken, parseAgentBody } from '@/lib/backups/agent-input';
-import { type ObjectPlace, readObjectInto } from '@/lib/backups/packs';
+import { type ObjectPlace, readObjectInto, readObjectsInto } from '@/lib/backups/packs';
 import type { BlobStore } from '@/lib/blob-store';
 import { isUuid } from '@/lib/http/input';
 import { AgentRefusal } from '@/lib/registration/refusal';
@@ -108,26 +108,29 @@ export async function readObjectFrames(
     offsets.set(id, offset);
     offset += OBJECT_FRAME_HEADER + sizes.get(id)!;
   }
-  let next = 0;
-  const worker = async () => {
-    while (next < batch.length) {
-      const id = batch[next++]!;
-      const at = offsets.get(id)!;
-      const size = sizes.get(id)!;
-      const into = frames.subarray(at + OBJECT_FRAME_HEADER, at + OBJECT_FRAME_HEADER + size);
-      // Straight into its place in the answer. A garbage collection may have just moved the object to a new pack
-      // (repacking a pack others' objects left): then its row says where, once read again.
-      let found = await readObjectInto(store, restore.keyId, id, places.get(id)!, into);
-      if (!found) {
-        const moved = (await objectPlaces(pool, restore.pointId, [id])).get(id);
-        found = moved?.size === size && (await readObjectInto(store, restore.keyId, id, moved, into));
-      }
-      if (!found) throw new Error(`The blob store lost object ${id} of key ${restore.keyId}.`);
-      view.write(id, at, 'hex');
-      view.writeUInt32BE(size, at + 32);
-    }
+  // Straight into their places in the answer, each pack opened once.
+  const into = (id: string) => {
+    const at = offsets.get(id)!;
+    view.write(id, at, 'hex');
+    view.writeUInt32BE(sizes.get(id)!, at + 32);
+    return frames.subarray(at + OBJECT_FRAME_HEADER, at + OBJECT_FRAME_HEADER + sizes.get(id)!);
   };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, batch.length) }, worker));
+  const lost = await readObjectsInto(
+    store,
+    restore.keyId,
+    batch.map((id) => ({ id, place: places.get(id)!, target: into(id) })),
+    READ_CONCURRENCY,
+  );
+  // A garbage collection may have just moved an object to a new pack (repacking a pack others' objects left): then
+  // its row says where, once read again.
+  for (const id of lost) {
+    const moved = (await objectPlaces(pool, restore.pointId, [id])).get(id);
+    const found =
+      moved !== undefined &&
+      moved.size === sizes.get(id) &&
+      (await readObjectInto(store, restore.keyId, id, moved, into(id)));
+    if (!found) throw new Error(`The blob store lost object ${id} of key ${restore.keyId}.`);
+  }
   await pool.query('update restores set heartbeat_at = now() where id = $1', [restore.id]);
   return frames;
 }
