@@ -432,7 +432,10 @@ async function main() {
         `  ${who}: ${fmtSeconds(m.seconds)}, ${fmtBytes(bytes)} written, peak ${fmtBytes(m.peakBytes)}, ` +
           `CPU ${fmtSeconds(m.cpuSeconds)} (portal ${fmtSeconds(portalCpuSeconds)})`,
       );
-      await rm(dir, { recursive: true, force: true });
+      // Not removed until both restores are done: ext4 skips inodes freed in the last minutes when it allocates new
+      // ones, checking each against its inode table, so removing restic's 3,000 files just before made every file
+      // the agent then created cost several times as much kernel time (seen in a perf profile of the agent:
+      // recently_deleted and find_inode_bit were a third of its CPU).
       return { ...m, bytes };
     };
     const resticTarget = path.join(work, 'restic-restore');
