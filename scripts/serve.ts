@@ -8,6 +8,7 @@ import next from 'next';
 import { getPool } from '@/db/client';
 import { blobStoreFor } from '@/lib/backups/store';
 import { getEnv } from '@/lib/env';
+import { Admission, isPageRender, PAGE_RENDERS_AT_ONCE } from '@/lib/http/admission';
 import { serveAgentData } from '@/lib/http/agent-data';
 import { FORM_LIMIT_BYTES, isPageFormPost, isWellFormedForm, screenRequest } from '@/lib/http/edge';
 
@@ -57,6 +58,9 @@ async function checkedForm(req: IncomingMessage, res: ServerResponse): Promise<I
   return replay;
 }
 
+// Page renders a few at a time, first come first served (lib/http/admission.ts).
+const pages = new Admission(PAGE_RENDERS_AT_ONCE);
+
 const server = createServer(async (req, res) => {
   const edge = { method: req.method, url: req.url, headers: req.headers, socketAddress: req.socket.remoteAddress };
   const verdict = screenRequest(edge, env.trustProxy);
@@ -66,6 +70,7 @@ const server = createServer(async (req, res) => {
   }
   // The agent's batches of backup data skip Next.js's request-body handling (lib/http/agent-data.ts).
   if (serveAgentData(req, res, () => ({ pool: getPool(), store: blobStoreFor(env) }))) return;
+  if (isPageRender(req.method, req.url) && !(await pages.admit(res))) return;
   const request = isPageFormPost(edge) ? await checkedForm(req, res) : req;
   if (!request) return;
   handle(request, res).catch((err: unknown) => {
