@@ -23,7 +23,9 @@ export function VaultStatus({ status }: { status: VaultRow['status'] }) {
  * The classic full-width list: NAME, TYPE, STATUS, LOCATION, SUBSCRIPTION; names link to the vault. `nextHref` is
  * the next page's address, when there is one. Its look lives in one stylesheet rule set (`.vault-table` in
  * app/globals.css: the cells' padding, the cloud icon, the status dot) rather than on every row: a page of 50 rows
- * is rendered, serialised twice (HTML and the RSC payload), compressed and sent on every visit.
+ * is rendered, serialised twice (HTML and the RSC payload), compressed and sent on every visit. For the same reason
+ * the names are plain links: a next/link is a client component, so each of the 50 rows carried a reference to it in
+ * the payload and ran its hooks (and its viewport prefetch) on the server and in the browser (issue 13).
  */
 export function VaultTable({ rows, nextHref }: { rows: VaultRow[]; nextHref?: string }) {
   return (
@@ -34,7 +36,7 @@ export function VaultTable({ rows, nextHref }: { rows: VaultRow[]; nextHref?: st
           {rows.map((vault) => (
             <tr key={vault.id}>
               <td>
-                <Link href={`/recovery-services/vaults/${vault.id}`}>{vault.name}</Link>
+                <a href={`/recovery-services/vaults/${vault.id}`}>{vault.name}</a>
               </td>
               <td>Backup vault</td>
               <td className={`vault-status-${vault.status}`}>{vault.status}</td>
