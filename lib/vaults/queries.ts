@@ -1,5 +1,5 @@
 import 'server-only';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { subscriptions, vaults, vaultTabVisits } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
