@@ -1,22 +1,13 @@
 import { type NextRequest, NextResponse } from 'next/server';
 import { getEnv } from '@/lib/env';
+import { frontDoor, SESSION_COOKIES, UNAUTHENTICATED_BODY } from '@/lib/http/front-door';
 import { securityHeaders } from '@/lib/http/headers';
 
-/** ARM paths start with /subscriptions (the SDKs also send /Subscriptions). */
-const ARM_PATH = /^\/subscriptions(\/|$)/i;
-
 /**
- * Paths that answer without a session: sign-in, invitation links (the link is the credential), next-auth, the health
- * check, and the APIs with their own auth.
- */
-const OPEN_PATH = /^\/(signin|invitations\/|api\/auth|api\/health|api\/agent|api\/arm\/)/;
-
-/**
- * Every page and API answer gets the security headers, with a fresh nonce in the Content-Security-Policy that Next.js
- * puts on its own scripts (it reads the nonce from the request's header). Visitors with no session cookie at all are
- * sent to sign in: a fast short-cut, not the check, which every page and action makes on the server
- * (lib/auth/guard.ts). The ARM API is rewritten to its handler before that: it authenticates with bearer tokens and
- * must never redirect (the SDKs follow redirects and would take an HTML page for an answer).
+ * The front door (lib/http/front-door.ts) for what scripts/serve.ts does not let in itself: the APIs, the ARM API
+ * (rewritten to its handler before anything else: the SDKs follow redirects and would take an HTML page for an
+ * answer), and everything when the app is served without it. Every answer gets the security headers, with a fresh nonce
+ * in the Content-Security-Policy that Next.js puts on its own scripts (it reads the nonce from the request's header).
  */
 export function proxy(request: NextRequest) {
   const { pathname, search } = request.nextUrl;
@@ -28,29 +19,29 @@ export function proxy(request: NextRequest) {
     return response;
   };
 
-  if (ARM_PATH.test(pathname)) {
-    return withHeaders(NextResponse.rewrite(new URL(`/api/arm${pathname}${search}`, request.url)));
-  }
-  const hasSession =
-    request.cookies.has('next-auth.session-token') || request.cookies.has('__Secure-next-auth.session-token');
-  if (!hasSession && !OPEN_PATH.test(pathname)) {
-    if (pathname.startsWith('/api/')) {
-      return withHeaders(
-        NextResponse.json({ error: { code: 'unauthenticated', message: 'Sign in to continue.' } }, { status: 401 }),
-      );
-    }
-    const url = new URL('/signin', request.url);
-    url.searchParams.set('callbackUrl', pathname + search);
-    return withHeaders(NextResponse.redirect(url));
-  }
+  const verdict = frontDoor(
+    pathname,
+    search,
+    SESSION_COOKIES.some((name) => request.cookies.has(name)),
+  );
+  if (verdict.kind === 'arm') return withHeaders(NextResponse.rewrite(new URL(verdict.path, request.url)));
+  if (verdict.kind === 'unauthenticated') return withHeaders(NextResponse.json(UNAUTHENTICATED_BODY, { status: 401 }));
+  if (verdict.kind === 'sign-in') return withHeaders(NextResponse.redirect(new URL(verdict.location, request.url)));
   const requestHeaders = new Headers(request.headers);
   requestHeaders.set('content-security-policy', headers['Content-Security-Policy']);
   return withHeaders(NextResponse.next({ request: { headers: requestHeaders } }));
 }
 
 export const config = {
-  // Everything but Next's static files and the icons in public/, which next.config.ts gives their headers, and the
-  // agent's API: machines authenticate themselves, no browser reads it, and a proxy buffers request bodies up to a
-  // limit (10 MB), silently cutting longer ones, where the agent uploads batches of objects.
-  matcher: ['/((?!_next/static|_next/image|favicon.ico|icons/|api/agent/).*)'],
+  // Everything but Next's static files and the icons in public/, which next.config.ts gives their headers, the agent's
+  // API (machines authenticate themselves, no browser reads it, and a proxy buffers request bodies up to a limit,
+  // 10 MB, silently cutting longer ones, where the agent uploads batches of objects), and the page renders that
+  // scripts/serve.ts has given all of this already.
+  matcher: [
+    {
+      source: '/((?!_next/static|_next/image|favicon.ico|icons/|api/agent/).*)',
+      // FRONT_DOOR_HEADER, written out: Next.js reads this config without running the module.
+      missing: [{ type: 'header', key: 'x-portal-front-door' }],
+    },
+  ],
 };

@@ -3,7 +3,8 @@ import pg from 'pg';
 import { getEnv } from '@/lib/env';
 import * as schema from './schema';
 
-export type Database = NodePgDatabase<typeof schema>;
+/** drizzle on a pool (or, in a transaction, on one pooled connection), which hot paths can also query directly. */
+export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool | pg.PoolClient };
 
 type Cached = { pool: pg.Pool; db: Database };
 

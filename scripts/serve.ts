@@ -8,8 +8,11 @@ import next from 'next';
 import { getPool } from '@/db/client';
 import { blobStoreFor } from '@/lib/backups/store';
 import { getEnv } from '@/lib/env';
+import { Admission, isPageRender, PAGE_RENDERS_AT_ONCE } from '@/lib/http/admission';
 import { serveAgentData } from '@/lib/http/agent-data';
 import { FORM_LIMIT_BYTES, isPageFormPost, isWellFormedForm, screenRequest } from '@/lib/http/edge';
+import { cookieHeaderHasSession, FRONT_DOOR_HEADER, frontDoor } from '@/lib/http/front-door';
+import { securityHeaders } from '@/lib/http/headers';
 
 const dev = process.argv.includes('--dev');
 const env = getEnv();
@@ -57,6 +60,31 @@ async function checkedForm(req: IncomingMessage, res: ServerResponse): Promise<I
   return replay;
 }
 
+/**
+ * The front door (lib/http/front-door.ts) for a page render, done here rather than by proxy.ts, whose machinery in
+ * Next.js cost about a twentieth of a page's CPU (issue 13): the security headers on the answer, the nonce where Next
+ * reads it, and a visitor with no session cookie sent to sign in. False when it has answered already.
+ */
+function letInPage(req: IncomingMessage, res: ServerResponse): boolean {
+  const https = env.portalOrigin.startsWith('https:') || req.headers['x-forwarded-proto'] === 'https';
+  const { headers } = securityHeaders({ https, dev });
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  const at = req.url!.indexOf('?');
+  const [pathname, search] = at < 0 ? [req.url!, ''] : [req.url!.slice(0, at), req.url!.slice(at)];
+  const verdict = frontDoor(pathname, search, cookieHeaderHasSession(req.headers.cookie));
+  if (verdict.kind === 'sign-in') {
+    res.writeHead(307, { Location: verdict.location, 'Cache-Control': 'no-store' });
+    res.end();
+    return false;
+  }
+  req.headers['content-security-policy'] = headers['Content-Security-Policy'];
+  req.headers[FRONT_DOOR_HEADER] = '1';
+  return true;
+}
+
+// Page renders a few at a time, first come first served (lib/http/admission.ts).
+const pages = new Admission(PAGE_RENDERS_AT_ONCE);
+
 const server = createServer(async (req, res) => {
   const edge = { method: req.method, url: req.url, headers: req.headers, socketAddress: req.socket.remoteAddress };
   const verdict = screenRequest(edge, env.trustProxy);
@@ -66,6 +94,10 @@ const server = createServer(async (req, res) => {
   }
   // The agent's batches of backup data skip Next.js's request-body handling (lib/http/agent-data.ts).
   if (serveAgentData(req, res, () => ({ pool: getPool(), store: blobStoreFor(env) }))) return;
+  // Only this server may say a request has passed the front door (proxy.ts then skips it).
+  delete req.headers[FRONT_DOOR_HEADER];
+  if (isPageRender(req.method, req.url) && !letInPage(req, res)) return;
+  if (isPageRender(req.method, req.url) && !(await pages.admit(res))) return;
   const request = isPageFormPost(edge) ? await checkedForm(req, res) : req;
   if (!request) return;
   handle(request, res).catch((err: unknown) => {

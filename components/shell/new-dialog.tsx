@@ -19,14 +19,25 @@ export type NewDialogSubscription = { id: string; displayName: string; canCreate
 const PATH = ['DATA SERVICES', 'RECOVERY SERVICES', 'BACKUP VAULT', 'QUICK CREATE'] as const;
 export const VAULT_NAMES_KEY = ['vault-names'] as const;
 
-/** The user's vault names per subscription (app/api/vault-names), for checking a name before asking the server. */
-async function fetchVaultNames(): Promise<Record<string, string[]>> {
+/** What the dialog asks for when it opens (app/api/vault-names). */
+export type NewDialogData = {
+  /** The user's subscriptions, in the order of the page's. */
+  choices: NewDialogSubscription[];
+  /** The vault names per subscription, for checking a name before asking the server. */
+  subscriptions: Record<string, string[]>;
+};
+
+/**
+ * The user's subscriptions and their vault names, fetched when the dialog opens rather than sent with every page
+ * (the page's payload carried the subscriptions twice, once for the Subscription filter and once for this dialog).
+ */
+async function fetchNewDialogData(): Promise<NewDialogData> {
   const response = await fetch('/api/vault-names', { cache: 'no-store' });
   if (!response.ok) throw new Error(`vault names answered ${response.status}`);
-  return ((await response.json()) as { subscriptions: Record<string, string[]> }).subscriptions;
+  return (await response.json()) as NewDialogData;
 }
 
-export function NewButton({ subscriptions }: { subscriptions: NewDialogSubscription[] }) {
+export function NewButton() {
   const [open, setOpen] = useState(false);
   return (
     <>
@@ -39,15 +50,15 @@ export function NewButton({ subscriptions }: { subscriptions: NewDialogSubscript
         <PlusIcon width={22} height={22} strokeWidth={2} />
         NEW
       </button>
-      {open && <NewDialog subscriptions={subscriptions} onClose={() => setOpen(false)} />}
+      {open && <NewDialog onClose={() => setOpen(false)} />}
     </>
   );
 }
 
-function NewDialog({ subscriptions, onClose }: { subscriptions: NewDialogSubscription[]; onClose: () => void }) {
+function NewDialog({ onClose }: { onClose: () => void }) {
   const [depth, setDepth] = useState(0);
   // Asked for when the dialog opens (not on every page): ready by the time QUICK CREATE is chosen.
-  const { data: vaultNames } = useQuery({ queryKey: VAULT_NAMES_KEY, queryFn: fetchVaultNames, staleTime: 0 });
+  const { data, isError } = useQuery({ queryKey: VAULT_NAMES_KEY, queryFn: fetchNewDialogData, staleTime: 0 });
 
   return (
     <ModalDialog
@@ -92,7 +103,12 @@ function NewDialog({ subscriptions, onClose }: { subscriptions: NewDialogSubscri
               </button>
             </div>
             {depth >= 4 && (
-              <QuickCreateForm subscriptions={subscriptions} vaultNames={vaultNames} onCreated={onClose} />
+              <QuickCreateForm
+                subscriptions={data?.choices}
+                vaultNames={data?.subscriptions}
+                failed={isError && !data}
+                onCreated={onClose}
+              />
             )}
           </div>
         )}
@@ -112,21 +128,26 @@ function NewDialog({ subscriptions, onClose }: { subscriptions: NewDialogSubscri
 function QuickCreateForm({
   subscriptions: all,
   vaultNames,
+  failed,
   onCreated,
 }: {
-  subscriptions: NewDialogSubscription[];
-  /** Unknown until fetched (or if fetching failed): then only the name's form is checked here. */
+  /** Unknown until fetched: the form can be filled in meanwhile, and sent once they are known. */
+  subscriptions: NewDialogSubscription[] | undefined;
   vaultNames: Record<string, string[]> | undefined;
+  /** Fetching them failed (after a retry). */
+  failed: boolean;
   onCreated: () => void;
 }) {
-  const subscriptions = all.filter((s) => s.canCreate);
-  const readOnly = subscriptions.length === 0;
+  const loading = all === undefined;
+  const subscriptions = (all ?? []).filter((s) => s.canCreate);
+  const readOnly = !loading && subscriptions.length === 0;
   const router = useRouter();
   const queryClient = useQueryClient();
   const ids = { name: useId(), region: useId(), subscription: useId(), nameError: useId() };
   const [name, setName] = useState('');
   const [touched, setTouched] = useState(false);
-  const [subscriptionId, setSubscriptionId] = useState(subscriptions[0]?.id ?? '');
+  const [chosenId, setSubscriptionId] = useState<string>();
+  const subscriptionId = chosenId ?? subscriptions[0]?.id ?? '';
   const [state, formAction, pending] = useActionState<ActionResult<CreatedVault> | null, FormData>(
     createVaultAction,
     null,
@@ -147,11 +168,13 @@ function QuickCreateForm({
   const serverFailure = state && !state.ok ? state : undefined;
   // The server's word stands until the user changes the name again.
   const nameError = browserError ?? (touched ? undefined : serverFailure?.fieldErrors?.name);
-  const formError = readOnly
-    ? accessMessages.readOnly
-    : full
-      ? messages.limit
-      : (serverFailure?.message ?? serverFailure?.fieldErrors?.region);
+  const formError = failed
+    ? 'Your subscriptions could not be loaded: close this and select NEW again.'
+    : readOnly
+      ? accessMessages.readOnly
+      : full
+        ? messages.limit
+        : (serverFailure?.message ?? serverFailure?.fieldErrors?.region);
 
   return (
     <form
@@ -234,7 +257,7 @@ function QuickCreateForm({
       </p>
       <button
         type="submit"
-        disabled={pending || full || readOnly}
+        disabled={pending || loading || full || readOnly}
         className="flex w-fit items-center gap-2 bg-portal-blue px-4 py-2 text-xs font-semibold tracking-wide hover:bg-portal-blue-dark disabled:opacity-50"
       >
         <CheckIcon width={16} height={16} strokeWidth={2.5} />

@@ -2,7 +2,7 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { Providers } from '@/components/providers';
 import { CommandBar, CommandBarProvider } from './command-bar';
-import { NewButton, type NewDialogSubscription } from './new-dialog';
+import { NewButton } from './new-dialog';
 import { Notifications } from './notifications';
 import { ServicesNav } from './services-nav';
 import { UserMenu } from './user-menu';
@@ -11,13 +11,11 @@ export function PortalShell({
   email,
   subscriptionLabel,
   vaultCount,
-  subscriptions,
   children,
 }: {
   email: string;
   subscriptionLabel: string;
   vaultCount: number;
-  subscriptions: NewDialogSubscription[];
   children: ReactNode;
 }) {
   return (
@@ -36,7 +34,7 @@ export function PortalShell({
           </div>
           <div className="shrink-0">
             <Notifications />
-            <CommandBar start={<NewButton subscriptions={subscriptions} />} />
+            <CommandBar start={<NewButton />} />
           </div>
         </div>
       </CommandBarProvider>

@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { EmptyState, PageTitle } from '@/components/page-title';
 import { requireUser } from '@/lib/auth/guard';
 import type { SubscriptionAccess } from '@/lib/auth/users';
+import { optionsHtml } from '@/lib/html/markup';
 import { getServices } from '@/lib/services';
 import { listVaults } from '@/lib/vaults/queries';
 import { VaultTable } from './vault-table';
@@ -88,19 +89,22 @@ function SubscriptionFilter({
           <label htmlFor={id} className="mb-1 block text-xs text-portal-muted">
             Subscription
           </label>
+          {/* One HTML string rather than an element per subscription (lib/html/markup.ts): see VaultTable. */}
           <select
             id={id}
             name="subscription"
-            defaultValue={chosen ?? ''}
             className="w-64 border border-[#8a8a8a] bg-white px-2 py-1.5 text-sm"
-          >
-            <option value="">All subscriptions</option>
-            {subscriptions.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.displayName}
-              </option>
-            ))}
-          </select>
+            // biome-ignore lint/security/noDangerouslySetInnerHtml: built by optionsHtml, every value escaped
+            dangerouslySetInnerHTML={{
+              __html: optionsHtml(
+                [
+                  { value: '', label: 'All subscriptions' },
+                  ...subscriptions.map((s) => ({ value: s.id, label: s.displayName })),
+                ],
+                chosen ?? '',
+              ),
+            }}
+          />
         </div>
         <button type="submit" className="border border-[#8a8a8a] px-4 py-1.5 text-sm hover:bg-[#f3f3f3]">
           Filter
