@@ -51,6 +51,21 @@ describe('Admission', () => {
     expect(await gate.admit(response())).toBe(true);
   });
 
+  it('lets the next one in when a render has held its turn too long, and counts that one only once', async () => {
+    const gate = new Admission(1, 50);
+    const [stuck, next] = [response(), response()];
+    expect(await gate.admit(stuck)).toBe(true);
+    const started = Date.now();
+    expect(await gate.admit(next)).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    expect([gate.active, gate.waiting]).toEqual([1, 0]);
+    // The stuck render ends at last: its turn was given up already, so the count stays right.
+    close(stuck);
+    expect(gate.active).toBe(1);
+    close(next);
+    expect(gate.active).toBe(0);
+  });
+
   it('refuses a limit that is not a positive integer', () => {
     expect(() => new Admission(0)).toThrow(RangeError);
     expect(() => new Admission(1.5)).toThrow(RangeError);

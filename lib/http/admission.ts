@@ -19,7 +19,14 @@ export class Admission {
   #active = 0;
   readonly #waiting: Array<() => void> = [];
 
-  constructor(readonly limit: number) {
+  /**
+   * `holdMs`: a render still open after this long stops counting against the limit (it goes on): a page stuck on the
+   * database, or streaming for long, must not keep every later visitor waiting behind it.
+   */
+  constructor(
+    readonly limit: number,
+    readonly holdMs = 10_000,
+  ) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer: ${limit}`);
   }
 
@@ -62,10 +69,17 @@ export class Admission {
 
   #take(response: Closable) {
     this.#active++;
-    response.once('close', () => {
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      clearTimeout(timer);
       this.#active--;
       this.#waiting.shift()?.();
-    });
+    };
+    const timer = setTimeout(release, this.holdMs);
+    timer.unref?.();
+    response.once('close', release);
   }
 }
 
