@@ -3,8 +3,8 @@
  * fixture in bench/bare-next (same Next.js and React, one dynamic page with a 50-row table, no database) in a temp
  * folder and serves it with `next start`; starts the built portal (`npm start`) on a fresh database of
  * BENCH_DATABASE_URL's server (default: the local PostgreSQL) seeded with 1,000 vaults and 20,000 past operations;
- * signs in; loads each URL with autocannon (50 connections, 10 s) and prints requests/s, p50 and p97.5, the ratios,
- * the first-load JavaScript of both pages, and which goals hold. Also serves the same portal build with `next start`
+ * signs in; loads each URL with autocannon (50 connections, 10 s, three rounds taken in turn) and prints the medians
+ * of requests/s, p50 and p97.5, the ratios, the first-load JavaScript of both pages, and which goals hold. Also serves the same portal build with `next start`
  * (no custom server) to show what scripts/serve.ts costs.
  *
  * `npm run bench:pages` runs this section alone; `npm run bench` runs it after the query goals.
@@ -27,6 +27,7 @@ const VAULTS_PER_SUBSCRIPTION = 25;
 const OPERATIONS = 20_000;
 const CONNECTIONS = 50;
 const SECONDS = 10;
+const ROUNDS = 3;
 
 type Load = { rps: number; p50: number; p975: number; failed: number };
 
@@ -149,15 +150,28 @@ async function signIn(url: string): Promise<string> {
   return cookie();
 }
 
-async function load(url: string, cookie?: string): Promise<Load> {
+async function load(url: string, cookie?: string, { warm = true }: { warm?: boolean } = {}): Promise<Load> {
   const headers: Record<string, string> = cookie ? { cookie } : {};
-  const check = await fetch(url, { headers, redirect: 'manual' });
-  if (check.status !== 200) throw new Error(`${url} answered ${check.status}, not 200.`);
-  await check.arrayBuffer();
-  // A short warm-up, so the measured run finds the code compiled and the pools filled.
-  await autocannon({ url, connections: 10, duration: 2, headers });
+  if (warm) {
+    const check = await fetch(url, { headers, redirect: 'manual' });
+    if (check.status !== 200) throw new Error(`${url} answered ${check.status}, not 200.`);
+    await check.arrayBuffer();
+    // A short warm-up, so the measured run finds the code compiled and the pools filled.
+    await autocannon({ url, connections: 10, duration: 2, headers });
+  }
   const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
   return { rps: r.requests.average, p50: r.latency.p50, p975: r.latency.p97_5, failed: r.non2xx + r.errors };
+}
+
+/** Each figure's median over the rounds (an odd number of them). */
+function median(rounds: Load[]): Load {
+  const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return {
+    rps: mid(rounds.map((r) => r.rps)),
+    p50: mid(rounds.map((r) => r.p50)),
+    p975: mid(rounds.map((r) => r.p975)),
+    failed: rounds.reduce((n, r) => n + r.failed, 0),
+  };
 }
 
 /** Bytes on the wire (gzip, as a browser asks) of one URL. */
@@ -218,7 +232,9 @@ export async function benchFrontDoor(): Promise<number> {
       ['/api/health', `${portal.url}/api/health`, undefined],
     ];
     const results = new Map<string, Load>();
-    console.log(`\nautocannon, ${CONNECTIONS} connections for ${SECONDS} s each:`);
+    console.log(
+      `\nautocannon, ${CONNECTIONS} connections for ${SECONDS} s each, ${ROUNDS} interleaved rounds (medians):`,
+    );
     const row = (name: string, r: Load, baseline: Load) =>
       console.log(
         `${name.padEnd(40)} ${r.rps.toFixed(0).padStart(7)} ${ms(r.p50).padStart(9)} ${ms(r.p975).padStart(9)}` +
@@ -228,10 +244,16 @@ export async function benchFrontDoor(): Promise<number> {
     console.log(
       `${''.padEnd(40)} ${'req/s'.padStart(7)} ${'p50'.padStart(9)} ${'p97.5'.padStart(9)}   req/s and p97.5 vs bare`,
     );
-    for (const [name, url, withCookie] of targets) {
-      const r = await load(url, withCookie);
-      results.set(name, r);
-      row(name, r, results.get(targets[0]![0])!);
+    // Interleaved rounds, each figure the median of its rounds: the bare page's own rate drifted by a third between
+    // runs on the shared machine, and one measurement of each, minutes apart, turned that drift into the ratios.
+    const rounds = new Map<string, Load[]>(targets.map(([name]) => [name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, url, withCookie] of targets)
+        rounds.get(name)!.push(await load(url, withCookie, { warm: round === 0 }));
+    }
+    for (const [name] of targets) {
+      results.set(name, median(rounds.get(name)!));
+      row(name, results.get(name)!, results.get(targets[0]![0])!);
     }
 
     // The same portal build served by `next start`: what the custom server (scripts/serve.ts) costs.
