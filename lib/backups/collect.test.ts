@@ -214,7 +214,7 @@ describe('garbage collection and running backups', () => {
     expect(after).toHaveLength(1);
     expect(await storedObjectIds(svc.store, f.keyId)).toEqual(new Set(kept));
     const moved = await Promise.all(kept.map(bytesOf));
-    moved.forEach((bytes, i) => expect(Buffer.from(bytes!).equals(Buffer.from(before[i]!))).toBe(true));
+    for (const [i, bytes] of moved.entries()) expect(Buffer.from(bytes!).equals(Buffer.from(before[i]!))).toBe(true);
     // A pack whose rows never arrived (a portal killed between the two) is swept once it is old, like any orphan.
     await svc.store.put(`${keyPrefix(f.keyId)}packs/${randomUUID()}`, sealed());
     expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ orphans: 0 });
