@@ -65,6 +65,30 @@ function upload(ids: string[]): Request {
   return new Request('http://portal.test/objects', { method: 'POST', body: Buffer.concat(frames) });
 }
 
+/** A backup of the key that commits a point of exactly these objects (as retention would keep one). */
+async function commitPoint(f: Fixture, ids: string[]) {
+  const session = await start(f);
+  return commitBackup(svc, session, {
+    rootId: ids[0],
+    objectIds: ids,
+    files: 1,
+    folders: 1,
+    bytes: 1,
+    dataTransferred: 0,
+  });
+}
+
+/** An object's sealed bytes, read from where its index row says they are. */
+async function storedBytes(f: Fixture, id: string): Promise<Buffer> {
+  const { rows } = await svc.pool.query<{ size: number; pack_id: string | null; pack_offset: number | null }>(
+    'select size, pack_id, pack_offset from backup_objects where key_id = $1 and id = $2',
+    [f.keyId, id],
+  );
+  const row = rows[0]!;
+  const place = { size: row.size, packId: row.pack_id, packOffset: row.pack_offset };
+  return Buffer.from((await readObject(svc.store, f.keyId, id, place))!);
+}
+
 /** Stored objects no point needs, old enough that any grace period has passed. */
 async function unreferencedObjects(f: Fixture, count: number): Promise<string[]> {
   const session = await start(f);
@@ -189,32 +213,16 @@ describe('garbage collection and running backups', () => {
       return keys;
     };
     expect(await packBlobs()).toHaveLength(1);
-    const bytesOf = async (id: string) => {
-      const { rows } = await svc.pool.query<{ size: number; pack_id: string; pack_offset: number }>(
-        'select size, pack_id, pack_offset from backup_objects where key_id = $1 and id = $2',
-        [f.keyId, id],
-      );
-      const row = rows[0]!;
-      return readObject(svc.store, f.keyId, id, { size: row.size, packId: row.pack_id, packOffset: row.pack_offset });
-    };
     const kept = ids.slice(0, 2);
-    const before = await Promise.all(kept.map(bytesOf));
+    const before = await Promise.all(kept.map((id) => storedBytes(f, id)));
     // A point needs two of the six: GC removes the other four, and the pack is rewritten with the two alone.
-    const session = await start(f);
-    await commitBackup(svc, session, {
-      rootId: kept[0],
-      objectIds: kept,
-      files: 1,
-      folders: 1,
-      bytes: 1,
-      dataTransferred: 0,
-    });
+    await commitPoint(f, kept);
     expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, objects: 4, orphans: 0 });
     const after = await packBlobs();
     expect(after).toHaveLength(1);
     expect(await storedObjectIds(svc.store, f.keyId)).toEqual(new Set(kept));
-    const moved = await Promise.all(kept.map(bytesOf));
-    for (const [i, bytes] of moved.entries()) expect(Buffer.from(bytes!).equals(Buffer.from(before[i]!))).toBe(true);
+    const moved = await Promise.all(kept.map((id) => storedBytes(f, id)));
+    for (const [i, bytes] of moved.entries()) expect(bytes.equals(before[i]!)).toBe(true);
     // A pack whose rows never arrived (a portal killed between the two) is swept once it is old, like any orphan.
     await svc.store.put(`${keyPrefix(f.keyId)}packs/${randomUUID()}`, sealed());
     expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ orphans: 0 });
@@ -229,24 +237,9 @@ describe('garbage collection and running backups', () => {
     const f = await machineWithItem();
     const ids = await unreferencedObjects(f, 6);
     const kept = ids.slice(0, 3);
-    const session = await start(f);
-    const { pointId } = await commitBackup(svc, session, {
-      rootId: kept[0],
-      objectIds: kept,
-      files: 1,
-      folders: 1,
-      bytes: 1,
-      dataTransferred: 0,
-    });
+    const { pointId } = await commitPoint(f, kept);
     const expected = new Map<string, Buffer>();
-    for (const id of kept) {
-      const { rows } = await svc.pool.query<{ size: number; pack_id: string; pack_offset: number }>(
-        'select size, pack_id, pack_offset from backup_objects where key_id = $1 and id = $2',
-        [f.keyId, id],
-      );
-      const place = { size: rows[0]!.size, packId: rows[0]!.pack_id, packOffset: rows[0]!.pack_offset };
-      expected.set(id, Buffer.from((await readObject(svc.store, f.keyId, id, place))!));
-    }
+    for (const id of kept) expected.set(id, await storedBytes(f, id));
     // The read has looked up where the objects are; before it reads them, GC rewrites their pack without the other
     // three and deletes the old one.
     let collected: unknown;

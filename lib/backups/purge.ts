@@ -5,7 +5,7 @@ import { isUuid } from '@/lib/http/input';
 import { type BackupDataJob, QUEUES, sendInTransaction } from '@/lib/operations/boss';
 import type { Services } from '@/lib/services';
 import { keyLock } from './locks';
-import { buildPack, type PackFrame, packBlobKey, packIdOf, readObject } from './packs';
+import { buildPack, type PackFrame, packBlobKey, packIdOf, readObjectsInto } from './packs';
 import { keyPrefix, objectBlobKey } from './store';
 
 /**
@@ -104,16 +104,15 @@ async function reclaimPacks(svc: Services, client: pg.PoolClient, keyId: string,
       [keyId, packId],
     );
     if (live.length > 0) {
-      const frames: PackFrame[] = [];
-      for (const row of live) {
-        const data = await readObject(svc.store, keyId, row.id, {
-          size: row.size,
-          packId,
-          packOffset: row.pack_offset,
-        });
-        if (!data) throw new Error(`The blob store lost object ${row.id} of key ${keyId} (pack ${packId}).`);
-        frames.push({ id: row.id, data });
-      }
+      // The live objects' bytes, read with the pack opened once.
+      const reads = live.map((row) => ({
+        id: row.id,
+        place: { size: row.size, packId, packOffset: row.pack_offset },
+        target: new Uint8Array(row.size),
+      }));
+      const lost = await readObjectsInto(svc.store, keyId, reads, 1);
+      if (lost.length > 0) throw new Error(`The blob store lost object ${lost[0]} of key ${keyId} (pack ${packId}).`);
+      const frames: PackFrame[] = reads.map((r) => ({ id: r.id, data: r.target }));
       const pack = buildPack(null, frames);
       const newPackId = randomUUID();
       await svc.store.put(packBlobKey(keyId, newPackId), pack.bytes);

@@ -100,6 +100,16 @@ function webStream(handle: FileHandle): ReadableStream<Uint8Array> {
   });
 }
 
+/** Fills `target` from `position` of the file; false when the file ends first. */
+async function readFully(handle: FileHandle, target: Uint8Array, position: number): Promise<boolean> {
+  for (let done = 0; done < target.length; ) {
+    const { bytesRead } = await handle.read(target, done, target.length - done, position + done);
+    if (bytesRead === 0) return false;
+    done += bytesRead;
+  }
+  return true;
+}
+
 /**
  * Backup data in a folder: one file per key, written to a temporary file beside the target, synced, then renamed over it,
  * so a reader sees the old object, the new one, or none, never a partial one.
@@ -188,33 +198,26 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  async readInto(key: string, target: Uint8Array): Promise<boolean> {
-    let handle: FileHandle;
-    try {
-      handle = await open(this.pathOf(key), 'r');
-    } catch (err) {
-      if (isAbsent(err)) return false;
-      throw err;
-    }
-    try {
+  readInto(key: string, target: Uint8Array): Promise<boolean> {
+    return this.withFile(key, async (handle) => {
       const info = await handle.stat();
-      if (!info.isFile() || info.size !== target.length) return false;
-      for (let done = 0; done < target.length; ) {
-        const { bytesRead } = await handle.read(target, done, target.length - done, done);
-        if (bytesRead === 0) return false;
-        done += bytesRead;
-      }
-      return true;
-    } finally {
-      await handle.close();
-    }
+      return info.isFile() && info.size === target.length && readFully(handle, target, 0);
+    });
   }
 
   readRange(key: string, offset: number, target: Uint8Array): Promise<boolean> {
     return this.readRanges(key, [{ offset, target }]);
   }
 
-  async readRanges(key: string, ranges: ReadonlyArray<{ offset: number; target: Uint8Array }>): Promise<boolean> {
+  readRanges(key: string, ranges: ReadonlyArray<{ offset: number; target: Uint8Array }>): Promise<boolean> {
+    return this.withFile(key, async (handle) => {
+      for (const { offset, target } of ranges) if (!(await readFully(handle, target, offset))) return false;
+      return true;
+    });
+  }
+
+  /** Runs `read` on the object's file, open for reading and closed after; false when there is no such file. */
+  private async withFile(key: string, read: (handle: FileHandle) => Promise<boolean>): Promise<boolean> {
     let handle: FileHandle;
     try {
       handle = await open(this.pathOf(key), 'r');
@@ -223,14 +226,7 @@ export class FileBlobStore implements BlobStore {
       throw err;
     }
     try {
-      for (const { offset, target } of ranges) {
-        for (let done = 0; done < target.length; ) {
-          const { bytesRead } = await handle.read(target, done, target.length - done, offset + done);
-          if (bytesRead === 0) return false;
-          done += bytesRead;
-        }
-      }
-      return true;
+      return await read(handle);
     } finally {
       await handle.close();
     }
