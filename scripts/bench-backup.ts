@@ -9,7 +9,10 @@
  *
  * Settings: BENCH_DATABASE_URL, BENCH_SEED (the data set), BENCH_AGENT_CPU_PROF=DIR (profile the agent's backups
  * and its restore), PORTAL_CPU_PROF=DIR (profile the portal's server over the whole run, written when it stops),
- * BENCH_QUICK=1 (stop after the first backups), BENCH_CPU_DETAIL=1 (print the portal's CPU per thread at each step).
+ * BENCH_QUICK=1 (stop after the first backups), BENCH_CPU_DETAIL=1 (print the portal's CPU per thread at each step),
+ * BENCH_PERF=DIR (Linux perf profiles of the agent and the portal's server at each step, with V8's symbol maps: read
+ * them with `perf report -i DIR/agent-first.data`; the timings then include perf's own cost), BENCH_KEEP=1 (keep the
+ * portal and the agent's state once the table is printed, until the bench is stopped).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
@@ -29,6 +32,7 @@ const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const SERVER_URL = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const SEED = process.env.BENCH_SEED || 'bench-backup-1';
 const CPU_PROF = process.env.BENCH_AGENT_CPU_PROF;
+const PERF_DIR = process.env.BENCH_PERF ? path.resolve(process.env.BENCH_PERF) : undefined;
 const ADMIN = { email: 'bench@example.com', password: 'bench-backup-password' };
 const PASSPHRASE = 'the bench passphrase, long enough';
 const RESTIC_PASSWORD = 'bench-restic-password';
@@ -262,6 +266,40 @@ async function groupCpuSeconds(pgid: number): Promise<number> {
   return ticks / CLOCK_TICKS;
 }
 
+/** The agent's command line: node with `args`, or with BENCH_PERF, node under `perf record`. */
+function perfAgent(label: string, args: string[]): [string, string[]] {
+  if (!PERF_DIR) return [process.execPath, args];
+  const file = path.join(PERF_DIR, `agent-${label.replace(/\W+/g, '-')}.data`);
+  return [
+    'perf',
+    ['record', '-q', '-e', 'cpu-clock', '-g', '-o', file, '--', process.execPath, '--perf-basic-prof', ...args],
+  ];
+}
+
+/** With BENCH_PERF, records the portal's server process until the returned function is called. */
+async function perfPortal(pgid: number, label: string): Promise<() => Promise<void>> {
+  if (!PERF_DIR) return async () => {};
+  let server: string | undefined;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const statLine = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('serve.mjs'))
+        server = pid;
+    } catch {}
+  }
+  if (!server) throw new Error("BENCH_PERF: the portal's server process was not found.");
+  const file = path.join(PERF_DIR, `portal-${label.replace(/\W+/g, '-')}.data`);
+  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-g', '-o', file, '-p', server], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 300));
+  return async () => {
+    const exited = new Promise((r) => perf.once('exit', r));
+    perf.kill('SIGINT');
+    await exited;
+  };
+}
+
 async function dirBytes(dir: string): Promise<number> {
   let total = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
@@ -314,6 +352,11 @@ async function main() {
   if (!has('restic')) aptInstall('restic', 'restic');
   if (!existsSync('/usr/bin/time')) aptInstall('time', 'GNU time (/usr/bin/time)');
   const resticVersion = execFileSync('restic', ['version']).toString().trim();
+  if (PERF_DIR) {
+    await mkdir(PERF_DIR, { recursive: true });
+    // The portal's server writes /tmp/perf-PID.map, which perf reads to name V8's compiled functions.
+    process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --perf-basic-prof`.trim();
+  }
 
   const work = await mkdtemp(path.join(os.tmpdir(), 'bench-backup-'));
   const cleanups: Array<() => Promise<unknown>> = [() => rm(work, { recursive: true, force: true })];
@@ -395,7 +438,9 @@ async function main() {
       const profile = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
       const args = [...profile, agentFile, 'backup', '--path', data.dir, '--json', '--state-dir', stateDir];
       const portalCpu = await groupCpuSeconds(portal.child.pid!);
-      const m = await measure(process.execPath, args, agentEnv, path.join(work, 'time.txt'));
+      const stopPerf = await perfPortal(portal.child.pid!, label);
+      const m = await measure(...perfAgent(label, args), agentEnv, path.join(work, 'time.txt'));
+      await stopPerf();
       const portalCpuSeconds = (await groupCpuSeconds(portal.child.pid!)) - portalCpu;
       const last = m.stdout.trim().split('\n').at(-1)!;
       const completed = JSON.parse(last) as { event: string; items: Array<{ dataTransferred: number }> };
@@ -423,9 +468,11 @@ async function main() {
 
     // Issue 9: the latest point restored into an empty folder, by restic and by the agent's recover.
     console.log('Restore ...');
-    const restored = async (who: string, command: string, args: string[], env: NodeJS.ProcessEnv, dir: string) => {
+    const restored = async (who: string, command: [string, string[]], env: NodeJS.ProcessEnv, dir: string) => {
       const portalCpu = await groupCpuSeconds(portal.child.pid!);
-      const m = await measure(command, args, env, path.join(work, 'time.txt'));
+      const stopPerf = who === 'agent ' ? await perfPortal(portal.child.pid!, 'restore') : async () => {};
+      const m = await measure(...command, env, path.join(work, 'time.txt'));
+      await stopPerf();
       const portalCpuSeconds = (await groupCpuSeconds(portal.child.pid!)) - portalCpu;
       const bytes = await dirBytes(dir);
       console.log(
@@ -442,15 +489,13 @@ async function main() {
     const agentTarget = path.join(work, 'agent-restore');
     const rr = await restored(
       'restic',
-      'restic',
-      ['restore', 'latest', '--target', resticTarget],
+      ['restic', ['restore', 'latest', '--target', resticTarget]],
       resticEnv,
       resticTarget,
     );
     const ar = await restored(
       'agent ',
-      process.execPath,
-      [
+      perfAgent('restore', [
         ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []),
         agentFile,
         'recover',
@@ -461,7 +506,7 @@ async function main() {
         '--json',
         '--state-dir',
         stateDir,
-      ],
+      ]),
       agentEnv,
       agentTarget,
     );
@@ -544,6 +589,12 @@ async function main() {
     for (const row of rows) console.log(line(row));
     const held = Object.values(goals).filter(Boolean).length;
     console.log(`\n${held} of ${Object.keys(goals).length} goals hold.`);
+    if (process.env.BENCH_KEEP) {
+      // BENCH_KEEP: the portal and the agent's state stay until the bench is stopped, to try agent changes quickly.
+      console.log(`\nKept until stopped (SIGTERM cleans up): portal ${portal.url}; rerun the restore with`);
+      console.log(`  node ${agentFile} recover --path ${data.dir} --target DIR --json --state-dir ${stateDir}`);
+      await new Promise(() => {});
+    }
   } finally {
     await cleanup();
   }
