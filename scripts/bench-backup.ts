@@ -593,7 +593,7 @@ async function main() {
       // BENCH_KEEP: the portal and the agent's state stay until the bench is stopped, to try agent changes quickly.
       console.log(`\nKept until stopped (SIGTERM cleans up): portal ${portal.url}; rerun the restore with`);
       console.log(`  node ${agentFile} recover --path ${data.dir} --target DIR --json --state-dir ${stateDir}`);
-      await new Promise(() => {});
+      await new Promise(() => setInterval(() => {}, 60_000));
     }
   } finally {
     await cleanup();
