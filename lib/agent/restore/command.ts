@@ -9,6 +9,7 @@ import {
 } from '@/lib/backup-format';
 import type { TreeEntry } from '@/lib/backup-format/tree';
 import { Progress, progressView, startReporting } from '../backup/progress';
+import { withRoomyHeap } from '../heap';
 import type { AgentContext } from '../io';
 import { callAsMachine, isObject, registeredState } from '../machine';
 import { readPassphraseFile } from '../passphrase';
@@ -124,7 +125,12 @@ type Destination = { target: string; conflict: Conflict; selection: string };
  * One restore session: opens the point's keys, restores the selection into the target while reporting progress
  * about once a second, and ends the Restore job as completed or failed with the reason.
  */
-async function runRestore(
+function runRestore(...args: Parameters<typeof restoreSession>): Promise<void> {
+  // With room for the restore's many short-lived buffers (lib/agent/heap.ts).
+  return withRoomyHeap(() => restoreSession(...args));
+}
+
+async function restoreSession(
   state: AgentState,
   start: StartRestoreResponse,
   keysOf: () => Promise<VaultKeys>,
