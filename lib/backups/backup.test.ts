@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as objectsRoute from '@/app/api/agent/backups/[sessionId]/objects/route';
 import { readState } from '@/lib/agent/state';
 import { unregisterServer } from '@/lib/registration/servers';
 import { type TestServices, testServices } from '@/lib/testing/services';
@@ -9,7 +10,7 @@ import { vaultUsage } from '@/lib/vaults/usage';
 import { requestBackup, stopProtection } from './portal';
 import { collectGarbage, purgeKey } from './purge';
 import { failStaleBackups, HEARTBEAT_TIMEOUT_SECONDS, REQUEST_TIMEOUT_MINUTES } from './sessions';
-import { type Machine, PASSPHRASE, registeredMachine, routeFetch } from './testing';
+import { heartbeatProbe, type Machine, PASSPHRASE, registeredMachine, routeFetch } from './testing';
 
 let svc: TestServices;
 beforeAll(async () => {
@@ -206,6 +207,26 @@ describe('backups end to end (agent → route handlers → PostgreSQL and the bl
     const again = await json(machine, 'backup', '--path', folder);
     expect(again.items[0]!.dataTransferred).toBeLessThan(60 * MiB - stored + MiB);
     expect(await pointCount()).toBe(1);
+    await machine.remove();
+  });
+
+  it("writes a backup's heartbeat on an upload only when the last one is a few seconds old", async () => {
+    const probe = heartbeatProbe(svc.pool, 'backup_sessions', (request, sessionId) =>
+      objectsRoute.POST(request, { params: Promise.resolve({ sessionId }) }),
+    );
+    const { fetch } = routeFetch((request) => {
+      const upload = /\/api\/agent\/backups\/([^/]+)\/objects$/.exec(new URL(request.url).pathname);
+      return upload ? probe.call(request, upload[1]!) : undefined;
+    });
+    const machine = await registeredMachine(svc, { fetch });
+    const folder = path.join(machine.work, 'data');
+    await mkdir(folder);
+    // Several batches of uploads (about 8 MiB each).
+    for (let i = 0; i < 4; i++) await writeFile(path.join(folder, `f${i}.bin`), randomBytes(6 * MiB));
+    expect((await machine.agent('protect', '--path', folder)).code).toBe(0);
+    expect((await machine.agent('backup')).code).toBe(0);
+    expect(probe.seen.length).toBeGreaterThanOrEqual(2);
+    expect(probe.seen.map((s) => s.written)).toEqual(probe.seen.map((s) => s.due));
     await machine.remove();
   });
 

@@ -13,12 +13,20 @@ import { AgentRefusal } from '@/lib/registration/refusal';
 import { hashToken } from './agent-input';
 import { buildPack, packBlobKey } from './packs';
 
+/**
+ * How stale a session's heartbeat (a backup's or a restore's) may be before a bulk call writes it again: far below
+ * the 60 s without one that fail the session.
+ */
+export const HEARTBEAT_EVERY_SECONDS = 5;
+
 export type BackupSession = {
   id: string;
   keyId: string;
   itemId: string;
   operationId: string;
   startedAt: Date;
+  /** The session's heartbeat was last written more than HEARTBEAT_EVERY_SECONDS ago (see storeObjectBatch). */
+  heartbeatDue?: boolean;
 };
 
 /** The running session a session token stands for, or the refusal the agent stops on. */
@@ -39,10 +47,12 @@ export async function authenticateSessionToken(
     started_at: Date;
     token_hash: string;
     running: boolean;
+    heartbeat_due: boolean;
   }>(
-    `select id, key_id, item_id, operation_id, started_at, token_hash, running
+    `select id, key_id, item_id, operation_id, started_at, token_hash, running,
+       heartbeat_at < now() - make_interval(secs => $2) as heartbeat_due
      from backup_sessions where id = $1`,
-    [sessionId],
+    [sessionId, HEARTBEAT_EVERY_SECONDS],
   );
   const session = rows[0];
   const expected = session ? Buffer.from(session.token_hash, 'hex') : Buffer.alloc(32);
@@ -55,6 +65,7 @@ export async function authenticateSessionToken(
     itemId: session.item_id,
     operationId: session.operation_id,
     startedAt: session.started_at,
+    heartbeatDue: session.heartbeat_due,
   };
 }
 
@@ -114,6 +125,9 @@ export async function storeObjectBatch(
       [session.keyId, fresh.map((f) => f.id), fresh.map((f) => f.data.length), packId, pack.offsets],
     );
   }
-  await pool.query('update backup_sessions set heartbeat_at = now() where id = $1', [session.id]);
+  // Uploading keeps the session alive, written at most every few seconds (a commit per batch otherwise).
+  if (session.heartbeatDue !== false) {
+    await pool.query('update backup_sessions set heartbeat_at = now() where id = $1', [session.id]);
+  }
   return { stored: fresh.length, bytes: fresh.reduce((sum, f) => sum + f.data.length, 0) };
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type pg from 'pg';
 import * as commitRoute from '@/app/api/agent/backups/[sessionId]/commit/route';
 import * as failRoute from '@/app/api/agent/backups/[sessionId]/fail/route';
 import * as missingRoute from '@/app/api/agent/backups/[sessionId]/missing/route';
@@ -68,6 +69,42 @@ export function routeFetch(intercept?: (request: Request) => Response | undefine
     return handler(request);
   };
   return { fetch, requests };
+}
+
+/**
+ * Runs a session's bulk calls (uploads or reads) one at a time, each after the session's heartbeat was set alternately
+ * overdue (30 s old) and fresh (1 s old), and records whether the call wrote it: `seen[i].written` should equal
+ * `seen[i].due`.
+ */
+export function heartbeatProbe(
+  pool: pg.Pool,
+  table: 'backup_sessions' | 'restores',
+  handle: (request: Request, sessionId: string) => Promise<Response>,
+) {
+  const seen: Array<{ due: boolean; written: boolean }> = [];
+  let turn = Promise.resolve();
+  const call = (request: Request, sessionId: string): Promise<Response> => {
+    const mine = turn.then(async () => {
+      const due = seen.length % 2 === 0;
+      const heartbeat = async (set: string) =>
+        (
+          await pool.query<{ at: Date }>(
+            `update ${table} set heartbeat_at = ${set} where id = $1 returning heartbeat_at as at`,
+            [sessionId],
+          )
+        ).rows[0]!.at.getTime();
+      const before = await heartbeat(`now() - interval '${due ? 30 : 1} seconds'`);
+      const response = await handle(request, sessionId);
+      seen.push({ due, written: (await heartbeat('heartbeat_at')) !== before });
+      return response;
+    });
+    turn = mine.then(
+      () => {},
+      () => {},
+    );
+    return mine;
+  };
+  return { seen, call };
 }
 
 export type Machine = {

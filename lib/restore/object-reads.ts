@@ -10,6 +10,7 @@ import type { ReusedBuffers } from '@/lib/agent/buffers';
 import { AGENT_MESSAGES, MAX_BATCH_BYTES, MAX_IDS_PER_CALL, OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { hashToken, parseAgentBody } from '@/lib/backups/agent-input';
+import { HEARTBEAT_EVERY_SECONDS } from '@/lib/backups/object-batches';
 import { type ObjectPlace, readObjectInto, readObjectsInto } from '@/lib/backups/packs';
 import type { BlobStore } from '@/lib/blob-store';
 import { isUuid } from '@/lib/http/input';
@@ -18,7 +19,14 @@ import { AgentRefusal } from '@/lib/registration/refusal';
 const READ_CONCURRENCY = 16;
 const readSchema = z.object({ ids: z.array(z.string().regex(OBJECT_ID_PATTERN)).min(1).max(MAX_IDS_PER_CALL) });
 
-export type RestoreSession = { id: string; pointId: string; keyId: string; operationId: string };
+export type RestoreSession = {
+  id: string;
+  pointId: string;
+  keyId: string;
+  operationId: string;
+  /** The restore's heartbeat was last written more than HEARTBEAT_EVERY_SECONDS ago (see readObjectFrames). */
+  heartbeatDue?: boolean;
+};
 
 /** The running restore a token stands for, or the refusal the agent stops on. */
 export async function authenticateRestoreToken(
@@ -37,10 +45,12 @@ export async function authenticateRestoreToken(
     operation_id: string;
     token_hash: string | null;
     running: boolean;
+    heartbeat_due: boolean;
   }>(
-    `select r.id, r.point_id, p.key_id, r.operation_id, r.token_hash, r.running
+    `select r.id, r.point_id, p.key_id, r.operation_id, r.token_hash, r.running,
+       r.heartbeat_at < now() - make_interval(secs => $2) as heartbeat_due
      from restores r join recovery_points p on p.id = r.point_id where r.id = $1`,
-    [restoreId],
+    [restoreId, HEARTBEAT_EVERY_SECONDS],
   );
   const row = rows[0];
   const expected = row?.token_hash ? Buffer.from(row.token_hash, 'hex') : Buffer.alloc(32);
@@ -54,7 +64,13 @@ export async function authenticateRestoreToken(
       409,
     );
   }
-  return { id: row.id, pointId: row.point_id, keyId: row.key_id, operationId: row.operation_id };
+  return {
+    id: row.id,
+    pointId: row.point_id,
+    keyId: row.key_id,
+    operationId: row.operation_id,
+    heartbeatDue: row.heartbeat_due,
+  };
 }
 
 /** Where the point's objects among `ids` are stored; ids the point does not reference are absent. */
@@ -131,6 +147,10 @@ export async function readObjectFrames(
       (await readObjectInto(store, restore.keyId, id, moved, into(id)));
     if (!found) throw new Error(`The blob store lost object ${id} of key ${restore.keyId}.`);
   }
-  await pool.query('update restores set heartbeat_at = now() where id = $1', [restore.id]);
+  // Reading keeps the restore alive, written at most every few seconds: a write per read (hundreds per GiB) cost
+  // the database a commit each, on the cores the agent and the portal share.
+  if (restore.heartbeatDue !== false) {
+    await pool.query('update restores set heartbeat_at = now() where id = $1', [restore.id]);
+  }
   return frames;
 }

@@ -3,7 +3,7 @@ import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, utimes, write
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopProtection } from '@/lib/backups/portal';
-import { type Machine, registeredMachine, routeFetch } from '@/lib/backups/testing';
+import { heartbeatProbe, type Machine, registeredMachine, routeFetch } from '@/lib/backups/testing';
 import { unregisterServer } from '@/lib/registration/servers';
 import { applyRetention } from '@/lib/retention/apply';
 import { type TestServices, testServices } from '@/lib/testing/services';
@@ -243,6 +243,26 @@ describe('recover with the agent (agent → route handlers → PostgreSQL and th
     ).rows;
     expect(job.status).toBe('Failed');
     expect(job.message).toMatch(/the agent stopped reporting progress/);
+  });
+
+  it("writes a restore's heartbeat on a read only when the last one is a few seconds old", async () => {
+    const probe = heartbeatProbe(svc.pool, 'restores', (request) => restoreRoutes(request) as Promise<Response>);
+    const { fetch } = routeFetch((request) => {
+      const read = /\/api\/agent\/restores\/([^/]+)\/objects$/.exec(new URL(request.url).pathname);
+      return read ? probe.call(request, read[1]!) : restoreRoutes(request);
+    });
+    const reader = await registeredMachine(svc, { fetch });
+    try {
+      const data = path.join(reader.work, 'data');
+      await dataset(data);
+      await backedUp(reader, data);
+      const result = await reader.agent('recover', '--path', data, '--target', path.join(reader.work, 'restored'));
+      expect(result.code).toBe(0);
+      expect(probe.seen.length).toBeGreaterThanOrEqual(2);
+      expect(probe.seen.map((s) => s.written)).toEqual(probe.seen.map((s) => s.due));
+    } finally {
+      await reader.remove();
+    }
   });
 });
 
