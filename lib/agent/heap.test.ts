@@ -7,7 +7,7 @@ describe('withRoomyHeap', () => {
 
   it('raises the heap growing factor for the work and puts it back, also when the work fails', async () => {
     const set = vi.spyOn(v8, 'setFlagsFromString');
-    await expect(withRoomyHeap(async () => 'restored')).resolves.toBe('restored');
+    await expect(withRoomyHeap(async () => 'backed up')).resolves.toBe('backed up');
     expect(set.mock.calls).toEqual([['--heap-growing-percent=400'], ['--heap-growing-percent=0']]);
     set.mockClear();
     await expect(

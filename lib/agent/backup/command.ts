@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { deriveVaultKeys, fromBase64, type VaultKeys } from '@/lib/backup-format';
+import { withRoomyHeap } from '../heap';
 import type { AgentContext } from '../io';
 import { callAsMachine, isObject, registeredState } from '../machine';
 import { callPortal, PortalRefusal, sessionEnded } from '../portal';
@@ -156,7 +157,10 @@ async function backupItem(
       let seen = new Map<string, CachedFile>();
       const run = (fromCache: Map<string, CachedFile>) => {
         seen = new Map();
-        return backupTree(scan, { keys, uploader, progress, cache: fromCache, seen, stopped: reporter.stopped });
+        // With room for the backup's many short-lived buffers (lib/agent/heap.ts).
+        return withRoomyHeap(() =>
+          backupTree(scan, { keys, uploader, progress, cache: fromCache, seen, stopped: reporter.stopped }),
+        );
       };
       let tree = await run(cache);
       let committed: CommitResponse;
