@@ -95,6 +95,9 @@ async function freeSpace(dir: string): Promise<number> {
   return stats.bavail * stats.bsize;
 }
 
+/** Room for the backup's short-lived buffers within its 300 MiB peak memory (lib/agent/heap.ts). */
+const BACKUP_HEAP_GROWING_PERCENT = 250;
+
 const formatGb = (bytes: number) => `${(bytes / GB).toFixed(2)} GB`;
 
 async function backupItem(
@@ -158,7 +161,7 @@ async function backupItem(
       const run = (fromCache: Map<string, CachedFile>) => {
         seen = new Map();
         // With room for the backup's many short-lived buffers (lib/agent/heap.ts).
-        return withRoomyHeap(() =>
+        return withRoomyHeap(BACKUP_HEAP_GROWING_PERCENT, () =>
           backupTree(scan, { keys, uploader, progress, cache: fromCache, seen, stopped: reporter.stopped }),
         );
       };

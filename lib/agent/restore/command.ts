@@ -127,7 +127,7 @@ type Destination = { target: string; conflict: Conflict; selection: string };
  */
 function runRestore(...args: Parameters<typeof restoreSession>): Promise<void> {
   // With room for the restore's many short-lived buffers (lib/agent/heap.ts).
-  return withRoomyHeap(() => restoreSession(...args));
+  return withRoomyHeap(400, () => restoreSession(...args));
 }
 
 async function restoreSession(
