@@ -119,9 +119,15 @@ async function main() {
   // A larger young generation for the production server: a page render allocates a few MB that die young, and with the
   // default 16 MB semi-space, 50 concurrent renders got scavenged (and promoted) so often that the list page did about a
   // fifth fewer requests/s (issue 13, measured side by side under autocannon). It costs up to ~150 MB more memory.
+  //
+  // And a heap allowed to grow to five times what survives a full collection: a backup's upload arrives in 64 KiB
+  // socket reads, each external memory to V8, which counts what was allocated since its last full collection against
+  // the old generation's limit and so collected the whole heap every few tens of MiB received. With this, a 1 GiB
+  // first backup cost the portal 2.4 s of CPU instead of 3-4.7 s, at the same peak memory (measured with
+  // `npm run bench:backup`; the agent does the same, lib/agent/heap.ts).
   const serverArgs = dev
     ? [tsxCli, path.join(root, 'scripts', 'serve.ts'), '--dev']
-    : ['--max-semi-space-size=64', servedBundle];
+    : ['--max-semi-space-size=64', '--heap-growing-percent=400', servedBundle];
   // PORTAL_CPU_PROF=DIR (for benches): the server's CPU profile is written there when it stops.
   const profile = process.env.PORTAL_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.PORTAL_CPU_PROF)}`]
