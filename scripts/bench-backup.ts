@@ -242,28 +242,37 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim(
 /** CPU seconds (user + system) used so far by the live processes of a process group (the portal's). */
 async function groupCpuSeconds(pgid: number): Promise<number> {
   let ticks = 0;
+  for (const { pid, fields } of await groupProcesses(pgid)) {
+    ticks += Number(fields[11]) + Number(fields[12]);
+    // BENCH_CPU_DETAIL: each thread's CPU so far (main, V8's GC helpers, libuv's file pool), to see where it goes.
+    if (process.env.BENCH_CPU_DETAIL) {
+      try {
+        for (const tid of await readdir(`/proc/${pid}/task`)) {
+          const taskFields = statFields(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+          const user = Number(taskFields[11]) / CLOCK_TICKS;
+          const system = Number(taskFields[12]) / CLOCK_TICKS;
+          if (user + system > 0.05) console.log(`    pid ${pid} thread ${tid}: user ${user} s, system ${system} s`);
+        }
+      } catch {}
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+// The fields of a /proc stat line after the command name, which is in parentheses and may hold spaces: state first.
+const statFields = (statLine: string) => statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
+
+/** The live processes of a process group, each with its stat fields (statFields). */
+async function groupProcesses(pgid: number): Promise<Array<{ pid: string; fields: string[] }>> {
+  const found: Array<{ pid: string; fields: string[] }> = [];
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      const statLine = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Fields after the command name, which is in parentheses and may hold spaces: state is field 3.
-      const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) {
-        ticks += Number(fields[11]) + Number(fields[12]);
-        // BENCH_CPU_DETAIL: each thread's CPU so far (main, V8's GC helpers, libuv's file pool), to see where it goes.
-        if (process.env.BENCH_CPU_DETAIL) {
-          for (const tid of await readdir(`/proc/${pid}/task`)) {
-            const task = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-            const taskFields = task.slice(task.lastIndexOf(')') + 2).split(' ');
-            const user = Number(taskFields[11]) / CLOCK_TICKS;
-            const system = Number(taskFields[12]) / CLOCK_TICKS;
-            if (user + system > 0.05) console.log(`    pid ${pid} thread ${tid}: user ${user} s, system ${system} s`);
-          }
-        }
-      }
+      const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      if (Number(fields[2]) === pgid) found.push({ pid, fields });
     } catch {}
   }
-  return ticks / CLOCK_TICKS;
+  return found;
 }
 
 /** The agent's command line: node with `args`, or with BENCH_PERF, node under `perf record`. */
@@ -279,16 +288,13 @@ function perfAgent(label: string, args: string[]): [string, string[]] {
 /** With BENCH_PERF, records the portal's server process until the returned function is called. */
 async function perfPortal(pgid: number, label: string): Promise<() => Promise<void>> {
   if (!PERF_DIR) return async () => {};
-  let server: string | undefined;
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
+  const server = (await groupProcesses(pgid)).find(({ pid }) => {
     try {
-      const statLine = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = statLine.slice(statLine.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('serve.mjs'))
-        server = pid;
-    } catch {}
-  }
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('serve.mjs');
+    } catch {
+      return false;
+    }
+  })?.pid;
   if (!server) throw new Error("BENCH_PERF: the portal's server process was not found.");
   const file = path.join(PERF_DIR, `portal-${label.replace(/\W+/g, '-')}.data`);
   const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-g', '-o', file, '-p', server], { stdio: 'ignore' });

@@ -65,10 +65,12 @@ function upload(ids: string[]): Request {
   return new Request('http://portal.test/objects', { method: 'POST', body: Buffer.concat(frames) });
 }
 
-/** A backup of the key that commits a point of exactly these objects (as retention would keep one). */
-async function commitPoint(f: Fixture, ids: string[]) {
-  const session = await start(f);
-  return commitBackup(svc, session, {
+/**
+ * A backup of the key (`session`, or a new one) that commits a point of exactly these objects (as retention would
+ * keep one).
+ */
+async function commitPoint(f: Fixture, ids: string[], session?: Awaited<ReturnType<typeof start>>) {
+  return commitBackup(svc, session ?? (await start(f)), {
     rootId: ids[0],
     objectIds: ids,
     files: 1,
@@ -130,14 +132,7 @@ describe('garbage collection and running backups', () => {
     const stored = await storedObjectIds(svc.store, f.keyId);
     for (const id of ids) expect(stored.has(id)).toBe(true);
 
-    const point = await commitBackup(svc, session, {
-      rootId: ids[0],
-      objectIds: ids,
-      files: 1,
-      folders: 1,
-      bytes: 1,
-      dataTransferred: 0,
-    });
+    const point = await commitPoint(f, ids, session);
     expect(point.pointId).toBeTruthy();
     // With the backup done, GC runs and the point's objects are needed: nothing goes.
     expect(await collectGarbage(svc, f.keyId, 0)).toMatchObject({ busy: false, objects: 0, orphans: 0 });
