@@ -135,6 +135,8 @@ describe('recover with the agent (agent → route handlers → PostgreSQL and th
     expect(await readFile(path.join(target, 'empty (1).txt'), 'utf8')).toBe('');
     const copy = await readFile(path.join(target, 'big (1).bin'));
     expect(copy.equals(await readFile(path.join(folder, 'big.bin')))).toBe(true);
+    // In a folder the earlier runs restored too.
+    expect(await readFile(path.join(target, 'docs', 'report-0 (1).txt'), 'utf8')).toBe('report 0\n'.repeat(100));
     expect((await restoreJobs(machine.vaultId)).at(-1)!.message).toMatch(
       /were restored as copies beside existing files/,
     );
