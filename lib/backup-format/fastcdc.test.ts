@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { CHUNK_SIZES, Chunker, type ChunkSizes, findBoundary } from './fastcdc';
+import { afterEach, describe, expect, it } from 'vitest';
+import { allowWasmScan, CHUNK_SIZES, Chunker, type ChunkSizes, findBoundary } from './fastcdc';
 import { deriveVaultKeys } from './keys';
 import { pseudoRandomBytes } from './testing';
 
@@ -136,6 +136,31 @@ describe('the chunker', () => {
     expect(() => new Chunker(gear, { min: 256, avg: 1000, max: 4096 })).toThrow(RangeError);
     expect(() => new Chunker(gear, { min: 2048, avg: 1024, max: 4096 })).toThrow(RangeError);
     expect(() => new Chunker(new Uint32Array(16))).toThrow(RangeError);
+  });
+});
+
+describe('the gear hash in WebAssembly', () => {
+  afterEach(() => allowWasmScan(true));
+
+  it('cuts exactly where the loop in JavaScript cuts, under any key, chunk sizes and pushes', () => {
+    const data = pseudoRandomBytes(24 * MiB, 11);
+    // Long runs of one byte: no cut point for a while, so chunks end at max and the hash carries across windows.
+    data.fill(0, 5 * MiB, 14 * MiB);
+    const cases: Array<[ChunkSizes, Uint32Array, number]> = [
+      [CHUNK_SIZES, gear, 4 * MiB],
+      [CHUNK_SIZES, otherGear, 64 * 1024 + 3],
+      [SMALL, gear, 1000],
+      [{ min: 1024, avg: 1024 + 256 * 1024, max: 1024 * 1024 }, otherGear, 100_000],
+    ];
+    expect(allowWasmScan(true)).toBe(true);
+    for (const [sizes, table, push] of cases) {
+      const withWasm = lengths(chunkAll(data, push, sizes, table));
+      allowWasmScan(false);
+      const withJs = lengths(chunkAll(data, push, sizes, table));
+      allowWasmScan(true);
+      expect(withWasm).toEqual(withJs);
+      expect(withWasm.length).toBeGreaterThan(4);
+    }
   });
 });
 
