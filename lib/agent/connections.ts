@@ -2,17 +2,16 @@ import net from 'node:net';
 import type { ReusedBuffers } from './buffers';
 
 /**
- * The agent's bulk calls to a portal on plain http (backup uploads, restore reads), on kept-alive TCP connections of
- * its own: the request written straight from its buffers, the answer read by the kernel straight into one buffer of
- * its declared length (net's `onread`), with no stream or HTTP parser object in between. Node's http client turned
- * every 64 KiB the socket delivered into a stream chunk and an event, then copied it into place: about 1 s of the
- * agent's CPU per GiB restored, against 0.1 s for this (measured: 512 answers of 2 MiB).
+ * The agent's POSTs to a portal on plain http (backup uploads, restore reads, and its other calls), on kept-alive TCP
+ * connections of its own: the request written straight from its buffers, and an answer of declared length read by
+ * the kernel straight into one buffer of that length (net's `onread`), with no stream or HTTP parser object in
+ * between. Node's http client turned every 64 KiB the socket delivered into a stream chunk and an event, then copied
+ * it into place: about 1 s of the agent's CPU per GiB restored, against 0.1 s for this (512 answers of 2 MiB).
  *
- * Only what the portal sends is understood: an HTTP/1.x answer framed by Content-Length. Anything else (a proxy that
- * answers chunked, a 1xx) is an UnframedAnswer, and the caller sends the request again through node's http client.
+ * The answers are read as HTTP/1.1 frames them: by Content-Length (the portal's bulk answers), chunked (what Next.js
+ * sends), or up to the end of the connection; interim 1xx answers are skipped. The agent asks for no content coding,
+ * so an answer in one is refused rather than misread.
  */
-export class UnframedAnswer extends Error {}
-
 export type Answer = { status: number; statusText: string; body: Buffer<ArrayBuffer> };
 
 export type Exchange = {
@@ -22,12 +21,15 @@ export type Exchange = {
   /** The body, written as it is, one part after another. */
   parts: Uint8Array[];
   timeoutMs: number;
-  /** Where the answer's body goes (a kept buffer of its length); a new buffer when not given. */
+  /** Where an answer of declared length goes (a kept buffer of its length); a new buffer when not given. */
   scratch?: ReusedBuffers;
 };
 
 /** Status line and headers together may not be larger than this. */
 const HEAD_LIMIT = 64 * 1024;
+/** An answer not of declared length (chunked, or up to the end) may not be larger than this. */
+const UNDECLARED_LIMIT = 64 * 1024 * 1024;
+const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /** Idle connections by `host:port`. */
@@ -68,15 +70,20 @@ type Pending = {
   timeoutMs: number;
 };
 
+/** How the body of the answer being read ends. */
+type Framing = 'length' | 'chunked' | 'close';
+
 class Connection {
   private readonly socket: net.Socket;
-  private readonly head = Buffer.allocUnsafe(HEAD_LIMIT);
-  private readonly headRead = Buffer.allocUnsafe(64 * 1024);
-  private headLength = 0;
+  /** The head so far; then, for an answer not of declared length, its raw body so far. */
+  private raw = Buffer.allocUnsafe(HEAD_LIMIT);
+  private rawLength = 0;
+  private readonly reads = Buffer.allocUnsafe(64 * 1024);
   private pending: Pending | undefined;
-  /** The answer being read: its status, its body (once the head is read) and how much of it has arrived. */
   private status = 0;
   private statusText = '';
+  private framing: Framing | undefined;
+  /** An answer of declared length: its body, and how much of it has arrived. */
   private body: Buffer<ArrayBuffer> | undefined;
   private received = 0;
   private closeAfter = false;
@@ -92,8 +99,8 @@ class Connection {
       port,
       noDelay: true,
       onread: {
-        // The head lands in a small buffer; the body straight into its place, at most up to its end.
-        buffer: () => (this.body ? this.body.subarray(this.received) : this.headRead),
+        // A body of declared length straight into its place, at most up to its end; anything else into `reads`.
+        buffer: () => (this.body ? this.body.subarray(this.received) : this.reads),
         callback: (count, buffer) => {
           this.onRead(count, buffer);
           return true;
@@ -104,6 +111,10 @@ class Connection {
       this.fail(new Error(`no answer within ${(this.pending?.timeoutMs ?? 0) / 1000} s`), true),
     );
     this.socket.on('error', (error) => this.fail(error, false));
+    // An answer that runs to the end of the connection is whole when it ends.
+    this.socket.on('end', () => {
+      if (this.pending && this.framing === 'close') this.finish(Buffer.from(this.raw.subarray(0, this.rawLength)));
+    });
     this.socket.on('close', () => this.fail(new Error('the portal closed the connection'), false));
   }
 
@@ -129,62 +140,114 @@ class Connection {
       this.socket.destroy();
       return;
     }
-    if (this.body) {
-      this.received += count;
-    } else {
-      if (this.headLength + count > HEAD_LIMIT) {
-        this.fail(new Error('the answer’s headers are too large'), true);
+    try {
+      if (this.body) {
+        this.received += count;
+        if (this.received === this.body.length) this.finish(this.body);
         return;
       }
-      this.head.set(buffer.subarray(0, count), this.headLength);
-      this.headLength += count;
-      const end = this.head.subarray(0, this.headLength).indexOf(HEAD_END);
+      const limit = this.framing ? UNDECLARED_LIMIT : HEAD_LIMIT;
+      if (this.rawLength + count > limit) {
+        throw new Error(this.framing ? 'the answer is too large' : 'the answer’s headers are too large');
+      }
+      if (this.rawLength + count > this.raw.length) {
+        const grown = Buffer.allocUnsafe(Math.min(limit, Math.max(this.raw.length * 2, this.rawLength + count)));
+        this.raw.copy(grown, 0, 0, this.rawLength);
+        this.raw = grown;
+      }
+      this.raw.set(buffer.subarray(0, count), this.rawLength);
+      this.rawLength += count;
+      if (!this.framing) this.readHeads();
+      if (this.framing === 'chunked') this.readChunks();
+    } catch (error) {
+      this.fail(error as Error, true);
+    }
+  }
+
+  /** Reads the answer's head once it is whole (skipping interim 1xx heads), and how its body is framed. */
+  private readHeads(): void {
+    for (;;) {
+      const end = this.raw.subarray(0, this.rawLength).indexOf(HEAD_END);
       if (end < 0) return;
-      try {
-        this.readHead(end);
-      } catch (error) {
-        this.fail(error as Error, true);
+      const [statusLine = '', ...fields] = this.raw.toString('latin1', 0, end).split('\r\n');
+      const status = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
+      if (!status) throw new Error(`the portal answered '${statusLine.slice(0, 40)}', not HTTP/1.1`);
+      this.consume(end + HEAD_END.length);
+      this.status = Number(status[2]);
+      if (this.status < 200) continue;
+      this.statusText = status[3] ?? '';
+      let length: number | undefined;
+      let chunked = false;
+      let keepAlive = status[1] === '1';
+      for (const field of fields) {
+        const colon = field.indexOf(':');
+        const name = field.slice(0, colon).trim().toLowerCase();
+        const value = field
+          .slice(colon + 1)
+          .trim()
+          .toLowerCase();
+        if (name === 'content-length') length = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+        else if (name === 'transfer-encoding') chunked = value.split(',').at(-1)?.trim() === 'chunked';
+        else if (name === 'connection') keepAlive = value !== 'close';
+        else if (name === 'content-encoding' && value !== 'identity') {
+          throw new Error(`the portal answered in ${value}, which the agent did not ask for`);
+        }
+      }
+      this.closeAfter = !keepAlive;
+      if (chunked) this.framing = 'chunked';
+      else if (length === undefined) {
+        this.framing = 'close';
+        this.closeAfter = true;
+      } else {
+        if (!Number.isSafeInteger(length)) throw new Error('the answer’s length is malformed');
+        if (this.rawLength > length) throw new Error('the portal sent more than it announced');
+        this.framing = 'length';
+        this.body = this.pending!.scratch ? this.pending!.scratch.take(length) : Buffer.allocUnsafe(length);
+        this.raw.copy(this.body, 0, 0, this.rawLength);
+        this.received = this.rawLength;
+        this.rawLength = 0;
+        if (this.received === length) this.finish(this.body);
+      }
+      return;
+    }
+  }
+
+  /** A chunked body, once its last chunk and trailer have arrived. */
+  private readChunks(): void {
+    const parts: Buffer[] = [];
+    for (let at = 0; ; ) {
+      const lineEnd = this.raw.subarray(at, this.rawLength).indexOf(CRLF);
+      if (lineEnd < 0) return;
+      const sizeText = this.raw
+        .toString('latin1', at, at + lineEnd)
+        .split(';')[0]!
+        .trim();
+      if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw new Error('the answer’s chunks are malformed');
+      const size = Number.parseInt(sizeText, 16);
+      at += lineEnd + CRLF.length;
+      if (size === 0) {
+        // The trailer: fields (ignored) up to an empty line.
+        const trailerEnd = this.raw.subarray(at - CRLF.length, this.rawLength).indexOf(HEAD_END);
+        if (trailerEnd < 0) return;
+        this.finish(Buffer.concat(parts));
         return;
       }
+      if (this.rawLength < at + size + CRLF.length) return;
+      parts.push(this.raw.subarray(at, at + size));
+      at += size + CRLF.length;
     }
-    if (this.received === this.body!.length) this.finish();
   }
 
-  /** Takes the status and the framing from the head ending at `end`, and moves what followed it into the body. */
-  private readHead(end: number): void {
-    const [statusLine = '', ...fields] = this.head.toString('latin1', 0, end).split('\r\n');
-    const status = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(statusLine);
-    if (!status) throw new UnframedAnswer(`the portal answered '${statusLine.slice(0, 40)}'`);
-    this.status = Number(status[2]);
-    this.statusText = status[3] ?? '';
-    let length: number | undefined;
-    let keepAlive = status[1] === '1';
-    for (const field of fields) {
-      const colon = field.indexOf(':');
-      const name = field.slice(0, colon).trim().toLowerCase();
-      const value = field.slice(colon + 1).trim();
-      if (name === 'content-length') length = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-      else if (name === 'transfer-encoding') throw new UnframedAnswer(`the answer is sent ${value}`);
-      else if (name === 'connection') keepAlive = value.toLowerCase() !== 'close';
-    }
-    if (this.status < 200 || length === undefined || !Number.isSafeInteger(length)) {
-      throw new UnframedAnswer('the answer has no length');
-    }
-    this.closeAfter = !keepAlive;
-    const after = this.headLength - end - HEAD_END.length;
-    if (after > length) throw new Error('the portal sent more than it announced');
-    this.body = this.pending!.scratch ? this.pending!.scratch.take(length) : Buffer.allocUnsafe(length);
-    this.head.copy(this.body, 0, end + HEAD_END.length, this.headLength);
-    this.received = after;
-    this.headLength = 0;
+  /** Drops the first `count` raw bytes (a head read), keeping what followed. */
+  private consume(count: number): void {
+    this.raw.copy(this.raw, 0, count, this.rawLength);
+    this.rawLength -= count;
   }
 
-  private finish(): void {
+  private finish(body: Buffer<ArrayBuffer>): void {
     const pending = this.pending!;
-    const answer = { status: this.status, statusText: this.statusText, body: this.body! };
-    this.pending = undefined;
-    this.body = undefined;
-    this.received = 0;
+    const answer = { status: this.status, statusText: this.statusText, body };
+    this.reset();
     this.socket.setTimeout(0);
     if (this.closeAfter) this.close();
     else {
@@ -197,16 +260,26 @@ class Connection {
     pending.resolve(answer);
   }
 
+  private reset(): void {
+    this.pending = undefined;
+    this.framing = undefined;
+    this.body = undefined;
+    this.received = 0;
+    this.rawLength = 0;
+    if (this.raw.length > HEAD_LIMIT) this.raw = Buffer.allocUnsafe(HEAD_LIMIT);
+  }
+
   /** Ends the connection; an exchange under way fails (`answered`: some of its answer had arrived, or it timed out). */
   private fail(error: Error, answered: boolean): void {
     const pending = this.pending;
-    const partly = answered || this.headLength > 0 || this.body !== undefined;
-    this.pending = undefined;
+    const partly = answered || this.rawLength > 0 || this.framing !== undefined;
     if (this.body) pending?.scratch?.give(this.body);
-    this.body = undefined;
+    this.reset();
     this.close();
     if (!pending) return;
-    pending.reject(error instanceof UnframedAnswer ? error : new ConnectionLost(error.message, partly));
+    // A connection tried on several addresses fails with all their errors and no message of its own.
+    const message = error instanceof AggregateError && !error.message ? `${error.errors[0]?.message}` : error.message;
+    pending.reject(new ConnectionLost(message, partly));
   }
 
   private close(): void {

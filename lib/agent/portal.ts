@@ -36,12 +36,18 @@ export async function callPortal<T>(request: PortalRequest<T>): Promise<T> {
   let text: string;
   const parts = isParts(request.body) ? request.body : undefined;
   try {
+    // A POST goes on the agent's own connections (lib/agent/upload.ts); fetch stays for the rest and for tests that
+    // hand the agent a fetch of their own.
     response =
-      parts && request.fetch === globalThis.fetch
+      request.method === 'POST' && request.body !== undefined && request.fetch === globalThis.fetch
         ? await postParts(
             `${portalUrl}${request.path}`,
-            { accept: 'application/json', ...request.headers },
-            parts,
+            {
+              accept: 'application/json',
+              'content-type': parts ? 'application/octet-stream' : 'application/json',
+              ...request.headers,
+            },
+            parts ?? [Buffer.from(JSON.stringify(request.body))],
             REQUEST_TIMEOUT_MS,
           )
         : await request.fetch(`${portalUrl}${request.path}`, {

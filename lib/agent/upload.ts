@@ -1,17 +1,13 @@
-import http from 'node:http';
 import https from 'node:https';
 import type { ReusedBuffers } from './buffers';
-import { type Answer, type Exchange, exchange, UnframedAnswer } from './connections';
+import { type Answer, type Exchange, exchange } from './connections';
 
-// One pool of kept-alive connections per process: batches of objects follow each other to the same portal.
-const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 8 }),
-  https: new https.Agent({ keepAlive: true }),
-};
+// Kept-alive connections to a portal on https: batches of objects follow each other to the same portal.
+const agent = new https.Agent({ keepAlive: true });
 
 /**
- * POSTs a body made of several buffers straight from them: fetch would first copy them into one body and then copy
- * that again, which for a backup's gigabytes costs more than hashing them.
+ * POSTs a body made of several buffers straight from them (`headers` give its type): fetch would first copy them into
+ * one body and then copy that again, which for a backup's gigabytes costs more than hashing them.
  */
 export async function postParts(
   url: string,
@@ -19,12 +15,10 @@ export async function postParts(
   parts: Uint8Array[],
   timeoutMs: number,
 ): Promise<Response> {
-  const answer = await post(new URL(url), {
-    headers: { ...headers, 'content-type': 'application/octet-stream' },
-    parts,
-    timeoutMs,
-  });
-  return new Response(answer.body, { status: answer.status, statusText: answer.statusText });
+  const answer = await post(new URL(url), { headers, parts, timeoutMs });
+  // A Response of a status that has no body (204, 304) refuses one, even empty.
+  const body = [101, 204, 205, 304].includes(answer.status) ? null : answer.body;
+  return new Response(body, { status: answer.status, statusText: answer.statusText });
 }
 
 /**
@@ -48,35 +42,22 @@ export async function postForBytes(
   return { status: answer.status, body: answer.body };
 }
 
-/** Set once a plain-http portal sent an answer the agent's own connections do not read (lib/agent/connections.ts). */
-let unframed = false;
-
 type Request = Omit<Exchange, 'path'>;
 
-/** A POST on the agent's own connections to a plain-http portal, otherwise through node's http(s) client. */
-async function post(target: URL, request: Request): Promise<Answer> {
-  if (target.protocol === 'http:' && !unframed) {
-    try {
-      return await exchange(target, { ...request, path: `${target.pathname}${target.search}` });
-    } catch (error) {
-      if (!(error instanceof UnframedAnswer)) throw error;
-      // A proxy between the agent and the portal answers in its own way: this call and the next go through node's
-      // http client. The calls sent this way are reads, or uploads the portal stores once whatever their repeats.
-      unframed = true;
-    }
-  }
-  return postWithNode(target, request);
+/** A POST on the agent's own connections to a plain-http portal (lib/agent/connections.ts), otherwise by https. */
+function post(target: URL, request: Request): Promise<Answer> {
+  if (target.protocol === 'http:') return exchange(target, { ...request, path: `${target.pathname}${target.search}` });
+  return postWithHttps(target, request);
 }
 
-function postWithNode(target: URL, { headers, parts, timeoutMs, scratch }: Request): Promise<Answer> {
-  const secure = target.protocol === 'https:';
+function postWithHttps(target: URL, { headers, parts, timeoutMs, scratch }: Request): Promise<Answer> {
   const length = parts.reduce((sum, part) => sum + part.length, 0);
   return new Promise((resolve, reject) => {
-    const request = (secure ? https : http).request(
+    const request = https.request(
       target,
       {
         method: 'POST',
-        agent: secure ? agents.https : agents.http,
+        agent,
         headers: { ...headers, 'content-length': String(length) },
         timeout: timeoutMs,
       },
