@@ -5,12 +5,19 @@
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
-import { AGENT_MESSAGES, OBJECT_FRAME_HEADER, type ObjectsResponse } from '@/lib/agent/protocol';
-import { MAX_SEALED_SIZE, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
+import { z } from 'zod';
+import {
+  AGENT_MESSAGES,
+  MAX_IDS_PER_CALL,
+  type MissingResponse,
+  OBJECT_FRAME_HEADER,
+  type ObjectsResponse,
+} from '@/lib/agent/protocol';
+import { MAX_SEALED_SIZE, OBJECT_ID_PATTERN, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
 import type { BlobStore } from '@/lib/blob-store';
 import { isUuid } from '@/lib/http/input';
 import { AgentRefusal } from '@/lib/registration/refusal';
-import { hashToken } from './agent-input';
+import { hashToken, parseAgentBody } from './agent-input';
 import { buildPack, packBlobKey } from './packs';
 
 /**
@@ -125,9 +132,37 @@ export async function storeObjectBatch(
       [session.keyId, fresh.map((f) => f.id), fresh.map((f) => f.data.length), packId, pack.offsets],
     );
   }
-  // Uploading keeps the session alive, written at most every few seconds (a commit per batch otherwise).
-  if (session.heartbeatDue !== false) {
-    await pool.query('update backup_sessions set heartbeat_at = now() where id = $1', [session.id]);
-  }
+  await keepAlive(pool, session);
   return { stored: fresh.length, bytes: fresh.reduce((sum, f) => sum + f.data.length, 0) };
+}
+
+/** An object id in an agent's request. */
+export const objectIdSchema = z.string().regex(OBJECT_ID_PATTERN, 'must be 64 lowercase hex digits');
+
+const missingSchema = z.object({ ids: z.array(objectIdSchema).max(MAX_IDS_PER_CALL) });
+
+/** Which of the ids the key's namespace lacks: the agent sends only those. */
+export async function findMissingObjects(
+  pool: pg.Pool,
+  session: BackupSession,
+  body: unknown,
+): Promise<MissingResponse> {
+  const { ids } = parseAgentBody(missingSchema, body, 'list of object ids');
+  await keepAlive(pool, session);
+  if (ids.length === 0) return { missing: [] };
+  const { rows } = await pool.query<{ id: string }>(
+    `select u.id from unnest($2::text[]) as u(id)
+     where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id)`,
+    [session.keyId, ids],
+  );
+  return { missing: rows.map((r) => r.id) };
+}
+
+/**
+ * Asking and uploading keep the session alive: its heartbeat is written when due, at most every few seconds (a commit
+ * per call otherwise, hundreds per GiB).
+ */
+async function keepAlive(pool: pg.Pool, session: BackupSession): Promise<void> {
+  if (session.heartbeatDue === false) return;
+  await pool.query('update backup_sessions set heartbeat_at = now() where id = $1', [session.id]);
 }

@@ -8,13 +8,11 @@ import {
   AGENT_MESSAGES,
   type CommitResponse,
   MAX_BATCH_BYTES,
-  MAX_IDS_PER_CALL,
   type MissingResponse,
   type ObjectsResponse,
   type ProgressResponse,
   type StartBackupResponse,
 } from '@/lib/agent/protocol';
-import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
 import { enqueueRetention } from '@/lib/retention/apply';
@@ -22,14 +20,19 @@ import type { Services } from '@/lib/services';
 import { count, failSchema, hashToken, parseAgentBody, progressSchema } from './agent-input';
 import { machineItem } from './items';
 import { keyLock } from './locks';
-import { authenticateSessionToken, type BackupSession, malformedUpload, storeObjectBatch } from './object-batches';
+import {
+  authenticateSessionToken,
+  type BackupSession,
+  findMissingObjects,
+  malformedUpload,
+  objectIdSchema,
+  storeObjectBatch,
+} from './object-batches';
 
 /** A running backup whose agent has not reported for this long is failed: the agent was killed or lost its way. */
 export const HEARTBEAT_TIMEOUT_SECONDS = 60;
 /** A BACKUP NOW that no agent takes for this long fails, with a hint that the agent's service is not running. */
 export const REQUEST_TIMEOUT_MINUTES = 10;
-
-const objectId = z.string().regex(OBJECT_ID_PATTERN, 'must be 64 lowercase hex digits');
 
 const startSchema = z.object({
   path: z.string(),
@@ -37,10 +40,9 @@ const startSchema = z.object({
   filesTotal: count,
   bytesTotal: count,
 });
-const missingSchema = z.object({ ids: z.array(objectId).max(MAX_IDS_PER_CALL) });
 const commitSchema = z.object({
-  rootId: objectId,
-  objectIds: z.array(objectId).min(1).max(10_000_000),
+  rootId: objectIdSchema,
+  objectIds: z.array(objectIdSchema).min(1).max(10_000_000),
   files: count,
   folders: count,
   bytes: count,
@@ -165,17 +167,9 @@ export function authenticateSession(
   return authenticateSessionToken(svc.pool, sessionId, authorization);
 }
 
-/** Which of the ids the key's namespace lacks: the agent sends only those. */
-export async function findMissing(svc: Services, session: BackupSession, body: unknown): Promise<MissingResponse> {
-  const { ids } = parseAgentBody(missingSchema, body, 'list of object ids');
-  await touch(svc.db, session.id);
-  if (ids.length === 0) return { missing: [] };
-  const { rows } = await svc.pool.query<{ id: string }>(
-    `select u.id from unnest($2::text[]) as u(id)
-     where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id)`,
-    [session.keyId, ids],
-  );
-  return { missing: rows.map((r) => r.id) };
+/** Which of the ids the key's namespace lacks (see findMissingObjects; the portal's server answers it on a fast path). */
+export function findMissing(svc: Services, session: BackupSession, body: unknown): Promise<MissingResponse> {
+  return findMissingObjects(svc.pool, session, body);
 }
 
 /** The body, refused as soon as it grows past the limit, so an oversized upload is never held in memory whole. */

@@ -16,13 +16,14 @@ let svc: TestServices;
 let server: Server;
 let base = '';
 /** What the fast path answered, by path kind. */
-const served = { uploads: 0, reads: 0 };
+const served = { uploads: 0, missing: 0, reads: 0 };
 
 beforeAll(async () => {
   svc = await testServices();
   server = createServer((req, res) => {
     if (serveAgentData(req, res, () => ({ pool: svc.pool, store: svc.store }))) {
-      if (req.url?.includes('/backups/')) served.uploads += 1;
+      if (req.url?.endsWith('/missing')) served.missing += 1;
+      else if (req.url?.includes('/backups/')) served.uploads += 1;
       else served.reads += 1;
       return;
     }
@@ -37,7 +38,7 @@ afterAll(async () => {
   await svc.close();
 });
 
-const BULK = /^\/api\/agent\/(backups|restores)\/[^/]+\/objects$/;
+const BULK = /^\/api\/agent\/(backups\/[^/]+\/(objects|missing)|restores\/[^/]+\/objects)$/;
 
 /** The agent's bulk calls go over real HTTP to the server's fast path; everything else to the route handlers. */
 function fastPathFetch(before?: (request: Request) => Promise<void>) {
@@ -95,7 +96,7 @@ describe("the portal server's fast path for the agent's bulk data", () => {
     let checked = false;
     // At the first upload, while the session runs, bad requests with its real token are sent first.
     const fetch = fastPathFetch(async (request) => {
-      if (checked || !request.url.includes('/backups/')) return;
+      if (checked || !request.url.match(/\/backups\/.*\/objects$/)) return;
       checked = true;
       const { pathname } = new URL(request.url);
       const authorization = request.headers.get('authorization')!;
@@ -111,6 +112,12 @@ describe("the portal server's fast path for the agent's bulk data", () => {
       const frame = Buffer.alloc(OBJECT_FRAME_HEADER + 100);
       randomBytes(32).copy(frame);
       frame.writeUInt32BE(500, 32); // says 500 bytes, holds 100
+      const missing = await globalThis.fetch(`${base}${pathname.replace(/objects$/, 'missing')}`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ ids: ['not-an-id'] }),
+      });
+      checks['bad missing'] = { status: missing.status, body: await missing.json(), storedAfter: await objectCount() };
       await send('short frame', frame);
       await send('wrong token', frame, { authorization: `${authorization.slice(0, -4)}AAAA` });
       const cut = await rawPost(pathname, { authorization }, frame, frame.length + 1000, { cut: true });
@@ -139,6 +146,8 @@ describe("the portal server's fast path for the agent's bulk data", () => {
 
   it('stores a backup uploaded through it, and serves the restore of it', async () => {
     expect(served.uploads).toBeGreaterThan(1);
+    // The agent asked which objects were missing before each batch (the bad question above is one more).
+    expect(served.missing).toBeGreaterThan(1);
     const target = path.join(machine.work, 'restored');
     const recovered = await machine.agent('recover', '--path', folder, '--target', target);
     expect(recovered.stderr).toBe('');
@@ -156,6 +165,15 @@ describe("the portal server's fast path for the agent's bulk data", () => {
     expect(checks['short frame']).toMatchObject({
       status: 400,
       body: { error: { code: 'bad_request', message: expect.stringMatching(/shorter than its stated length/) } },
+    });
+    expect(checks['bad missing']).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'bad_request',
+          message: 'The list of object ids is not valid: ids.0 must be 64 lowercase hex digits.',
+        },
+      },
     });
     expect(checks['wrong token']).toMatchObject({
       status: 401,

@@ -1,15 +1,22 @@
 /**
- * The agent's bulk data calls, answered by the portal's HTTP server itself (scripts/serve.ts) instead of by Next.js:
- * a batch of sealed objects is read from the socket into one buffer of its declared length and stored, without Next's
- * web-stream body (which cost about as much CPU as the whole agent's hashing and encryption). Same authentication,
- * same checks, same answers as the route handler app/api/agent/backups/[sessionId]/objects, which stays for tests and
- * for `next dev`. Nothing here may import 'server-only': serve.ts runs without the react-server condition.
+ * The agent's bulk data calls (uploads, the question asked before each of which objects are missing, and restore
+ * reads), answered by the portal's HTTP server itself (scripts/serve.ts) instead of by Next.js: a batch of sealed
+ * objects is read from the socket into one buffer of its declared length and stored, without Next's web-stream body
+ * (which cost about as much CPU as the whole agent's hashing and encryption), and the questions no longer wait behind
+ * Next's request handling. Same authentication, same checks, same answers as the route handlers
+ * (app/api/agent/backups/[sessionId]/objects and .../missing, app/api/agent/restores/[restoreId]/objects), which stay
+ * for tests and for `next dev`. Nothing here may import 'server-only': serve.ts runs without the react-server condition.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { ReusedBuffers } from '@/lib/agent/buffers';
 import { type AgentErrorResponse, MAX_BATCH_BYTES } from '@/lib/agent/protocol';
-import { authenticateSessionToken, malformedUpload, storeObjectBatch } from '@/lib/backups/object-batches';
+import {
+  authenticateSessionToken,
+  findMissingObjects,
+  malformedUpload,
+  storeObjectBatch,
+} from '@/lib/backups/object-batches';
 import type { BlobStore } from '@/lib/blob-store';
 import { AgentRefusal } from '@/lib/registration/refusal';
 import { authenticateRestoreToken, readObjectFrames } from '@/lib/restore/object-reads';
@@ -17,6 +24,7 @@ import { authenticateRestoreToken, readObjectFrames } from '@/lib/restore/object
 export type AgentDataServices = { pool: pg.Pool; store: BlobStore };
 
 const UPLOAD_PATH = /^\/api\/agent\/backups\/([^/?#]+)\/objects\/?(?:\?.*)?$/;
+const MISSING_PATH = /^\/api\/agent\/backups\/([^/?#]+)\/missing\/?(?:\?.*)?$/;
 const READ_PATH = /^\/api\/agent\/restores\/([^/?#]+)\/objects\/?(?:\?.*)?$/;
 /**
  * The restore's answers of up to 32 MiB, reused once sent: a few at a time are on their way (an agent keeps about six
@@ -29,8 +37,8 @@ const readBuffers = new ReusedBuffers(8, 60_000);
  * per GiB backed up) and whose pages the kernel faulted in and zeroed on first touch.
  */
 const uploadBuffers = new ReusedBuffers(8, 60_000);
-/** A read names at most MAX_IDS_PER_CALL ids of 64 hex digits, as JSON. */
-const READ_BODY_LIMIT = 1024 * 1024;
+/** A read, or a question of which objects are missing, names at most MAX_IDS_PER_CALL ids of 64 hex digits, as JSON. */
+const IDS_BODY_LIMIT = 1024 * 1024;
 
 /** Answers the request and returns true when it is one of the calls served here; false leaves it to Next.js. */
 export function serveAgentData(req: IncomingMessage, res: ServerResponse, services: () => AgentDataServices): boolean {
@@ -55,29 +63,49 @@ export function serveAgentData(req: IncomingMessage, res: ServerResponse, servic
     });
     return true;
   }
+  // Which of a batch's objects the vault lacks: asked before every batch, so it does not wait behind Next.js.
+  const missing = MISSING_PATH.exec(req.url);
+  if (missing) {
+    void answer(res, async () => {
+      const { pool } = services();
+      const [session, ids] = await jsonWithAuth(
+        req,
+        authenticateSessionToken(pool, missing[1]!, req.headers.authorization),
+      );
+      return findMissingObjects(pool, session, ids);
+    });
+    return true;
+  }
   const read = READ_PATH.exec(req.url);
   if (read) {
     void answer(res, async () => {
       const { pool, store } = services();
-      const [restore, body] = await Promise.allSettled([
+      const [restore, ids] = await jsonWithAuth(
+        req,
         authenticateRestoreToken(pool, read[1]!, req.headers.authorization),
-        readBody(req, READ_BODY_LIMIT, () => new AgentRefusal('bad_request', 'The request body is too large.')),
-      ]);
-      if (restore.status === 'rejected') throw restore.reason;
-      if (body.status === 'rejected') throw body.reason;
-      let ids: unknown;
-      try {
-        ids = JSON.parse(Buffer.from(body.value).toString('utf8'));
-      } catch {
-        throw new AgentRefusal('bad_request', 'The request body must be JSON.');
-      }
-      return new Binary(await readObjectFrames(pool, store, restore.value, ids, readBuffers), (bytes) =>
+      );
+      return new Binary(await readObjectFrames(pool, store, restore, ids, readBuffers), (bytes) =>
         readBuffers.give(bytes),
       );
     });
     return true;
   }
   return false;
+}
+
+/** The authenticated caller and the request's JSON body (read while the token is checked), or the refusal. */
+async function jsonWithAuth<T>(req: IncomingMessage, authenticated: Promise<T>): Promise<[T, unknown]> {
+  const [caller, body] = await Promise.allSettled([
+    authenticated,
+    readBody(req, IDS_BODY_LIMIT, () => new AgentRefusal('bad_request', 'The request body is too large.')),
+  ]);
+  if (caller.status === 'rejected') throw caller.reason;
+  if (body.status === 'rejected') throw body.reason;
+  try {
+    return [caller.value, JSON.parse(Buffer.from(body.value).toString('utf8'))];
+  } catch {
+    throw new AgentRefusal('bad_request', 'The request body must be JSON.');
+  }
 }
 
 /** An answer sent as bytes, as the route handler sends sealed objects. */
