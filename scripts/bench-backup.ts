@@ -366,6 +366,15 @@ async function main() {
 
   const work = await mkdtemp(path.join(os.tmpdir(), 'bench-backup-'));
   const cleanups: Array<() => Promise<unknown>> = [() => rm(work, { recursive: true, force: true })];
+  if (PERF_DIR) {
+    // With --perf-basic-prof V8 also writes an isolate-*-v8.log per process into the working directory.
+    const before = new Set(await readdir(root));
+    cleanups.push(async () => {
+      for (const name of await readdir(root)) {
+        if (/^isolate-.*-v8\.log$/.test(name) && !before.has(name)) await rm(path.join(root, name), { force: true });
+      }
+    });
+  }
   const cleanup = async () => {
     for (const step of cleanups.reverse()) await step().catch((e) => console.error(`cleanup: ${(e as Error).message}`));
     cleanups.length = 0;
