@@ -6,6 +6,7 @@ import {
   openObject,
   randomBytes,
   sealObject,
+  sealObjectPieces,
   setCryptoBackend,
 } from '@/lib/backup-format';
 import { registerNativeCrypto } from '@/lib/backup-format/crypto';
@@ -31,6 +32,11 @@ describe("the agent's node:crypto backend", () => {
       }
       setCryptoBackend('native');
       const id = await objectId(keys, plaintext);
+      // Pieces as sealing made them: the ciphertext is not copied into one buffer, and in turn they are the object.
+      const pieces = await sealObjectPieces(keys, id, plaintext);
+      expect(pieces.length).toBeGreaterThan(2);
+      expect(pieces.some((piece) => piece.length >= plaintext.length)).toBe(true);
+      expect(new Uint8Array(await openObject(keys, id, Buffer.concat(pieces), identity))).toEqual(plaintext);
       const tampered = Uint8Array.from(sealedByNode);
       tampered[100] = (tampered[100] ?? 0) ^ 1;
       await expect(openObject(keys, id, tampered, identity)).rejects.toThrow(/does not decrypt under this vault key/);

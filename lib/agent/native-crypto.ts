@@ -7,10 +7,16 @@ export const nodeCrypto: NativeCrypto = {
   aesGcmSeal(key, nonce, parts, aad, prefix) {
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
     cipher.setAAD(aad);
-    const out: Uint8Array[] = [prefix];
-    for (const part of parts) out.push(cipher.update(part));
-    out.push(cipher.final(), cipher.getAuthTag());
-    return Buffer.concat(out);
+    const out: Uint8Array[] = prefix.length > 0 ? [prefix] : [];
+    for (const part of parts) {
+      const sealed = cipher.update(part);
+      if (sealed.length > 0) out.push(sealed);
+    }
+    // GCM is a stream mode: final() adds nothing.
+    const rest = cipher.final();
+    if (rest.length > 0) out.push(rest);
+    out.push(cipher.getAuthTag());
+    return out;
   },
   aesGcmOpen(key, nonce, sealed, aad) {
     const decipher = createDecipheriv('aes-256-gcm', key, nonce);

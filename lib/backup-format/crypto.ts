@@ -25,8 +25,17 @@ export type CryptoBackend = 'subtle' | 'fallback' | 'native';
  */
 export type NativeCrypto = {
   hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
-  /** Seals the concatenation of `parts`; returns `prefix`, the ciphertext and the 16-byte tag in one buffer. */
-  aesGcmSeal(key: Uint8Array, nonce: Uint8Array, parts: Uint8Array[], aad: Uint8Array, prefix: Uint8Array): Uint8Array;
+  /**
+   * Seals the concatenation of `parts`; returns `prefix`, the ciphertext and the 16-byte tag as pieces that follow
+   * one another (not copied into one buffer).
+   */
+  aesGcmSeal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    parts: Uint8Array[],
+    aad: Uint8Array,
+    prefix: Uint8Array,
+  ): Uint8Array[];
   /** Throws when the tag does not verify. */
   aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array;
 };
@@ -133,12 +142,13 @@ export async function aesGcmSeal(
   plaintext: Uint8Array,
   aad: Uint8Array,
 ): Promise<Uint8Array> {
-  return aesGcmSealParts(key, nonce, [plaintext], aad, new Uint8Array(0));
+  return concat(await aesGcmSealParts(key, nonce, [plaintext], aad, new Uint8Array(0)));
 }
 
 /**
- * AES-256-GCM of the concatenation of `parts`, returned after `prefix` in one buffer: callers that frame the result
- * avoid building the plaintext and then copying the ciphertext again.
+ * AES-256-GCM of the concatenation of `parts`, returned after `prefix` as pieces that follow one another: callers
+ * that frame the result avoid building the plaintext, and callers that send it (the agent's uploads) copying the
+ * ciphertext again.
  */
 export async function aesGcmSealParts(
   key: Uint8Array,
@@ -146,16 +156,15 @@ export async function aesGcmSealParts(
   parts: Uint8Array[],
   aad: Uint8Array,
   prefix: Uint8Array,
-): Promise<Uint8Array> {
+): Promise<Uint8Array[]> {
   checkAesParams(key, nonce);
   const backend = activeCryptoBackend();
   if (backend === 'native') return native!.aesGcmSeal(key, nonce, parts, aad, prefix);
-  const plaintext = concat(parts);
-  const ciphertext = await aesGcmSealOne(backend, key, nonce, plaintext, aad);
-  return prefix.length === 0 ? ciphertext : concat([prefix, ciphertext]);
+  const ciphertext = await aesGcmSealOne(backend, key, nonce, concat(parts), aad);
+  return prefix.length === 0 ? [ciphertext] : [prefix, ciphertext];
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
   let offset = 0;

@@ -28,6 +28,7 @@ export {
   openObject,
   SEAL_OVERHEAD,
   sealObject,
+  sealObjectPieces,
 } from './objects';
 export { decodeTree, encodeTree, type Tree, type TreeEntry } from './tree';
 export {

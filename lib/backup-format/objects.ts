@@ -3,7 +3,7 @@
  * its plaintext, so equal content dedupes within a vault while the server, which lacks the key, learns nothing from
  * ids; the sealed bytes are authenticated and bound to their id, so the server cannot swap or alter objects unnoticed.
  */
-import { aesGcmOpen, aesGcmSealParts, DecryptError, fromHex, hmacSha256, randomBytes, toHex } from './crypto';
+import { aesGcmOpen, aesGcmSealParts, concat, DecryptError, fromHex, hmacSha256, randomBytes, toHex } from './crypto';
 import { CHUNK_SIZES } from './fastcdc';
 import type { VaultKeys } from './keys';
 
@@ -63,6 +63,16 @@ export async function sealObject(
   plaintext: Uint8Array,
   compress?: Compress,
 ): Promise<Uint8Array> {
+  return concat(await sealObjectPieces(keys, id, plaintext, compress));
+}
+
+/** The sealed object as pieces that follow one another, for a caller that sends them without joining them first. */
+export async function sealObjectPieces(
+  keys: VaultKeys,
+  id: string,
+  plaintext: Uint8Array,
+  compress?: Compress,
+): Promise<Uint8Array[]> {
   const aad = sealAad(id);
   let flag = FLAG_RAW;
   let body = plaintext;

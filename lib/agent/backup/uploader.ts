@@ -1,4 +1,4 @@
-import { sealObject, type VaultKeys } from '@/lib/backup-format';
+import { sealObjectPieces, type VaultKeys } from '@/lib/backup-format';
 import {
   MAX_BATCH_BYTES,
   MAX_IDS_PER_CALL,
@@ -8,7 +8,8 @@ import {
 } from '../protocol';
 import { zstdCompress } from '../zstd';
 
-type Frame = { id: string; sealed: Uint8Array };
+/** A sealed object as the pieces sealing made (lib/backup-format's sealObjectPieces), sent as they are. */
+type Frame = { id: string; pieces: Uint8Array[]; length: number };
 
 const EMPTY = new Uint8Array(0);
 
@@ -24,6 +25,7 @@ export type SessionCalls = {
 const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_OBJECTS = 2000;
 const IN_FLIGHT = 4;
+const JOIN_BELOW = 64 * 1024;
 
 /**
  * Collects the objects of a backup and sends only those the vault lacks, in batches, several in flight while the
@@ -100,26 +102,30 @@ export class Uploader {
     let size = 0;
     for (let i = 0; i < wanted.length; i++) {
       const { id, plaintext } = wanted[i]!;
-      const sealed = await sealObject(this.keys, id, plaintext, zstdCompress);
+      let pieces = await sealObjectPieces(this.keys, id, plaintext, zstdCompress);
+      const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+      // A large object's pieces are sent as they are (no copy of its ciphertext); a small one's joined, which costs
+      // less than the socket's handling of each tiny piece.
+      if (length < JOIN_BELOW && pieces.length > 1) pieces = [Buffer.concat(pieces)];
       wanted[i] = { id, plaintext: EMPTY };
-      if (size + OBJECT_FRAME_HEADER + sealed.length > MAX_BATCH_BYTES && frames.length > 0) {
+      if (size + OBJECT_FRAME_HEADER + length > MAX_BATCH_BYTES && frames.length > 0) {
         await this.post(frames, size);
         frames = [];
         size = 0;
       }
-      frames.push({ id, sealed });
-      size += OBJECT_FRAME_HEADER + sealed.length;
+      frames.push({ id, pieces, length });
+      size += OBJECT_FRAME_HEADER + length;
     }
     if (frames.length > 0) await this.post(frames, size);
   }
 
   private async post(frames: Frame[], size: number): Promise<void> {
     const parts: Uint8Array[] = [];
-    for (const { id, sealed } of frames) {
+    for (const { id, pieces, length } of frames) {
       const header = Buffer.allocUnsafe(OBJECT_FRAME_HEADER);
       header.write(id, 0, 'hex');
-      header.writeUInt32BE(sealed.length, 32);
-      parts.push(header, sealed);
+      header.writeUInt32BE(length, 32);
+      parts.push(header, ...pieces);
     }
     await this.calls.objects(parts);
     this.transferred += size;
