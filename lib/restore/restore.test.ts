@@ -266,6 +266,28 @@ describe('recover with the agent (agent → route handlers → PostgreSQL and th
       await reader.remove();
     }
   });
+
+  it('keeps a folder restored as a copy out of the way of a later entry named like that copy', async () => {
+    const names = await machineWithRestores();
+    try {
+      const data = path.join(names.work, 'data');
+      await mkdir(path.join(data, 'x'), { recursive: true });
+      await writeFile(path.join(data, 'x', 'inner.txt'), 'inner');
+      await writeFile(path.join(data, 'x (1)'), 'a file named like a copy');
+      await backedUp(names, data);
+      const target = path.join(names.work, 'restored');
+      await mkdir(target);
+      await writeFile(path.join(target, 'x'), 'in the way');
+      const result = await names.agent('recover', '--path', data, '--target', target);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(await readFile(path.join(target, 'x'), 'utf8')).toBe('in the way');
+      expect(await readFile(path.join(target, 'x (1)', 'inner.txt'), 'utf8')).toBe('inner');
+      expect(await readFile(path.join(target, 'x (1) (1)'), 'utf8')).toBe('a file named like a copy');
+    } finally {
+      await names.remove();
+    }
+  });
 });
 
 describe('deleting what a running restore reads', () => {

@@ -112,6 +112,8 @@ async function plan(
         counts.copies += 1;
       }
       await mkdir(dest, { recursive: true });
+      // In the way of a later entry of the same name (a copy's "name (1)"), as if it had been there.
+      present.add(path.basename(dest));
       dirs.push({ entry, dest });
       const madeHere = !existing?.isDirectory();
       await plan(await listings.get(entry)!, dest, madeHere, run, counts, files, dirs);
@@ -138,6 +140,7 @@ async function plan(
       if (replace) await unlink(dest);
       await symlink(entry.target!, dest);
       await lutimes(dest, seconds(entry.mtimeMs), seconds(entry.mtimeMs)).catch(() => {});
+      present.add(path.basename(dest));
     } else {
       const last = files.at(-1);
       files.push({ entry, dest, first: last ? last.first + (last.entry.chunks?.length ?? 0) : 0 });
