@@ -32,6 +32,12 @@ const UNDECLARED_LIMIT = 64 * 1024 * 1024;
 const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 
+/**
+ * An idle connection is closed after this long: before a Node.js server's own keep-alive timeout (5 s) closes it,
+ * so a request is not sent on a connection the portal is closing just then.
+ */
+const IDLE_MS = 4000;
+
 /** Idle connections by `host:port`. */
 const idle = new Map<string, Connection[]>();
 
@@ -43,8 +49,8 @@ export async function exchange(target: URL, request: Exchange): Promise<Answer> 
     try {
       return await kept.exchange(request);
     } catch (error) {
-      // The portal may close a connection it kept just as the agent reuses it: that request goes again, once, on a
-      // new one. Nothing of an answer arrived, so the portal did not act on it.
+      // The portal may close a connection it kept just as the agent reuses it (IDLE_MS makes that rare): the request
+      // fails before any answer, and goes again, once, on a new connection.
       if (!(error instanceof ConnectionLost) || error.answered) throw error;
     }
   }
@@ -248,10 +254,11 @@ class Connection {
     const pending = this.pending!;
     const answer = { status: this.status, statusText: this.statusText, body };
     this.reset();
-    this.socket.setTimeout(0);
     if (this.closeAfter) this.close();
     else {
-      // Kept for the next call; an idle connection does not keep the agent's process alive.
+      // Kept for the next call; an idle connection does not keep the agent's process alive, and is closed (by the
+      // timeout, with no exchange to fail) when none comes soon.
+      this.socket.setTimeout(IDLE_MS);
       this.socket.unref();
       const list = idle.get(this.key) ?? [];
       list.push(this);
