@@ -32,16 +32,18 @@ export type RestoreRun = {
 
 export type RestoreCounts = { skipped: number; copies: number };
 
-// Several files are written at once, while the chunks of the files that come next are already on their way: up to
-// this many objects, or about this many bytes (estimated from each file's size and chunk count), ahead. (64 MiB ahead
-// was no faster than 32 and peaked 55 MiB higher; 16 was slower.)
+// Several files are written at once. The small files' objects are asked for a window ahead of the one being written
+// (ReadAhead): up to this many objects, or about this many bytes; a large file's next chunks a few ahead of the one
+// being written, by the file itself, so that every large file under way has its next chunks on their way, not only
+// the one the window starts at.
 const FILE_CONCURRENCY = 4;
 const OBJECTS_AHEAD = 256;
 const BYTES_AHEAD = 32 * 1024 * 1024;
+const CHUNKS_AHEAD = 8;
 /** Files of one chunk up to this size are written with synchronous calls (see restoreSmallFile). */
 const SMALL_FILE = 256 * 1024;
 
-/** `first`: where the file's chunks start in the sequence of all planned files' chunks (see ReadAhead). */
+/** `first`: where a small file's object is in the sequence of ReadAhead, which sets it. */
 type PlannedFile = { entry: TreeEntry; dest: string; first: number };
 type PlannedDir = { entry: TreeEntry; dest: string };
 
@@ -142,8 +144,7 @@ async function plan(
       await lutimes(dest, seconds(entry.mtimeMs), seconds(entry.mtimeMs)).catch(() => {});
       present.add(path.basename(dest));
     } else {
-      const last = files.at(-1);
-      files.push({ entry, dest, first: last ? last.first + (last.entry.chunks?.length ?? 0) : 0 });
+      files.push({ entry, dest, first: 0 });
     }
   }
 }
@@ -166,15 +167,27 @@ async function restoreFile(job: PlannedFile, ahead: ReadAhead, run: RestoreRun):
   const { entry, dest } = job;
   const temp = path.join(path.dirname(dest), `.${path.basename(dest)}.${randomBytes(4).toString('hex')}.restoring`);
   const chunks = entry.chunks ?? [];
-  if (chunks.length <= 1 && entry.size <= SMALL_FILE) {
+  if (isSmall(job)) {
     await restoreSmallFile(job, chunks.length === 0 ? new Uint8Array(0) : await ahead.take(job.first), temp, run);
     return;
   }
+  const expected = Math.ceil(entry.size / chunks.length);
+  const reads: Array<Promise<Uint8Array> | undefined> = [];
+  const ask = (i: number) => {
+    if (i >= chunks.length) return;
+    const read = run.reader.get(chunks[i]!, expected);
+    // Awaited in turn below; one not reached (the restore stopped) must not count as unhandled meanwhile.
+    read.catch(() => {});
+    reads[i] = read;
+  };
+  for (let i = 0; i < CHUNKS_AHEAD; i++) ask(i);
   let handle: FileHandle | undefined;
   try {
     handle = await open(temp, 'wx', 0o600);
     for (let i = 0; i < chunks.length; i++) {
-      const data = await ahead.take(job.first + i);
+      const data = await reads[i]!;
+      reads[i] = undefined;
+      ask(i + CHUNKS_AHEAD);
       checkStopped(run);
       await handle.write(data);
       run.progress.bytesDone += data.length;
@@ -226,8 +239,8 @@ async function restoreSmallFile(job: PlannedFile, data: Uint8Array, temp: string
 }
 
 /**
- * The chunks of all planned files as one sequence, in the order the files are written, requested a window ahead of
- * the one being taken, so many small files share requests and a large file's next chunks travel while one is written.
+ * The objects of the planned small files (one each) as one sequence, in the order the files are written, requested a
+ * window ahead of the one being taken, so many small files share requests.
  */
 class ReadAhead {
   private readonly ids: string[] = [];
@@ -240,11 +253,12 @@ class ReadAhead {
     private readonly reader: ObjectReader,
     files: PlannedFile[],
   ) {
-    for (const { entry } of files) {
-      const chunks = entry.chunks ?? [];
-      for (const id of chunks) {
+    for (const file of files) {
+      if (!isSmall(file)) continue;
+      file.first = this.ids.length;
+      for (const id of file.entry.chunks ?? []) {
         this.ids.push(id);
-        this.sizes.push(Math.ceil(entry.size / chunks.length));
+        this.sizes.push(file.entry.size);
       }
     }
   }
@@ -285,6 +299,9 @@ async function setTimes(dest: string, entry: TreeEntry): Promise<void> {
   await chmod(dest, entry.mode & 0o7777);
   await utimes(dest, seconds(entry.mtimeMs), seconds(entry.mtimeMs));
 }
+
+/** A file of at most one chunk, small enough to be written by synchronous calls (restoreSmallFile). */
+const isSmall = ({ entry }: PlannedFile) => (entry.chunks?.length ?? 0) <= 1 && entry.size <= SMALL_FILE;
 
 function checkStopped(run: RestoreRun) {
   const reason = run.stopped();
