@@ -121,13 +121,16 @@ async function openRequest(state: AgentState, start: StartRestoreResponse): Prom
 
 type Destination = { target: string; conflict: Conflict; selection: string };
 
+/** Room for the restore's short-lived buffers (lib/agent/heap.ts); a restore has no memory goal. */
+const RESTORE_HEAP_GROWING_PERCENT = 400;
+
 /**
  * One restore session: opens the point's keys, restores the selection into the target while reporting progress
  * about once a second, and ends the Restore job as completed or failed with the reason.
  */
 function runRestore(...args: Parameters<typeof restoreSession>): Promise<void> {
   // With room for the restore's many short-lived buffers (lib/agent/heap.ts).
-  return withRoomyHeap(400, () => restoreSession(...args));
+  return withRoomyHeap(RESTORE_HEAP_GROWING_PERCENT, () => restoreSession(...args));
 }
 
 async function restoreSession(
