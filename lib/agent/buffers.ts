@@ -1,3 +1,5 @@
+import { pageAlignedBuffer } from '@/lib/direct-io';
+
 /**
  * Large buffers handed back when done with and reused. A fresh buffer of many MiB is a fresh mapping, whose every page
  * the kernel faults in and zeroes on first touch: for the restore's 32 MiB batches of objects this cost the agent and
@@ -12,11 +14,13 @@ export class ReusedBuffers {
 
   /**
    * `keep`: at most this many buffers kept for reuse; `idleMs`: when set, kept buffers are dropped after this long
-   * without a take, so a process that restored once does not hold the memory.
+   * without a take, so a process that restored once does not hold the memory; `aligned`: buffers start on a page
+   * boundary, for direct writes (lib/direct-io).
    */
   constructor(
     private readonly keep: number,
     private readonly idleMs?: number,
+    private readonly aligned = false,
   ) {}
 
   /** A buffer of exactly `size` bytes (a view of a kept one, or a new one, rounded up so later ones fit it too). */
@@ -26,7 +30,7 @@ export class ReusedBuffers {
       const length = this.free[i]!.length;
       if (length >= size && (best < 0 || length < this.free[best]!.length)) best = i;
     }
-    const buffer = best >= 0 ? this.free.splice(best, 1)[0]! : Buffer.allocUnsafeSlow(roundUp(size, STEP));
+    const buffer = best >= 0 ? this.free.splice(best, 1)[0]! : this.allocate(roundUp(size, STEP));
     this.out.add(buffer.buffer);
     if (this.idleMs !== undefined) {
       clearTimeout(this.idle);
@@ -36,6 +40,10 @@ export class ReusedBuffers {
       this.idle.unref?.();
     }
     return buffer.subarray(0, size);
+  }
+
+  private allocate(size: number): Buffer<ArrayBuffer> {
+    return this.aligned ? pageAlignedBuffer(size) : Buffer.allocUnsafeSlow(size);
   }
 
   /** Gives back a buffer `take` returned, once nothing reads or writes its bytes any more; anything else is ignored. */
