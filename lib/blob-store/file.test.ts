@@ -1,13 +1,23 @@
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowDirectIo, directBytes, openForDirectReads, pageAlignedBuffer } from '@/lib/direct-io';
 import { describeBlobStore } from './contract';
 import { FileBlobStore } from './file';
 
 let root = '';
+
+/** Whether the folder's file system takes direct I/O (ext4 does, tmpfs does not). */
+async function supportsDirectIo(dir: string): Promise<boolean> {
+  const file = path.join(dir, 'direct-probe');
+  await writeFile(file, 'x');
+  const handle = await openForDirectReads(file);
+  await handle?.close();
+  return handle !== undefined;
+}
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'blob-store-file-'));
@@ -19,6 +29,18 @@ afterAll(async () => {
 
 describeBlobStore('FileBlobStore', () => new FileBlobStore(path.join(root, 'store')));
 
+// The same contract with every write and read through the page cache, as on a file system without direct I/O.
+describe('without direct I/O', () => {
+  let was = true;
+  beforeAll(() => {
+    was = allowDirectIo(false);
+  });
+  afterAll(() => {
+    allowDirectIo(was);
+  });
+  describeBlobStore('FileBlobStore', () => new FileBlobStore(path.join(root, 'store-buffered')));
+});
+
 describe('FileBlobStore', () => {
   const key = 'objects/6a1f0a52-0d5c-4a43-9d55-4fd1b0d2a7b1/ab/ab01';
 
@@ -29,6 +51,32 @@ describe('FileBlobStore', () => {
     expect((await stat(path.join(root, 'modes', ...key.split('/')))).mode & 0o777).toBe(0o600);
     expect((await stat(path.join(root, 'modes', 'objects'))).mode & 0o777).toBe(0o700);
     expect((await stat(path.join(root, 'modes', 'objects', key.split('/')[1]!, 'ab'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('writes a pack from page-aligned memory and reads its ranges past the page cache where the disk allows', async () => {
+    const store = new FileBlobStore(path.join(root, 'direct'));
+    const pack = pageAlignedBuffer(5 * 1024 * 1024 + 77);
+    pack.set(randomBytes(pack.length));
+    const before = { ...directBytes };
+    await store.put(key, pack);
+    expect(Buffer.from((await store.get(key))!).equals(pack)).toBe(true);
+    const ranges = [
+      { offset: 3, target: new Uint8Array(1000) },
+      { offset: 4 * 1024 * 1024, target: new Uint8Array(1024 * 1024 + 77) },
+      { offset: 2_000_000, target: new Uint8Array(5) },
+    ];
+    expect(await store.readRanges(key, ranges)).toBe(true);
+    for (const { offset, target } of ranges) {
+      expect(Buffer.from(target).equals(pack.subarray(offset, offset + target.length))).toBe(true);
+    }
+    expect(await store.readRanges(key, [{ offset: pack.length - 1, target: new Uint8Array(2) }])).toBe(false);
+    expect(await store.readRange('objects/6a1f0a52-0d5c-4a43-9d55-4fd1b0d2a7b1/ab/none', 0, new Uint8Array(1))).toBe(
+      false,
+    );
+    // On a file system with direct I/O, the whole blocks went past the page cache both ways.
+    const direct = await supportsDirectIo(root);
+    expect(directBytes.written - before.written).toBe(direct ? 5 * 1024 * 1024 : 0);
+    expect(directBytes.read > before.read).toBe(direct);
   });
 
   it('reads an object straight into a buffer of its size, and refuses one absent or of another size', async () => {
@@ -105,7 +153,7 @@ describe('FileBlobStore', () => {
     const script = path.join(root, 'put-forever.mts');
     await writeFile(
       script,
-      `import { createHash } from 'node:crypto';
+      `import { createHash, randomBytes } from 'node:crypto';
 import { FileBlobStore } from ${JSON.stringify(path.resolve(import.meta.dirname, 'file.ts'))};
 const store = new FileBlobStore(${JSON.stringify(storeRoot)});
 const bytes = (key: string) => Buffer.alloc(3 * 1024 * 1024 + 7, createHash('sha256').update(key).digest());

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { ReusedBuffers } from '@/lib/agent/buffers';
+import { NewFile, openForDirectReads, readRangesDirect } from '@/lib/direct-io';
 import { assertBlobKey, assertBlobPrefix } from './keys';
 import type { BlobInfo, BlobStore } from './types';
 
@@ -9,6 +11,9 @@ import type { BlobInfo, BlobStore } from './types';
 const TEMP_PREFIX = '.tmp-';
 const STREAM_CHUNK = 256 * 1024;
 const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+/** Direct reads of ranges go through page-aligned scratch memory of this size, kept for the next read. */
+const READ_SCRATCH = 4 * 1024 * 1024;
+const readScratch = new ReusedBuffers(16, 60_000, true);
 /** Files written and synced at once by putMany: the disk merges concurrent syncs into few journal commits. */
 const PUT_MANY_CONCURRENCY = 32;
 
@@ -117,6 +122,8 @@ async function readFully(handle: FileHandle, target: Uint8Array, position: numbe
 export class FileBlobStore implements BlobStore {
   readonly root: string;
   readonly description: string;
+  /** False once the folder's file system refused a direct read: ordinary reads from then on. */
+  private directReads = true;
 
   constructor(root: string) {
     if (!path.isAbsolute(root)) throw new Error(`The blob store folder must be an absolute path (got "${root}").`);
@@ -166,26 +173,27 @@ export class FileBlobStore implements BlobStore {
 
   /** Returns whether it had to create the folder. */
   private async writeTemporary(dir: string, temp: string, data: Uint8Array): Promise<boolean> {
-    let handle: FileHandle;
+    let file: NewFile;
     let created = false;
     try {
-      handle = await open(temp, 'wx', 0o600);
+      file = await NewFile.create(temp, 0o600);
     } catch (err) {
       if (errorCode(err) !== 'ENOENT') throw err;
       // First object in this folder, or a deletePrefix removed the folder since: create it and try once more.
       await mkdir(dir, { recursive: true, mode: 0o700 });
       created = true;
-      handle = await open(temp, 'wx', 0o600);
+      file = await NewFile.create(temp, 0o600);
     }
     try {
-      await handle.writeFile(data);
-      await handle.sync();
+      // Past the page cache where it can (lib/direct-io): a pack is written once and read back rarely.
+      await file.write(data, 0);
+      await file.handle.sync();
     } catch (err) {
-      await handle.close().catch(() => undefined);
+      await file.close().catch(() => undefined);
       await unlink(temp).catch(() => undefined);
       throw err;
     }
-    await handle.close();
+    await file.close();
     return created;
   }
 
@@ -209,7 +217,30 @@ export class FileBlobStore implements BlobStore {
     return this.readRanges(key, [{ offset, target }]);
   }
 
-  readRanges(key: string, ranges: ReadonlyArray<{ offset: number; target: Uint8Array }>): Promise<boolean> {
+  async readRanges(key: string, ranges: ReadonlyArray<{ offset: number; target: Uint8Array }>): Promise<boolean> {
+    if (this.directReads) {
+      // Past the page cache too (lib/direct-io): packs were written so, and reading them back through the cache
+      // would fill it with pages faulted in for bytes read once, at the cost the direct writes avoid.
+      let handle: FileHandle | undefined;
+      try {
+        handle = await openForDirectReads(this.pathOf(key));
+        if (handle) {
+          const scratch = readScratch.take(READ_SCRATCH);
+          try {
+            return await readRangesDirect(handle, ranges, scratch);
+          } finally {
+            readScratch.give(scratch);
+          }
+        }
+        this.directReads = false;
+      } catch (err) {
+        if (isAbsent(err)) return false;
+        if (errorCode(err) !== 'EINVAL') throw err;
+        this.directReads = false;
+      } finally {
+        await handle?.close();
+      }
+    }
     return this.withFile(key, async (handle) => {
       for (const { offset, target } of ranges) if (!(await readFully(handle, target, offset))) return false;
       return true;

@@ -34,9 +34,10 @@ const readBuffers = new ReusedBuffers(8, 60_000);
 /**
  * The bodies of uploads (batches of up to 32 MiB), reused once stored: a fresh buffer per batch is external memory
  * that made V8 run a full collection of the whole server's heap every few batches (3 s of the helper threads' CPU
- * per GiB backed up) and whose pages the kernel faulted in and zeroed on first touch.
+ * per GiB backed up) and whose pages the kernel faulted in and zeroed on first touch. Page-aligned: a batch stored
+ * whole is its pack, written past the page cache from this memory (lib/direct-io).
  */
-const uploadBuffers = new ReusedBuffers(8, 60_000);
+const uploadBuffers = new ReusedBuffers(8, 60_000, true);
 /** A read, or a question of which objects are missing, names at most MAX_IDS_PER_CALL ids of 64 hex digits, as JSON. */
 const IDS_BODY_LIMIT = 1024 * 1024;
 
