@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, futimesSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { chmod, lstat, lutimes, mkdir, readdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { readTree, type TreeEntry } from '@/lib/backup-format/tree';
@@ -8,6 +7,7 @@ import type { Progress } from '../backup/progress';
 import { ReusedBuffers } from '../buffers';
 import { forEachConcurrently } from '../pool';
 import type { ObjectReader } from './reader';
+import { SmallFileWriter } from './small-files';
 
 export type Conflict = 'copies' | 'overwrite' | 'skip';
 
@@ -24,12 +24,13 @@ export type RestoreCounts = { skipped: number; copies: number };
 // Several files are written at once. The small files' objects are asked for a window ahead of the one being written
 // (ReadAhead): up to this many objects, or about this many bytes; a large file's next chunks a few ahead of the one
 // being written, by the file itself, so that every large file under way has its next chunks on their way, not only
-// the one the window starts at.
+// the one the window starts at. (With the small files created on a thread of their own, the large files go on
+// beside them, so the window's 32 MiB went to 16: 20 MiB less at the peak, no slower.)
 const FILE_CONCURRENCY = 4;
 const OBJECTS_AHEAD = 256;
-const BYTES_AHEAD = 32 * 1024 * 1024;
+const BYTES_AHEAD = 16 * 1024 * 1024;
 const CHUNKS_AHEAD = 8;
-/** Files of one chunk up to this size are written with synchronous calls (see restoreSmallFile). */
+/** Files of one chunk up to this size are created on a thread of their own (small-files.ts). */
 const SMALL_FILE = 256 * 1024;
 /**
  * Larger files are written through a page-aligned buffer of this size each, past the page cache where the file system
@@ -60,7 +61,18 @@ export async function restoreEntries(entries: TreeEntry[], target: string, run: 
   run.progress.totals.filesTotal = run.progress.filesDone + files.length;
   run.progress.totals.bytesTotal = files.reduce((sum, f) => sum + f.entry.size, run.progress.bytesDone);
   const ahead = new ReadAhead(run.reader, files);
-  await forEachConcurrently(files, FILE_CONCURRENCY, (job) => restoreFile(job, ahead, run));
+  const smallFiles = new SmallFileWriter((file) => {
+    run.progress.bytesDone += file.data.length;
+    run.progress.filesDone += 1;
+  });
+  try {
+    await forEachConcurrently(files, FILE_CONCURRENCY, (job) => restoreFile(job, ahead, smallFiles, run));
+  } catch (error) {
+    // Stopped, or a file failed: the small files on their way still finish (or fail) before the restore ends.
+    await smallFiles.close().catch(() => {});
+    throw error;
+  }
+  await smallFiles.close();
   for (const dir of dirs.reverse()) await setTimes(dir.dest, dir.entry);
   return counts;
 }
@@ -157,13 +169,21 @@ async function freeName(dest: string): Promise<string> {
  * Writes a file under a temporary name beside its place and renames it there when whole, so an interrupted restore
  * never leaves a truncated file under the real name (nor has replaced the existing one yet).
  */
-async function restoreFile(job: PlannedFile, ahead: ReadAhead, run: RestoreRun): Promise<void> {
+async function restoreFile(
+  job: PlannedFile,
+  ahead: ReadAhead,
+  smallFiles: SmallFileWriter,
+  run: RestoreRun,
+): Promise<void> {
   checkStopped(run);
   const { entry, dest } = job;
   const temp = path.join(path.dirname(dest), `.${path.basename(dest)}.${randomBytes(4).toString('hex')}.restoring`);
   const chunks = entry.chunks ?? [];
   if (isSmall(job)) {
-    await restoreSmallFile(job, chunks.length === 0 ? new Uint8Array(0) : await ahead.take(job.first), temp, run);
+    const data = chunks.length === 0 ? new Uint8Array(0) : await ahead.take(job.first);
+    checkStopped(run);
+    // Created on the writer's thread (small-files.ts); counted done once it is in place.
+    await smallFiles.write({ temp, dest, data, mode: entry.mode & 0o7777, mtimeSeconds: seconds(entry.mtimeMs) });
     return;
   }
   const expected = Math.ceil(entry.size / chunks.length);
@@ -177,9 +197,11 @@ async function restoreFile(job: PlannedFile, ahead: ReadAhead, run: RestoreRun):
   };
   for (let i = 0; i < CHUNKS_AHEAD; i++) ask(i);
   let file: NewFile | undefined;
+  let created = false;
   const staging = stagingBuffers.take(Math.min(STAGING, Math.ceil(entry.size / BLOCK) * BLOCK || BLOCK));
   try {
     file = await NewFile.create(temp, 0o600);
+    created = true;
     // Past the page cache where it can (lib/direct-io): a restore writes more than it will read back soon.
     const writer = new SequentialWriter(file, staging);
     for (let i = 0; i < chunks.length; i++) {
@@ -201,42 +223,13 @@ async function restoreFile(job: PlannedFile, ahead: ReadAhead, run: RestoreRun):
     run.progress.filesDone += 1;
   } catch (error) {
     await file?.close().catch(() => {});
-    await rm(temp, { force: true });
+    // Only a temporary file this created: an existing file of that name (it is created exclusively) stays.
+    if (created) await rm(temp, { force: true });
     if (error instanceof StoppedError) throw error;
     throw new Error(`Cannot restore '${dest}': ${(error as Error).message}`);
   } finally {
     stagingBuffers.give(staging);
   }
-}
-
-/**
- * A file of at most one small chunk, whose bytes are at hand: written by the same steps as restoreFile, but each a
- * synchronous call of well under a millisecond. Awaiting six thread-pool calls per file cost the agent more CPU than
- * the calls themselves (about 0.4 ms a file against 0.25 ms), which for thousands of small files was seconds.
- */
-async function restoreSmallFile(job: PlannedFile, data: Uint8Array, temp: string, run: RestoreRun): Promise<void> {
-  checkStopped(run);
-  const { entry, dest } = job;
-  let fd: number | undefined;
-  try {
-    fd = openSync(temp, 'wx', 0o600);
-    for (let done = 0; done < data.length; ) done += writeSync(fd, data, done);
-    fchmodSync(fd, entry.mode & 0o7777);
-    futimesSync(fd, seconds(entry.mtimeMs), seconds(entry.mtimeMs));
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, dest);
-  } catch (error) {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {}
-    }
-    rmSync(temp, { force: true });
-    throw new Error(`Cannot restore '${dest}': ${(error as Error).message}`);
-  }
-  run.progress.bytesDone += data.length;
-  run.progress.filesDone += 1;
 }
 
 /**
@@ -301,7 +294,7 @@ async function setTimes(dest: string, entry: TreeEntry): Promise<void> {
   await utimes(dest, seconds(entry.mtimeMs), seconds(entry.mtimeMs));
 }
 
-/** A file of at most one chunk, small enough to be written by synchronous calls (restoreSmallFile). */
+/** A file of at most one chunk, small enough to be created on the small files' thread (small-files.ts). */
 const isSmall = ({ entry }: PlannedFile) => (entry.chunks?.length ?? 0) <= 1 && entry.size <= SMALL_FILE;
 
 function checkStopped(run: RestoreRun) {
