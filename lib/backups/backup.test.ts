@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as objectsRoute from '@/app/api/agent/backups/[sessionId]/objects/route';
+import { BATCH_BYTES } from '@/lib/agent/backup/uploader';
 import { readState } from '@/lib/agent/state';
 import { unregisterServer } from '@/lib/registration/servers';
 import { type TestServices, testServices } from '@/lib/testing/services';
@@ -191,7 +192,8 @@ describe('backups end to end (agent → route handlers → PostgreSQL and the bl
     // The agent comes back: the objects already stored are not sent again.
     dead = false;
     uploads = -1000;
-    // The batch that reached the portal before the "kill" is stored in full (the portal finishes what it received).
+    // The batches that reached the portal before the "kill" are stored in full (the portal finishes what it received):
+    // at least one whole batch, of at least BATCH_BYTES.
     const storedBytes = async () =>
       Number(
         (
@@ -202,7 +204,7 @@ describe('backups end to end (agent → route handlers → PostgreSQL and the bl
           )
         ).rows[0]!.bytes,
       );
-    await expect.poll(storedBytes, { timeout: 20_000 }).toBeGreaterThan(8 * MiB);
+    await expect.poll(storedBytes, { timeout: 20_000 }).toBeGreaterThan(BATCH_BYTES);
     const stored = await storedBytes();
     const again = await json(machine, 'backup', '--path', folder);
     expect(again.items[0]!.dataTransferred).toBeLessThan(60 * MiB - stored + MiB);
