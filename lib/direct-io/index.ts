@@ -1,6 +1,6 @@
 /**
- * Writing large files past the page cache (O_DIRECT), where the system allows it: the portal's packs and the agent's
- * restored files.
+ * Writing and reading large files past the page cache (O_DIRECT), where the system allows it: the portal's packs
+ * (written, and read back for restores) and the agent's restored files.
  *
  * A buffered write copies every byte into the page cache. On a virtual machine whose memory the host has not backed
  * yet, or has taken back (a balloon takes freed memory back within seconds), that copy faults in a fresh page every
@@ -25,7 +25,7 @@ let allowed = constants.O_DIRECT !== undefined;
 /** Bytes written and read past the page cache by this process: for tests and benches, to see that it happens. */
 export const directBytes = { written: 0, read: 0 };
 
-/** For tests: whether direct writes are tried (on Linux, by default); returns the previous setting. */
+/** For tests: whether direct I/O is tried (on Linux, by default); returns the previous setting. */
 export function allowDirectIo(allow: boolean): boolean {
   const was = allowed;
   allowed = allow && constants.O_DIRECT !== undefined;
