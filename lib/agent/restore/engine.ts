@@ -72,21 +72,22 @@ export async function restoreEntries(entries: TreeEntry[], target: string, run: 
   // held up the large files queued behind the small ones: for a second, next to nothing was written.) The first
   // failure, or a stop, ends both.
   let failure: unknown;
-  const lane = (jobs: PlannedFile[], concurrency: number) =>
+  const lane = (jobs: PlannedFile[], concurrency: number, restore: (job: PlannedFile) => Promise<void>) =>
     forEachConcurrently(jobs, concurrency, async (job) => {
       if (failure !== undefined) throw failure;
       try {
-        await restoreFile(job, ahead, smallFiles, run);
+        await restore(job);
       } catch (error) {
         failure ??= error;
         throw error;
       }
     });
   await Promise.allSettled([
-    lane(files.filter(isSmall), SMALL_CONCURRENCY),
+    lane(files.filter(isSmall), SMALL_CONCURRENCY, (job) => queueSmallFile(job, ahead, smallFiles, run)),
     lane(
       files.filter((file) => !isSmall(file)),
       FILE_CONCURRENCY,
+      (job) => restoreFile(job, run),
     ),
   ]);
   if (failure !== undefined) {
@@ -187,11 +188,16 @@ async function freeName(dest: string): Promise<string> {
   }
 }
 
+/** Where a file is written until it is whole: a hidden name beside its place. */
+function temporaryName(dest: string): string {
+  return path.join(path.dirname(dest), `.${path.basename(dest)}.${randomBytes(4).toString('hex')}.restoring`);
+}
+
 /**
- * Writes a file under a temporary name beside its place and renames it there when whole, so an interrupted restore
- * never leaves a truncated file under the real name (nor has replaced the existing one yet).
+ * A small file (isSmall), handed to the small files' thread (small-files.ts) once its bytes are at hand: created
+ * there under a temporary name and renamed into place like the others, and counted done once it is in place.
  */
-async function restoreFile(
+async function queueSmallFile(
   job: PlannedFile,
   ahead: ReadAhead,
   smallFiles: SmallFileWriter,
@@ -199,15 +205,21 @@ async function restoreFile(
 ): Promise<void> {
   checkStopped(run);
   const { entry, dest } = job;
-  const temp = path.join(path.dirname(dest), `.${path.basename(dest)}.${randomBytes(4).toString('hex')}.restoring`);
+  const data = (entry.chunks?.length ?? 0) === 0 ? new Uint8Array(0) : await ahead.take(job.first);
+  checkStopped(run);
+  const mode = entry.mode & 0o7777;
+  await smallFiles.write({ temp: temporaryName(dest), dest, data, mode, mtimeSeconds: seconds(entry.mtimeMs) });
+}
+
+/**
+ * Writes a file larger than a small one under a temporary name beside its place and renames it there when whole, so
+ * an interrupted restore never leaves a truncated file under the real name (nor has replaced the existing one yet).
+ */
+async function restoreFile(job: PlannedFile, run: RestoreRun): Promise<void> {
+  checkStopped(run);
+  const { entry, dest } = job;
+  const temp = temporaryName(dest);
   const chunks = entry.chunks ?? [];
-  if (isSmall(job)) {
-    const data = chunks.length === 0 ? new Uint8Array(0) : await ahead.take(job.first);
-    checkStopped(run);
-    // Created on the writer's thread (small-files.ts); counted done once it is in place.
-    await smallFiles.write({ temp, dest, data, mode: entry.mode & 0o7777, mtimeSeconds: seconds(entry.mtimeMs) });
-    return;
-  }
   const expected = Math.ceil(entry.size / chunks.length);
   const reads: Array<Promise<Uint8Array> | undefined> = [];
   const ask = (i: number) => {
