@@ -37,7 +37,7 @@ try {
   const outfile = path.resolve(values.outfile ?? DEFAULT_OUTFILE);
   await build({
     absWorkingDir: repoRoot,
-    entryPoints: [path.join(repoRoot, 'lib/agent/main.ts')],
+    entryPoints: [path.join(repoRoot, 'agent/main.ts')],
     outfile,
     bundle: true,
     format: 'esm',

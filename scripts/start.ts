@@ -124,7 +124,7 @@ async function main() {
   // socket reads, each external memory to V8, which counts what was allocated since its last full collection against
   // the old generation's limit and so collected the whole heap every few tens of MiB received. With this, a 1 GiB
   // first backup cost the portal 2.4 s of CPU instead of 3-4.7 s, at the same peak memory (measured with
-  // `npm run bench:backup`; the agent does the same, lib/agent/heap.ts).
+  // `npm run bench:backup`; the agent does the same, agent/heap.ts).
   const serverArgs = dev
     ? [tsxCli, path.join(root, 'scripts', 'serve.ts'), '--dev']
     : ['--max-semi-space-size=64', '--heap-growing-percent=400', servedBundle];

@@ -3,7 +3,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { OPERATIONS_KEY } from '@/components/shell/notifications';
-import type { SealedRestoreRequest } from '@/lib/agent/protocol';
 import {
   deriveVaultKeys,
   objectId,
@@ -15,6 +14,7 @@ import {
 } from '@/lib/backup-format';
 import { requestRestoreAction } from '@/lib/restore/actions';
 import type { RestoreTarget } from '@/lib/restore/requests';
+import type { SealedRestoreRequest } from '@/wire/protocol';
 import type { Selection } from './files-grid';
 import type { PointReader } from './point-reader';
 

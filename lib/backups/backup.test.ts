@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_BYTES } from '@/agent/backup/uploader';
+import { readState } from '@/agent/state';
 import * as objectsRoute from '@/app/api/agent/backups/[sessionId]/objects/route';
-import { BATCH_BYTES } from '@/lib/agent/backup/uploader';
-import { readState } from '@/lib/agent/state';
 import { unregisterServer } from '@/lib/registration/servers';
 import { type TestServices, testServices } from '@/lib/testing/services';
 import { vaultUsage } from '@/lib/vaults/usage';
@@ -250,8 +250,8 @@ describe('backups end to end (agent → route handlers → PostgreSQL and the bl
 
     // B opens a session of its own and tries to commit A's objects, then made-up ones.
     const bState = (await readState(b.stateDir))!;
-    const { callAsMachine, isObject } = await import('@/lib/agent/machine');
-    const { AGENT_PATHS } = await import('@/lib/agent/protocol');
+    const { callAsMachine, isObject } = await import('@/agent/machine');
+    const { AGENT_PATHS } = await import('@/wire/protocol');
     const ctx = {
       stdout: process.stdout,
       stderr: process.stderr,

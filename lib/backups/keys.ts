@@ -1,11 +1,11 @@
 import 'server-only';
 import { eq } from 'drizzle-orm';
 import { backupKeys } from '@/db/schema';
-import type { KeyResponse } from '@/lib/agent/protocol';
 import { parseWrappedVaultKey } from '@/lib/backup-format/wrap';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
 import type { Services } from '@/lib/services';
+import type { KeyResponse } from '@/wire/protocol';
 
 /**
  * Records a machine's wrapped vault key. The portal checks only its shape: it cannot open it, which is the point. A

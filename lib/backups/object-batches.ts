@@ -6,17 +6,17 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
+import { MAX_SEALED_SIZE, OBJECT_ID_PATTERN, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
+import type { BlobStore } from '@/lib/blob-store';
+import { isUuid } from '@/lib/http/input';
+import { AgentRefusal } from '@/lib/registration/refusal';
 import {
   AGENT_MESSAGES,
   MAX_IDS_PER_CALL,
   type MissingResponse,
   OBJECT_FRAME_HEADER,
   type ObjectsResponse,
-} from '@/lib/agent/protocol';
-import { MAX_SEALED_SIZE, OBJECT_ID_PATTERN, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
-import type { BlobStore } from '@/lib/blob-store';
-import { isUuid } from '@/lib/http/input';
-import { AgentRefusal } from '@/lib/registration/refusal';
+} from '@/wire/protocol';
 import { hashToken, parseAgentBody } from './agent-input';
 import { buildPack, packBlobKey } from './packs';
 

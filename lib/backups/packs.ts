@@ -7,8 +7,9 @@
  * describes itself; backup_objects names each object's pack and the offset of its sealed bytes. Objects stored before
  * packs keep their own blobs (pack_id null) and are read as before. Kept free of 'server-only', like object-batches.
  */
-import { OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
+
 import type { BlobStore } from '@/lib/blob-store';
+import { OBJECT_FRAME_HEADER } from '@/wire/protocol';
 import { keyPrefix, objectBlobKey } from './store';
 
 const PACKS = 'packs';

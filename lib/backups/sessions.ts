@@ -4,6 +4,10 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupKeys, backupSessions, operations, protectedItems, registeredServers } from '@/db/schema';
+import type { AuthenticatedMachine } from '@/lib/registration/machine';
+import { AgentRefusal } from '@/lib/registration/verify';
+import { enqueueRetention } from '@/lib/retention/apply';
+import type { Services } from '@/lib/services';
 import {
   AGENT_MESSAGES,
   type CommitResponse,
@@ -12,11 +16,7 @@ import {
   type ObjectsResponse,
   type ProgressResponse,
   type StartBackupResponse,
-} from '@/lib/agent/protocol';
-import type { AuthenticatedMachine } from '@/lib/registration/machine';
-import { AgentRefusal } from '@/lib/registration/verify';
-import { enqueueRetention } from '@/lib/retention/apply';
-import type { Services } from '@/lib/services';
+} from '@/wire/protocol';
 import { count, failSchema, hashToken, parseAgentBody, progressSchema } from './agent-input';
 import { machineItem } from './items';
 import { keyLock } from './locks';

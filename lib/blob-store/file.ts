@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { ReusedBuffers } from '@/lib/agent/buffers';
+import { ReusedBuffers } from '@/lib/buffers';
 import { NewFile, openForDirectReads, readRangesDirect } from '@/lib/direct-io';
 import { assertBlobKey, assertBlobPrefix } from './keys';
 import type { BlobInfo, BlobStore } from './types';

@@ -6,10 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BATCH_BYTES, OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
 import { type Machine, registeredMachine, routeFetch } from '@/lib/backups/testing';
 import { restoreRoutes } from '@/lib/restore/testing';
 import { type TestServices, testServices } from '@/lib/testing/services';
+import { MAX_BATCH_BYTES, OBJECT_FRAME_HEADER } from '@/wire/protocol';
 import { serveAgentData } from './agent-data';
 
 let svc: TestServices;

@@ -9,8 +9,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
-import { ReusedBuffers } from '@/lib/agent/buffers';
-import { type AgentErrorResponse, MAX_BATCH_BYTES } from '@/lib/agent/protocol';
 import {
   authenticateSessionToken,
   findMissingObjects,
@@ -18,8 +16,10 @@ import {
   storeObjectBatch,
 } from '@/lib/backups/object-batches';
 import type { BlobStore } from '@/lib/blob-store';
+import { ReusedBuffers } from '@/lib/buffers';
 import { AgentRefusal } from '@/lib/registration/refusal';
 import { authenticateRestoreToken, readObjectFrames } from '@/lib/restore/object-reads';
+import { type AgentErrorResponse, MAX_BATCH_BYTES } from '@/wire/protocol';
 
 export type AgentDataServices = { pool: pg.Pool; store: BlobStore };
 

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withItemLock } from '@/lib/agent/backup/lock';
-import { runService } from '@/lib/agent/service';
-import { collector } from '@/lib/agent/testing';
+import { withItemLock } from '@/agent/backup/lock';
+import { runService } from '@/agent/service';
+import { collector } from '@/agent/testing';
 import { type Machine, registeredMachine, routeFetch } from '@/lib/backups/testing';
 import { type TestServices, testServices } from '@/lib/testing/services';
 import { until as poll } from '@/lib/testing/until';

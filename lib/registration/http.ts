@@ -1,5 +1,5 @@
 import 'server-only';
-import type { AgentErrorResponse } from '@/lib/agent/protocol';
+import type { AgentErrorResponse } from '@/wire/protocol';
 import { AgentRefusal } from './verify';
 
 /** Runs an agent endpoint: refusals become the protocol's error answer with the contract's exact message. */

@@ -1,9 +1,9 @@
 import 'server-only';
 import { eq } from 'drizzle-orm';
 import { registeredServers, vaults } from '@/db/schema';
-import { AGENT_MESSAGES, type StatusResponse } from '@/lib/agent/protocol';
 import { isUuid } from '@/lib/http/input';
 import type { Services } from '@/lib/services';
+import { AGENT_MESSAGES, type StatusResponse } from '@/wire/protocol';
 import { consumeNonce } from './nonces';
 import { AgentRefusal, checkLifetime, keyIdOf, machineClaimsSchema, verifiedPayload } from './verify';
 

@@ -1,18 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  epochSeconds,
-  generateMachineKeyPair,
-  newNonce,
-  signMachineToken,
-  signRegistrationProof,
-} from '@/lib/agent/proof';
-import { AGENT_MESSAGES, REGISTRATION_AUDIENCE, type RegistrationClaims } from '@/lib/agent/protocol';
+import { epochSeconds, generateMachineKeyPair, newNonce, signMachineToken, signRegistrationProof } from '@/agent/proof';
 import { issueVaultCredentials } from '@/lib/credentials/issue';
 import { parseVaultCredentialsFile } from '@/lib/credentials/vault-credentials-file';
 import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
 import { createVault } from '@/lib/vaults/create';
 import { saveStorageReplication } from '@/lib/vaults/redundancy';
+import { AGENT_MESSAGES, REGISTRATION_AUDIENCE, type RegistrationClaims } from '@/wire/protocol';
 import { machineStatus } from './machine';
 import { badMachineName, registerMachine } from './register';
 import { allowReregistration, unregisterServer } from './servers';

@@ -2,10 +2,10 @@ import 'server-only';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { withTransaction } from '@/db/client';
 import { registeredServers, vaultCredentials, vaults } from '@/db/schema';
-import { AGENT_MESSAGES, PROOF_LIFETIME_SECONDS, type RegisterResponse } from '@/lib/agent/protocol';
 import { violatedConstraint } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
+import { AGENT_MESSAGES, PROOF_LIFETIME_SECONDS, type RegisterResponse } from '@/wire/protocol';
 import { consumeNonce } from './nonces';
 import { AgentRefusal, checkLifetime, invalid, keyIdOf, registrationClaimsSchema, verifiedPayload } from './verify';
 

@@ -2,7 +2,7 @@ import 'server-only';
 import { createPublicKey } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, importSPKI, importX509 } from 'jose';
 import { z } from 'zod';
-import { AGENT_MESSAGES, PROOF_LIFETIME_SECONDS } from '@/lib/agent/protocol';
+import { AGENT_MESSAGES, PROOF_LIFETIME_SECONDS } from '@/wire/protocol';
 import { AgentRefusal } from './refusal';
 
 export { AgentRefusal } from './refusal';

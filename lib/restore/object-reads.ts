@@ -6,15 +6,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
-import type { ReusedBuffers } from '@/lib/agent/buffers';
-import { AGENT_MESSAGES, MAX_BATCH_BYTES, MAX_IDS_PER_CALL, OBJECT_FRAME_HEADER } from '@/lib/agent/protocol';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { hashToken, parseAgentBody } from '@/lib/backups/agent-input';
 import { HEARTBEAT_EVERY_SECONDS } from '@/lib/backups/object-batches';
 import { type ObjectPlace, readObjectInto, readObjectsInto } from '@/lib/backups/packs';
 import type { BlobStore } from '@/lib/blob-store';
+import type { ReusedBuffers } from '@/lib/buffers';
 import { isUuid } from '@/lib/http/input';
 import { AgentRefusal } from '@/lib/registration/refusal';
+import { AGENT_MESSAGES, MAX_BATCH_BYTES, MAX_IDS_PER_CALL, OBJECT_FRAME_HEADER } from '@/wire/protocol';
 
 const READ_CONCURRENCY = 16;
 const readSchema = z.object({ ids: z.array(z.string().regex(OBJECT_ID_PATTERN)).min(1).max(MAX_IDS_PER_CALL) });

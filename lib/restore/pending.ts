@@ -1,6 +1,6 @@
 import 'server-only';
-import type { RestoreRequestView } from '@/lib/agent/protocol';
 import type { Services } from '@/lib/services';
+import type { RestoreRequestView } from '@/wire/protocol';
 
 /** The machine's requests no restore took yet: the agent's service carries them out, oldest first. */
 export async function pendingRestores(svc: Services, serverId: string): Promise<RestoreRequestView[]> {

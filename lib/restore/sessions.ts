@@ -3,18 +3,13 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
 import { withTransaction } from '@/db/client';
-import {
-  AGENT_MESSAGES,
-  MAX_IDS_PER_CALL,
-  type ProgressResponse,
-  type StartRestoreResponse,
-} from '@/lib/agent/protocol';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { count, failSchema, hashToken, parseAgentBody, progressSchema } from '@/lib/backups/agent-input';
 import { itemPathSchema } from '@/lib/backups/items';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
 import type { Services } from '@/lib/services';
+import { AGENT_MESSAGES, MAX_IDS_PER_CALL, type ProgressResponse, type StartRestoreResponse } from '@/wire/protocol';
 import { authenticateRestoreToken, type RestoreSession, readObjectFrames } from './object-reads';
 
 /** A running restore whose agent has not reported for this long is failed, as a backup is. */

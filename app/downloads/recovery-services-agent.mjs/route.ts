@@ -4,7 +4,7 @@ import { currentUser } from '@/lib/auth/guard';
 
 export const dynamic = 'force-dynamic';
 
-/** Built by `npm run build` (scripts/build-agent.mjs) from lib/agent: one file that runs with Node.js 20+. */
+/** Built by `npm run build` (scripts/build-agent.mjs) from agent/: one file that runs with Node.js 20+. */
 const AGENT_FILE = path.join(process.cwd(), 'dist', 'agent', 'recovery-services-agent.mjs');
 
 export async function GET() {

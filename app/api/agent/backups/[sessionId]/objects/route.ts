@@ -3,7 +3,7 @@ import { storeObjects } from '@/lib/backups/sessions';
 
 export const dynamic = 'force-dynamic';
 
-/** A batch of sealed objects (see OBJECT_FRAME_HEADER in lib/agent/protocol.ts for the framing). */
+/** A batch of sealed objects (see OBJECT_FRAME_HEADER in wire/protocol.ts for the framing). */
 export async function POST(request: Request, { params }: { params: Promise<{ sessionId: string }> }) {
   return sessionEndpoint(request, params, (svc, session) => storeObjects(svc, session, request));
 }

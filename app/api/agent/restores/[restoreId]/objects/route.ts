@@ -4,7 +4,7 @@ import { readObjects } from '@/lib/restore/sessions';
 
 export const dynamic = 'force-dynamic';
 
-/** Sealed objects of the point, as frames (see ReadObjectsRequest in lib/agent/protocol.ts). */
+/** Sealed objects of the point, as frames (see ReadObjectsRequest in wire/protocol.ts). */
 export async function POST(request: Request, { params }: { params: Promise<{ restoreId: string }> }) {
   return restoreEndpoint(request, params, async (svc, restore) => readObjects(svc, restore, await jsonBody(request)));
 }

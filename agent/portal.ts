@@ -1,0 +1,127 @@
+import type { AgentErrorCode, AgentErrorResponse, RegisterResponse, StatusResponse } from '@/wire/protocol';
+import { postParts } from './upload';
+
+/** The portal refused the call and said why: its message is what the user reads, its code what the agent acts on. */
+export class PortalRefusal extends Error {
+  constructor(
+    readonly code: AgentErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// A portal that accepts the connection but never answers would otherwise hold the agent forever.
+const REQUEST_TIMEOUT_MS = 60_000;
+
+export type PortalRequest<T> = {
+  portalUrl: string;
+  path: string;
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  /** JSON, or raw bytes (in parts, sent one after another) as application/octet-stream. */
+  body?: unknown;
+  fetch: typeof fetch;
+  /** Whether a 2xx body is the response this call expects. */
+  accept: (body: unknown) => body is T;
+};
+
+/**
+ * One JSON call to the portal. Every failure becomes an Error whose message is what the user should read: the
+ * portal's own message when it sent one, otherwise what went wrong on the way.
+ */
+export async function callPortal<T>(request: PortalRequest<T>): Promise<T> {
+  const { portalUrl } = request;
+  let response: Response;
+  let text: string;
+  const parts = isParts(request.body) ? request.body : undefined;
+  try {
+    // A POST goes on the agent's own connections (agent/upload.ts); fetch stays for the rest and for tests that
+    // hand the agent a fetch of their own.
+    response =
+      request.method === 'POST' && request.body !== undefined && request.fetch === globalThis.fetch
+        ? await postParts(
+            `${portalUrl}${request.path}`,
+            {
+              accept: 'application/json',
+              'content-type': parts ? 'application/octet-stream' : 'application/json',
+              ...request.headers,
+            },
+            parts ?? [Buffer.from(JSON.stringify(request.body))],
+            REQUEST_TIMEOUT_MS,
+          )
+        : await request.fetch(`${portalUrl}${request.path}`, {
+            method: request.method,
+            headers: {
+              accept: 'application/json',
+              ...(request.body === undefined
+                ? {}
+                : { 'content-type': parts ? 'application/octet-stream' : 'application/json' }),
+              ...request.headers,
+            },
+            body: request.body === undefined ? undefined : parts ? Buffer.concat(parts) : JSON.stringify(request.body),
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          });
+    text = await response.text();
+  } catch (error) {
+    throw new Error(`Could not reach the portal at ${portalUrl}: ${reasonOf(error)}`);
+  }
+  const body = parseJson(text);
+  if (response.ok) {
+    if (request.accept(body)) return body;
+    throw new Error(
+      `The portal at ${portalUrl} sent a response the agent does not understand (HTTP ${response.status}).`,
+    );
+  }
+  if (isAgentErrorResponse(body)) throw new PortalRefusal(body.error.code, body.error.message);
+  throw new Error(`The portal at ${portalUrl} answered HTTP ${response.status} ${response.statusText}`.trimEnd());
+}
+
+/** The portal's answer to a report of a job it no longer runs (cancelled, or failed for silence): why it stops. */
+export function sessionEnded(error: unknown): string | undefined {
+  return error instanceof PortalRefusal && error.code === 'session_ended' ? error.message : undefined;
+}
+
+function isParts(body: unknown): body is Uint8Array[] {
+  return Array.isArray(body) && body.length > 0 && body.every((part) => part instanceof Uint8Array);
+}
+
+export function isRegisterResponse(body: unknown): body is RegisterResponse {
+  return hasStrings(body, ['serverId', 'vaultId', 'vaultName', 'machineName', 'registeredAt']);
+}
+
+export function isStatusResponse(body: unknown): body is StatusResponse {
+  return (
+    hasStrings(body, ['serverId', 'machineName', 'vaultId', 'vaultName', 'status', 'registeredAt']) &&
+    body.status === 'Registered'
+  );
+}
+
+export function isAgentErrorResponse(body: unknown): body is AgentErrorResponse {
+  return isRecord(body) && hasStrings(body.error, ['code', 'message']);
+}
+
+function hasStrings<K extends string>(value: unknown, keys: readonly K[]): value is Record<K, string> {
+  return isRecord(value) && keys.every((key) => typeof value[key] === 'string');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+// fetch reports every network failure as "fetch failed" and puts the useful part (ECONNREFUSED, ENOTFOUND, a TLS
+// error) in its cause; a connection tried on several addresses nests one more level, in an AggregateError.
+function reasonOf(error: unknown): string {
+  let reason = error instanceof Error && error.cause !== undefined ? error.cause : error;
+  if (reason instanceof AggregateError && reason.message === '' && reason.errors.length > 0) reason = reason.errors[0];
+  if (reason instanceof Error) return reason.message || (reason as NodeJS.ErrnoException).code || reason.name;
+  return String(reason);
+}

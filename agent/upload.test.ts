@@ -1,0 +1,75 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import forge from 'node-forge';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReusedBuffers } from '@/lib/buffers';
+import { postForBytes, postParts } from './upload';
+
+/** A self-signed certificate for 127.0.0.1. */
+function selfSigned(): { key: string; cert: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + 3_600_000);
+  const name = [{ name: 'commonName', value: '127.0.0.1' }];
+  cert.setSubject(name);
+  cert.setIssuer(name);
+  cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }]);
+  const key = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  cert.sign(forge.pki.privateKeyFromPem(key), forge.md.sha256.create());
+  return { key, cert: forge.pki.certificateToPem(cert) };
+}
+
+describe('the agent’s POSTs to a portal on https', () => {
+  const payload = randomBytes(3 * 1024 * 1024 + 5);
+  const seen: Array<{ type?: string; body: string }> = [];
+  let server: https.Server;
+  let base = '';
+  const rejectUnauthorized = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+
+  beforeAll(async () => {
+    server = https.createServer(selfSigned(), (req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (part: Buffer) => parts.push(part));
+      req.on('end', () => {
+        seen.push({ type: req.headers['content-type'], body: `${Buffer.concat(parts)}` });
+        if (req.url === '/bytes') res.writeHead(200, { 'content-length': String(payload.length) }).end(payload);
+        else res.writeHead(409, 'Conflict', { 'content-type': 'application/json' }).end('{"error":"no"}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The certificate is the test's own: the agent's https client would rightly refuse it otherwise.
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+  });
+  afterAll(async () => {
+    if (rejectUnauthorized === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    else process.env.NODE_TLS_REJECT_UNAUTHORIZED = rejectUnauthorized;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('goes through node’s https client: bytes into a kept buffer, parts sent one after another, the status as sent', async () => {
+    const scratch = new ReusedBuffers(1);
+    const bytes = await postForBytes(`${base}/bytes`, {}, '{"ids":[]}', 10_000, scratch);
+    expect(bytes.status).toBe(200);
+    expect(Buffer.compare(bytes.body, payload)).toBe(0);
+    scratch.give(bytes.body);
+    expect(scratch.take(payload.length).buffer).toBe(bytes.body.buffer);
+
+    const response = await postParts(
+      `${base}/parts`,
+      { 'content-type': 'application/octet-stream' },
+      [Buffer.from('one '), Buffer.from('two')],
+      10_000,
+    );
+    expect([response.status, response.statusText, await response.text()]).toEqual([409, 'Conflict', '{"error":"no"}']);
+    expect(seen).toEqual([
+      { type: 'application/json', body: '{"ids":[]}' },
+      { type: 'application/octet-stream', body: 'one two' },
+    ]);
+  });
+});

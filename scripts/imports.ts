@@ -1,0 +1,137 @@
+/**
+ * The import picture (`npm run imports`): which folders import each other, which server files import the agent's code,
+ * and which files read `process.env`. Tests (`*.test.ts`, `*.spec.ts`) and test support (`testing/`) are left out, as in
+ * docs/architecture.md. `--check` exits non-zero when a goal of the architecture is broken.
+ *
+ * A "folder" is `lib/<capability>` (a file directly in `lib/` counts as `lib`), `server`, `agent`, `app`, `components`,
+ * `db`, `scripts` or `wire`. Only imports inside the project count (`@/…` and relative paths).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const roots = [
+  'lib',
+  'app',
+  'components',
+  'db',
+  'server',
+  'agent',
+  'wire',
+  'scripts',
+  'proxy.ts',
+  'instrumentation.ts',
+];
+/** Where `process.env` may be read: the portal's settings, the agent's settings, and the build/CLI scripts. */
+const settingsModules = new Set(['server/settings.ts', 'agent/settings.ts']);
+
+function walk(rel: string, out: string[]): void {
+  const abs = path.join(root, rel);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(abs);
+  } catch {
+    return;
+  }
+  if (st.isDirectory()) {
+    for (const name of readdirSync(abs)) {
+      if (name === 'node_modules' || name.startsWith('.')) continue;
+      walk(path.join(rel, name), out);
+    }
+  } else if (/\.(ts|tsx|mjs)$/.test(rel) && !rel.endsWith('.d.ts')) out.push(rel);
+}
+
+export function isTestFile(rel: string): boolean {
+  return /\.(test|spec)\.tsx?$/.test(rel) || rel.split('/').includes('testing') || rel.startsWith('e2e/');
+}
+
+export function folderOf(rel: string): string {
+  const parts = rel.split('/');
+  if (parts[0] === 'lib') return parts.length > 2 ? `lib/${parts[1]}` : 'lib';
+  if (parts.length === 1) return parts[0]!.replace(/\.(ts|tsx|mjs)$/, '');
+  return parts[0]!;
+}
+
+const candidates = ['', '.ts', '.tsx', '.mjs', '/index.ts', '/index.tsx'];
+
+function resolve(from: string, spec: string): string | undefined {
+  let base: string;
+  if (spec.startsWith('@/')) base = spec.slice(2);
+  else if (spec.startsWith('.')) base = path.posix.join(path.posix.dirname(from), spec);
+  else return undefined;
+  for (const ext of candidates) {
+    const p = base + ext;
+    try {
+      if (statSync(path.join(root, p)).isFile()) return p;
+    } catch {}
+  }
+  return base;
+}
+
+const importRe =
+  /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+export function importsOf(rel: string, text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(importRe)) {
+    const target = resolve(rel, (m[1] ?? m[2])!);
+    if (target) out.push(target);
+  }
+  return out;
+}
+
+export type Picture = {
+  mutual: [string, string][];
+  serverImportsOfAgent: string[];
+  envReaders: string[];
+  edges: Map<string, Set<string>>;
+};
+
+export function picture(): Picture {
+  const files: string[] = [];
+  for (const r of roots) walk(r, files);
+  const edges = new Map<string, Set<string>>();
+  const serverImportsOfAgent: string[] = [];
+  const envReaders: string[] = [];
+  for (const rel of files) {
+    if (isTestFile(rel)) continue;
+    const text = readFileSync(path.join(root, rel), 'utf8');
+    const from = folderOf(rel);
+    if (/process\.env\b/.test(text) && !settingsModules.has(rel) && from !== 'scripts') envReaders.push(rel);
+    for (const target of importsOf(rel, text)) {
+      const to = folderOf(target);
+      if (to === 'agent' && from !== 'agent') serverImportsOfAgent.push(`${rel} -> ${target}`);
+      if (to === from) continue;
+      if (!edges.has(from)) edges.set(from, new Set());
+      edges.get(from)!.add(to);
+    }
+  }
+  const mutual: [string, string][] = [];
+  for (const [a, tos] of edges) {
+    for (const b of tos) if (a < b && edges.get(b)?.has(a)) mutual.push([a, b]);
+  }
+  mutual.sort((x, y) => x.join().localeCompare(y.join()));
+  return { mutual, serverImportsOfAgent, envReaders, edges };
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('scripts/imports.ts')) {
+  const p = picture();
+  const verbose = process.argv.includes('--verbose');
+  console.log(`Folders that import each other: ${p.mutual.length}`);
+  for (const [a, b] of p.mutual) console.log(`  ${a} <-> ${b}`);
+  console.log(`Server-side imports of the agent's code: ${p.serverImportsOfAgent.length}`);
+  for (const line of p.serverImportsOfAgent) console.log(`  ${line}`);
+  console.log(`Files outside the settings modules that read process.env: ${p.envReaders.length}`);
+  for (const f of p.envReaders) console.log(`  ${f}`);
+  if (verbose) {
+    console.log('Calls between folders:');
+    for (const [a, tos] of [...p.edges].sort()) console.log(`  ${a} -> ${[...tos].sort().join(', ')}`);
+  }
+  if (process.argv.includes('--check')) {
+    const broken = p.mutual.length > 3 || p.serverImportsOfAgent.length > 0 || p.envReaders.length > 0;
+    if (broken) {
+      console.error('The import picture breaks docs/architecture.md (see above).');
+      process.exit(1);
+    }
+  }
+}
