@@ -7,7 +7,7 @@ export default defineConfig({
     include: ['{lib,db,components,app,agent,wire,server,testing}/**/*.test.{ts,tsx}'],
     environment: 'node',
     // Server modules import "server-only", which refuses to load outside React Server Components; tests are servers.
-    alias: { 'server-only': path.resolve(import.meta.dirname, 'lib/testing/empty.ts') },
+    alias: { 'server-only': path.resolve(import.meta.dirname, 'testing/empty.ts') },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -5,9 +5,17 @@ import path from 'node:path';
 import { compactVerify, importX509 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultCredentialsFile } from '@/lib/credentials/vault-credentials-file';
+import {
+  issueCredentials,
+  PASSPHRASE,
+  REGISTERED,
+  SUBSCRIPTION_ID,
+  tempDir,
+  VAULT_ID,
+  VAULT_NAME,
+} from '@/testing/agent';
 import { AGENT_MESSAGES, AGENT_PATHS, type StatusResponse } from '@/wire/protocol';
 import { USAGE } from './cli';
-import { issueCredentials, PASSPHRASE, REGISTERED, SUBSCRIPTION_ID, tempDir, VAULT_ID, VAULT_NAME } from './testing';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fakeFetch, issueCredentials, json, PASSPHRASE, PORTAL_URL, REGISTERED, run, tempDir } from '@/testing/agent';
 import { USAGE } from './cli';
-import { fakeFetch, issueCredentials, json, PASSPHRASE, PORTAL_URL, REGISTERED, run, tempDir } from './testing';
 
 let temp: Awaited<ReturnType<typeof tempDir>>;
 

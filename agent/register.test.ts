@@ -7,14 +7,6 @@ import { compactVerify, importX509 } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseVaultCredentialsFile, type VaultCredentialsDownload } from '@/lib/credentials/vault-credentials-file';
 import {
-  AGENT_MESSAGES,
-  AGENT_PATHS,
-  PROOF_LIFETIME_SECONDS,
-  REGISTRATION_AUDIENCE,
-  type RegistrationClaims,
-} from '@/wire/protocol';
-import { type AgentState, checkPassphrase, STATE_DIR_NAME, STATE_FILE_NAME } from './state';
-import {
   fakeFetch,
   issueCredentials,
   json,
@@ -28,7 +20,15 @@ import {
   VAULT_ID,
   WITHIN_VALIDITY,
   withMismatchedKey,
-} from './testing';
+} from '@/testing/agent';
+import {
+  AGENT_MESSAGES,
+  AGENT_PATHS,
+  PROOF_LIFETIME_SECONDS,
+  REGISTRATION_AUDIENCE,
+  type RegistrationClaims,
+} from '@/wire/protocol';
+import { type AgentState, checkPassphrase, STATE_DIR_NAME, STATE_FILE_NAME } from './state';
 
 let credentials: VaultCredentialsDownload;
 let temp: Awaited<ReturnType<typeof tempDir>>;

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PASSPHRASE, tempDir } from '@/testing/agent';
 import {
   type AgentState,
   checkPassphrase,
@@ -11,7 +12,6 @@ import {
   STATE_FILE_NAME,
   writeState,
 } from './state';
-import { PASSPHRASE, tempDir } from './testing';
 
 let temp: Awaited<ReturnType<typeof tempDir>>;
 

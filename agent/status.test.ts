@@ -4,16 +4,6 @@ import { compactVerify, importSPKI } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { VaultCredentialsDownload } from '@/lib/credentials/vault-credentials-file';
 import {
-  AGENT_MESSAGES,
-  AGENT_PATHS,
-  MACHINE_AUDIENCE,
-  type MachineClaims,
-  type RegistrationClaims,
-  type StatusResponse,
-} from '@/wire/protocol';
-import { MACHINE_TOKEN_LIFETIME_SECONDS } from './proof';
-import { STATE_FILE_NAME } from './state';
-import {
   fakeFetch,
   issueCredentials,
   json,
@@ -23,7 +13,17 @@ import {
   run,
   tempDir,
   WITHIN_VALIDITY,
-} from './testing';
+} from '@/testing/agent';
+import {
+  AGENT_MESSAGES,
+  AGENT_PATHS,
+  MACHINE_AUDIENCE,
+  type MachineClaims,
+  type RegistrationClaims,
+  type StatusResponse,
+} from '@/wire/protocol';
+import { MACHINE_TOKEN_LIFETIME_SECONDS } from './proof';
+import { STATE_FILE_NAME } from './state';
 
 const STATUS: StatusResponse = { ...REGISTERED, status: 'Registered' };
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '@/lib/auth/password';
 import { parseEnv } from '@/lib/env';
+import { freshDatabase, type TestDatabase } from '@/testing/db';
 import { ensureFirstAdmin } from './seed';
-import { freshDatabase, type TestDatabase } from './testing';
 
 let t: TestDatabase;
 beforeAll(async () => {

@@ -3,11 +3,12 @@
  * embedded PGlite) seeded with 1,000 vaults in 40 subscriptions and 20,000 past operations of one user.
  * Prints median and p95 per query and exits 1 when a goal is missed. Timings are for the database work the pages do.
  */
-import { freshDatabase } from '@/db/testing';
+
 import type { PortalUser } from '@/lib/auth/users';
 import { listOpenOperations } from '@/lib/operations/queries';
 import { getVault, listVaults } from '@/lib/vaults/queries';
 import { vaultUsage } from '@/lib/vaults/usage';
+import { freshDatabase } from '@/testing/db';
 import { operationLogGoals } from './bench-audit';
 import { benchFrontDoor } from './bench-front-door';
 import { benchBrowse, recoveryCalendarGoals } from './bench-recover';

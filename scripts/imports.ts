@@ -85,6 +85,8 @@ export type Picture = {
   serverImportsOfAgent: string[];
   envReaders: string[];
   edges: Map<string, Set<string>>;
+  /** Each file-level import between two different folders: `from -> to` by folder, with the files. */
+  links: { from: string; to: string; file: string; target: string }[];
 };
 
 export function picture(): Picture {
@@ -93,6 +95,7 @@ export function picture(): Picture {
   const edges = new Map<string, Set<string>>();
   const serverImportsOfAgent: string[] = [];
   const envReaders: string[] = [];
+  const links: Picture['links'] = [];
   for (const rel of files) {
     if (isTestFile(rel)) continue;
     const text = readFileSync(path.join(root, rel), 'utf8');
@@ -102,6 +105,7 @@ export function picture(): Picture {
       const to = folderOf(target);
       if (to === 'agent' && from !== 'agent') serverImportsOfAgent.push(`${rel} -> ${target}`);
       if (to === from) continue;
+      links.push({ from, to, file: rel, target });
       if (!edges.has(from)) edges.set(from, new Set());
       edges.get(from)!.add(to);
     }
@@ -111,7 +115,7 @@ export function picture(): Picture {
     for (const b of tos) if (a < b && edges.get(b)?.has(a)) mutual.push([a, b]);
   }
   mutual.sort((x, y) => x.join().localeCompare(y.join()));
-  return { mutual, serverImportsOfAgent, envReaders, edges };
+  return { mutual, serverImportsOfAgent, envReaders, edges, links };
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('scripts/imports.ts')) {
@@ -124,6 +128,11 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
   console.log(`Files outside the settings modules that read process.env: ${p.envReaders.length}`);
   for (const f of p.envReaders) console.log(`  ${f}`);
   if (verbose) {
+    console.log('Why each pair imports each other:');
+    for (const [a, b] of p.mutual) {
+      for (const l of p.links)
+        if ((l.from === a && l.to === b) || (l.from === b && l.to === a)) console.log(`  ${l.file} -> ${l.target}`);
+    }
     console.log('Calls between folders:');
     for (const [a, tos] of [...p.edges].sort()) console.log(`  ${a} -> ${[...tos].sort().join(', ')}`);
   }

@@ -2,11 +2,11 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultCredentialsFile } from '@/lib/credentials/vault-credentials-file';
 import { startOperationWorkers } from '@/lib/operations/worker';
-import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
 import { createToken } from '@/lib/tokens/tokens';
 import { createVault } from '@/lib/vaults/create';
 import { messages } from '@/lib/vaults/validation';
-import { armTestClient, ORIGIN, vaultUrl } from './testing';
+import { armTestClient, ORIGIN, vaultUrl } from '@/testing/arm';
+import { createTestUser, type TestServices, testServices } from '@/testing/services';
 
 let svc: TestServices;
 let caller: ReturnType<typeof armTestClient>['caller'];

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestServices, testServices } from '@/lib/testing/services';
 import { createVault } from '@/lib/vaults/create';
-import { armTestClient, vaultUrl } from './testing';
+import { armTestClient, vaultUrl } from '@/testing/arm';
+import { type TestServices, testServices } from '@/testing/services';
 
 let svc: TestServices;
 let client: ReturnType<typeof armTestClient>;

@@ -6,8 +6,8 @@ import type {
 import { describe, expect, it } from 'vitest';
 import { listPolicies } from '@/lib/policies/policies';
 import { createVault } from '@/lib/vaults/create';
-import { all, sdkTestServer } from './sdk-testing';
-import { armTestClient } from './testing';
+import { armTestClient } from '@/testing/arm';
+import { all, sdkTestServer } from '@/testing/arm-sdk';
 
 // The backup SDK's backupPolicies, protectionPolicies and jobCancellations against the API's handler on a local HTTP
 // server: its models' mappers must read what the API answers, and the API must take what the SDK sends.

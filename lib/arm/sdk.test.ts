@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createVault } from '@/lib/vaults/create';
-import { all, sdkTestServer } from './sdk-testing';
-import { armTestClient } from './testing';
+import { armTestClient } from '@/testing/arm';
+import { all, sdkTestServer } from '@/testing/arm-sdk';
 
 // The backup SDK against the API's handler on a local HTTP server: its models' mappers (polymorphic on jobType,
 // protectedItemType and objectType) must read what the API answers. The full portal is driven in e2e/arm.spec.ts.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
+import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { signInWithPassword } from './sign-in';
 import { TooManyAttempts } from './throttle';
 

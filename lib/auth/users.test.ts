@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freshDatabase, type TestDatabase } from '@/db/testing';
+import { freshDatabase, type TestDatabase } from '@/testing/db';
 import { hashPassword } from './password';
 
 let t: TestDatabase;

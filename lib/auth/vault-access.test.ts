@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from '@/db/testing';
 import { PortalError } from '@/lib/errors';
+import { freshDatabase, type TestDatabase } from '@/testing/db';
 import { messages } from './access';
 import type { PortalUser, Role } from './users';
 import { allows, checkSubscriptionAccess, checkVaultAccess, type VaultAccessLevel } from './vault-access';

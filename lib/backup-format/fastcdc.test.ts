@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pseudoRandomBytes } from '@/testing/backup-format';
 import { allowWasmScan, CHUNK_SIZES, Chunker, type ChunkSizes, findBoundary } from './fastcdc';
 import { deriveVaultKeys } from './keys';
-import { pseudoRandomBytes } from './testing';
 
 const MiB = 1024 * 1024;
 const SMALL: ChunkSizes = { min: 256, avg: 512, max: 4096 };

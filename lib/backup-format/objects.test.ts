@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { pseudoRandomBytes, rleCompress, rleDecompress } from '@/testing/backup-format';
 import { setCryptoBackend } from './crypto';
 import { deriveVaultKeys, newVaultKey } from './keys';
 import {
@@ -10,7 +11,6 @@ import {
   SEAL_OVERHEAD,
   sealObject,
 } from './objects';
-import { pseudoRandomBytes, rleCompress, rleDecompress } from './testing';
 
 const keys = await deriveVaultKeys(newVaultKey());
 const otherVault = await deriveVaultKeys(newVaultKey());

@@ -6,12 +6,12 @@ import { BATCH_BYTES } from '@/agent/backup/uploader';
 import { readState } from '@/agent/state';
 import * as objectsRoute from '@/app/api/agent/backups/[sessionId]/objects/route';
 import { unregisterServer } from '@/lib/registration/servers';
-import { type TestServices, testServices } from '@/lib/testing/services';
 import { vaultUsage } from '@/lib/vaults/usage';
+import { heartbeatProbe, type Machine, PASSPHRASE, registeredMachine, routeFetch } from '@/testing/backups';
+import { type TestServices, testServices } from '@/testing/services';
 import { requestBackup, stopProtection } from './portal';
 import { collectGarbage, purgeKey } from './purge';
 import { failStaleBackups, HEARTBEAT_TIMEOUT_SECONDS, REQUEST_TIMEOUT_MINUTES } from './sessions';
-import { heartbeatProbe, type Machine, PASSPHRASE, registeredMachine, routeFetch } from './testing';
 
 let svc: TestServices;
 beforeAll(async () => {

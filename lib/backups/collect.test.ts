@@ -6,13 +6,13 @@ import { readState } from '@/agent/state';
 import type { BlobStore } from '@/lib/blob-store';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { readObjectFrames } from '@/lib/restore/object-reads';
-import { type TestServices, testServices } from '@/lib/testing/services';
+import { registeredMachine } from '@/testing/backups';
+import { type TestServices, testServices } from '@/testing/services';
 import { OBJECT_FRAME_HEADER } from '@/wire/protocol';
 import { readObject, storedObjectIds } from './packs';
 import { collectGarbage } from './purge';
 import { authenticateSession, commitBackup, findMissing, startBackup, storeObjects } from './sessions';
 import { keyPrefix, objectBlobKey } from './store';
-import { registeredMachine } from './testing';
 
 // Garbage collection against backups running at the same time, on the real database (PostgreSQL when DATABASE_URL
 // is set, as in CI) and the folder blob store: GC must never delete an object that a committed point or a running

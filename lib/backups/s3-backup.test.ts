@@ -3,15 +3,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readState } from '@/agent/state';
-import { type S3rver, startS3rver } from '@/lib/blob-store/s3rver';
 import { unregisterServer } from '@/lib/registration/servers';
-import { type TestServices, testServices } from '@/lib/testing/services';
 import { vaultUsage } from '@/lib/vaults/usage';
+import { registeredMachine } from '@/testing/backups';
+import { type S3rver, startS3rver } from '@/testing/s3rver';
+import { type TestServices, testServices } from '@/testing/services';
 import { OBJECT_FRAME_HEADER } from '@/wire/protocol';
 import { storedObjectIds } from './packs';
 import { purgeKey } from './purge';
 import { keyPrefix } from './store';
-import { registeredMachine } from './testing';
 
 let s3rver: S3rver;
 let svc: TestServices;

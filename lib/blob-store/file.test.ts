@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowDirectIo, directBytes, openForDirectReads, pageAlignedBuffer } from '@/lib/direct-io';
-import { describeBlobStore } from './contract';
+import { describeBlobStore } from '@/testing/blob-store-contract';
 import { FileBlobStore } from './file';
 
 let root = '';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeBlobStore } from './contract';
+import { describeBlobStore } from '@/testing/blob-store-contract';
+import { type S3rver, startS3rver } from '@/testing/s3rver';
 import { openBlobStore } from './index';
 import { S3BlobStore } from './s3';
-import { type S3rver, startS3rver } from './s3rver';
 
 let s3rver: S3rver;
 const stores: S3BlobStore[] = [];

@@ -1,8 +1,8 @@
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PortalError } from '@/lib/errors';
-import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
 import { createVault } from '@/lib/vaults/create';
+import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { issueVaultCredentials } from './issue';
 import { parseVaultCredentialsFile, VAULT_CREDENTIALS_NAMESPACE } from './vault-credentials-file';
 

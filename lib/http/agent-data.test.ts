@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Machine, registeredMachine, routeFetch } from '@/lib/backups/testing';
-import { restoreRoutes } from '@/lib/restore/testing';
-import { type TestServices, testServices } from '@/lib/testing/services';
+import { type Machine, registeredMachine, routeFetch } from '@/testing/backups';
+import { restoreRoutes } from '@/testing/restore';
+import { type TestServices, testServices } from '@/testing/services';
 import { MAX_BATCH_BYTES, OBJECT_FRAME_HEADER } from '@/wire/protocol';
 import { serveAgentData } from './agent-data';
 

@@ -3,10 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestBackup } from '@/lib/backups/portal';
-import { registeredMachine, routeFetch } from '@/lib/backups/testing';
-import { restoreRoutes } from '@/lib/restore/testing';
-import { type TestServices, testServices } from '@/lib/testing/services';
-import { until } from '@/lib/testing/until';
+import { registeredMachine, routeFetch } from '@/testing/backups';
+import { restoreRoutes } from '@/testing/restore';
+import { type TestServices, testServices } from '@/testing/services';
+import { until } from '@/testing/until';
 import { cancelJob } from './cancel';
 
 let svc: TestServices;

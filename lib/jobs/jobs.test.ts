@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vaultJobs } from '@/lib/operations/history';
-import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
 import { createVault } from '@/lib/vaults/create';
+import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { jobsHref, parseJobFilters } from './filters';
 
 let svc: TestServices;

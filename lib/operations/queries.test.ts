@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
 import { createVault } from '@/lib/vaults/create';
+import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { listOpenOperations } from './queries';
 
 let svc: TestServices;

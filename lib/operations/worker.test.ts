@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
 import { createVault } from '@/lib/vaults/create';
+import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { startOperationWorkers } from './worker';
 
 // Real "servers": separate worker processes running the same queue subscriptions as every portal server, on the same

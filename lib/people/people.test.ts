@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticate, loadUser, type PortalUser } from '@/lib/auth/users';
-import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
-import { until } from '@/lib/testing/until';
+import { createTestUser, type TestServices, testServices } from '@/testing/services';
+import { until } from '@/testing/until';
 import {
   acceptInvitation,
   changeRole,

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withItemLock } from '@/agent/backup/lock';
 import { runService } from '@/agent/service';
-import { collector } from '@/agent/testing';
-import { type Machine, registeredMachine, routeFetch } from '@/lib/backups/testing';
-import { type TestServices, testServices } from '@/lib/testing/services';
-import { until as poll } from '@/lib/testing/until';
+import { collector } from '@/testing/agent';
+import { type Machine, registeredMachine, routeFetch } from '@/testing/backups';
+import { type TestServices, testServices } from '@/testing/services';
+import { until as poll } from '@/testing/until';
 import { assignPolicy, createPolicy, listPolicies, updatePolicy } from './policies';
 import { formatTime } from './schedule';
 

@@ -3,12 +3,12 @@ import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, utimes, write
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopProtection } from '@/lib/backups/portal';
-import { heartbeatProbe, type Machine, registeredMachine, routeFetch } from '@/lib/backups/testing';
 import { unregisterServer } from '@/lib/registration/servers';
 import { applyRetention } from '@/lib/retention/apply';
-import { type TestServices, testServices } from '@/lib/testing/services';
+import { heartbeatProbe, type Machine, registeredMachine, routeFetch } from '@/testing/backups';
+import { restoreRoutes } from '@/testing/restore';
+import { type TestServices, testServices } from '@/testing/services';
 import { failStaleRestores, RESTORE_HEARTBEAT_TIMEOUT_SECONDS } from './sessions';
-import { restoreRoutes } from './testing';
 
 let svc: TestServices;
 beforeAll(async () => {

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registeredMachine } from '@/lib/backups/testing';
 import { cancelJob } from '@/lib/jobs/cancel';
 import { QUEUES } from '@/lib/operations/boss';
 import { startOperationWorkers } from '@/lib/operations/worker';
-import { type TestServices, testServices } from '@/lib/testing/services';
-import { until } from '@/lib/testing/until';
 import { vaultUsage } from '@/lib/vaults/usage';
+import { registeredMachine } from '@/testing/backups';
+import { type TestServices, testServices } from '@/testing/services';
+import { until } from '@/testing/until';
 
 // Retention as the server runs it: the durable job deletes the points the item's policy no longer keeps, garbage
 // collection follows, and the DASHBOARD's storage used falls. A cancelled backup stops and leaves no point.

@@ -5,7 +5,7 @@ import { CODE_REQUIRED, INVALID_CODE } from '@/lib/auth/sign-in-messages';
 import { TooManyAttempts } from '@/lib/auth/throttle';
 import type { PortalUser } from '@/lib/auth/users';
 import { PortalError } from '@/lib/errors';
-import { createTestUser, type TestServices, testServices } from '@/lib/testing/services';
+import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { beginSetup, confirmSetup, turnOff, twoStepStatus } from './two-step';
 
 const AUTH_SECRET = 'the-auth-secret-of-this-test-portal';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from '@/db/testing';
 import type { PortalUser } from '@/lib/auth/users';
 import { loadUser } from '@/lib/auth/users';
+import { freshDatabase, type TestDatabase } from '@/testing/db';
 import { listVaults, vaultNamesBySubscription } from './queries';
 
 let t: TestDatabase;

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { BlobInfo, BlobStore } from './types';
+import type { BlobInfo, BlobStore } from '@/lib/blob-store/types';
 
 /** More than one ListObjectsV2 / DeleteObjects page. */
 export const MANY = 1100;

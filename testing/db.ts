@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createDatabase, type Database } from './client';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded';
-import { migrateDatabase } from './migrate';
+import { createDatabase, type Database } from '@/db/client';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '@/db/embedded';
+import { migrateDatabase } from '@/db/migrate';
 
 export type TestDatabase = { url: string; db: Database; pool: pg.Pool; close(): Promise<void> };
 

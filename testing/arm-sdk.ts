@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { RecoveryServicesBackupClient } from '@azure/arm-recoveryservicesbackup';
 import { NextRequest } from 'next/server';
 import { afterAll, beforeAll } from 'vitest';
-import { type TestServices, testServices } from '@/lib/testing/services';
-import { handleArmRequest } from './router';
+import { handleArmRequest } from '@/lib/arm/router';
+import { type TestServices, testServices } from './services';
 
 /**
  * The ARM API's handler on a local HTTP server, on a fresh database, for the unmodified backup SDK: its models'

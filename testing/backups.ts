@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { runAgent } from '@/agent/cli';
-import { collector, type RunResult } from '@/agent/testing';
 import * as commitRoute from '@/app/api/agent/backups/[sessionId]/commit/route';
 import * as failRoute from '@/app/api/agent/backups/[sessionId]/fail/route';
 import * as missingRoute from '@/app/api/agent/backups/[sessionId]/missing/route';
@@ -18,8 +17,9 @@ import * as statusRoute from '@/app/api/agent/status/route';
 import type { PortalUser } from '@/lib/auth/users';
 import { issueVaultCredentials } from '@/lib/credentials/issue';
 import type { Services } from '@/lib/services';
-import { createTestUser, type TestServices } from '@/lib/testing/services';
 import { createVault } from '@/lib/vaults/create';
+import { collector, type RunResult } from './agent';
+import { createTestUser, type TestServices } from './services';
 
 export const PORTAL = 'http://portal.test';
 export const PASSPHRASE = 'a long and secret passphrase';

@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freshDatabase, type TestDatabase } from '@/db/testing';
 import { hashPassword } from '@/lib/auth/password';
 import type { PortalUser, Role } from '@/lib/auth/users';
 import { blobStoreFor } from '@/lib/backups/store';
 import { parseEnv } from '@/lib/env';
 import { startBoss } from '@/lib/operations/boss';
 import type { Services } from '@/lib/services';
+import { freshDatabase, type TestDatabase } from './db';
 
 export type TestServices = Services & { database: TestDatabase; close(): Promise<void> };
 

@@ -1,8 +1,8 @@
 import { NextRequest } from 'next/server';
+import { handleArmRequest } from '@/lib/arm/router';
 import type { PortalUser } from '@/lib/auth/users';
-import { createTestUser, type TestServices } from '@/lib/testing/services';
 import { createToken } from '@/lib/tokens/tokens';
-import { handleArmRequest } from './router';
+import { createTestUser, type TestServices } from './services';
 
 export const ORIGIN = 'http://portal.test';
 

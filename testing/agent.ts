@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import forge from 'node-forge';
+import { runAgent } from '@/agent/cli';
+import type { AgentIO, TextOutput } from '@/agent/io';
 import { createVaultCredentialsFile, type VaultCredentialsDownload } from '@/lib/credentials/vault-credentials-file';
 import type { RegisterResponse } from '@/wire/protocol';
-import { runAgent } from './cli';
-import type { AgentIO, TextOutput } from './io';
 
 export const SUBSCRIPTION_ID = '3f2504e0-4f89-11d3-9a0c-0305e82c3301';
 export const VAULT_ID = '6b1e1a52-0c3e-4f4c-9a57-2f1b7c9d0e11';
