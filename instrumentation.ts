@@ -3,6 +3,6 @@
 export async function register() {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
   const { getServices } = await import('@/lib/services');
-  const { startOperationWorkers } = await import('@/lib/operations/worker');
+  const { startOperationWorkers } = await import('@/server/worker');
   await startOperationWorkers(await getServices());
 }

@@ -1,5 +1,5 @@
 import type { NextConfig } from 'next';
-import { BASE_SECURITY_HEADERS } from './lib/http/headers';
+import { BASE_SECURITY_HEADERS } from '@/server/http/headers';
 
 const baseHeaders = Object.entries(BASE_SECURITY_HEADERS).map(([key, value]) => ({ key, value }));
 

@@ -1,10 +1,10 @@
 import { type NextRequest, NextResponse } from 'next/server';
-import { getEnv } from '@/lib/env';
-import { frontDoor, SESSION_COOKIES, UNAUTHENTICATED_BODY } from '@/lib/http/front-door';
-import { securityHeaders } from '@/lib/http/headers';
+import { getEnv } from '@/lib/services/settings';
+import { frontDoor, SESSION_COOKIES, UNAUTHENTICATED_BODY } from '@/server/http/front-door';
+import { securityHeaders } from '@/server/http/headers';
 
 /**
- * The front door (lib/http/front-door.ts) for what scripts/serve.ts does not let in itself: the APIs, the ARM API
+ * The front door (server/http/front-door.ts) for what scripts/serve.ts does not let in itself: the APIs, the ARM API
  * (rewritten to its handler before anything else: the SDKs follow redirects and would take an HTML page for an
  * answer), and everything when the app is served without it. Every answer gets the security headers, with a fresh nonce
  * in the Content-Security-Policy that Next.js puts on its own scripts (it reads the nonce from the request's header).

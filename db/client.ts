@@ -1,34 +1,15 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { getEnv } from '@/lib/env';
 import * as schema from './schema';
 
 /** drizzle on a pool (or, in a transaction, on one pooled connection), which hot paths can also query directly. */
 export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool | pg.PoolClient };
 
-type Cached = { pool: pg.Pool; db: Database };
-
-// One pool per process; kept on globalThis so that module reloads in development do not open new pools.
-const holder = globalThis as typeof globalThis & { __portalDb?: Cached };
-
-export function createDatabase(url: string, max = 10): Cached {
+/** A pool on `url` and drizzle on it. The process's own is built once by lib/services (processDatabase). */
+export function createDatabase(url: string, max = 10): { pool: pg.Pool; db: Database } {
   const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
   pool.on('error', (err) => console.error('database pool error:', err.message));
   return { pool, db: drizzle(pool, { schema }) };
-}
-
-export function getDb(): Database {
-  if (!holder.__portalDb) {
-    const url = getEnv().DATABASE_URL;
-    if (!url) throw new Error('DATABASE_URL is not set: start the portal with `npm start`, which provides one.');
-    holder.__portalDb = createDatabase(url);
-  }
-  return holder.__portalDb.db;
-}
-
-export function getPool(): pg.Pool {
-  getDb();
-  return holder.__portalDb!.pool;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Env } from './env';
+import type { Env } from '@/lib/services/settings';
 
 /** Writes a file only its owner can read, creating the data directory as needed. */
 export function writePrivateFile(file: string, contents: string): void {

@@ -23,7 +23,7 @@ const roots = [
   'instrumentation.ts',
 ];
 /** Where `process.env` may be read: the portal's settings, the agent's settings, and the build/CLI scripts. */
-const settingsModules = new Set(['server/settings.ts', 'agent/settings.ts']);
+const settingsModules = new Set(['lib/services/settings.ts', 'agent/settings.ts']);
 
 function walk(rel: string, out: string[]): void {
   const abs = path.join(root, rel);

@@ -1,18 +1,18 @@
 /**
- * The portal's HTTP server, started by scripts/start.ts: Next.js behind lib/http/edge.ts, so that malformed requests
+ * The portal's HTTP server, started by scripts/start.ts: Next.js behind server/http/edge.ts, so that malformed requests
  * are refused and forwarded headers are believed only from a trusted proxy before Next or next-auth read them.
  */
 import { createServer, IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import next from 'next';
-import { getPool } from '@/db/client';
-import { blobStoreFor } from '@/lib/backups/store';
-import { getEnv } from '@/lib/env';
-import { Admission, isPageRender, PAGE_RENDERS_AT_ONCE } from '@/lib/http/admission';
-import { serveAgentData } from '@/lib/http/agent-data';
-import { FORM_LIMIT_BYTES, isPageFormPost, isWellFormedForm, screenRequest } from '@/lib/http/edge';
-import { cookieHeaderHasSession, FRONT_DOOR_HEADER, frontDoor } from '@/lib/http/front-door';
-import { securityHeaders } from '@/lib/http/headers';
+import { blobStoreFor } from '@/lib/blob-store';
+import { processDatabase } from '@/lib/services';
+import { getEnv } from '@/lib/services/settings';
+import { Admission, isPageRender, PAGE_RENDERS_AT_ONCE } from '@/server/http/admission';
+import { serveAgentData } from '@/server/http/agent-data';
+import { FORM_LIMIT_BYTES, isPageFormPost, isWellFormedForm, screenRequest } from '@/server/http/edge';
+import { cookieHeaderHasSession, FRONT_DOOR_HEADER, frontDoor } from '@/server/http/front-door';
+import { securityHeaders } from '@/server/http/headers';
 
 const dev = process.argv.includes('--dev');
 const env = getEnv();
@@ -61,7 +61,7 @@ async function checkedForm(req: IncomingMessage, res: ServerResponse): Promise<I
 }
 
 /**
- * The front door (lib/http/front-door.ts) for a page render, done here rather than by proxy.ts, whose machinery in
+ * The front door (server/http/front-door.ts) for a page render, done here rather than by proxy.ts, whose machinery in
  * Next.js cost about a twentieth of a page's CPU (issue 13): the security headers on the answer, the nonce where Next
  * reads it, and a visitor with no session cookie sent to sign in. False when it has answered already.
  */
@@ -82,7 +82,7 @@ function letInPage(req: IncomingMessage, res: ServerResponse): boolean {
   return true;
 }
 
-// Page renders a few at a time, first come first served (lib/http/admission.ts).
+// Page renders a few at a time, first come first served (server/http/admission.ts).
 const pages = new Admission(PAGE_RENDERS_AT_ONCE);
 
 const server = createServer(async (req, res) => {
@@ -92,8 +92,8 @@ const server = createServer(async (req, res) => {
     refuse(res, verdict.status, verdict.message);
     return;
   }
-  // The agent's batches of backup data skip Next.js's request-body handling (lib/http/agent-data.ts).
-  if (serveAgentData(req, res, () => ({ pool: getPool(), store: blobStoreFor(env) }))) return;
+  // The agent's batches of backup data skip Next.js's request-body handling (server/http/agent-data.ts).
+  if (serveAgentData(req, res, () => ({ pool: processDatabase().pool, store: blobStoreFor(env) }))) return;
   // Only this server may say a request has passed the front door (proxy.ts then skips it).
   delete req.headers[FRONT_DOOR_HEADER];
   if (isPageRender(req.method, req.url) && !letInPage(req, res)) return;

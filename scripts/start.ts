@@ -8,9 +8,9 @@ import path from 'node:path';
 import { createDatabase } from '@/db/client';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '@/db/embedded';
 import { migrateDatabase } from '@/db/migrate';
-import { ensureFirstAdmin } from '@/db/seed';
-import { childEnv, EnvError, parseEnv, redactUrl } from '@/lib/env';
 import { resolveAuthSecret, securePrivateFiles } from '@/lib/secrets';
+import { childEnv, EnvError, parseEnv, redactUrl } from '@/lib/services/settings';
+import { ensureFirstAdmin } from '@/server/seed';
 
 const dev = process.argv.includes('--dev');
 const root = path.resolve(import.meta.dirname, '..');
@@ -89,7 +89,7 @@ async function main() {
   const serverEnv = childEnv({
     DATABASE_URL: url,
     AUTH_SECRET: authSecret,
-    // next-auth's origin: PORTAL_URL; else behind a trusted proxy the X-Forwarded-Host that lib/http/edge.ts validated;
+    // next-auth's origin: PORTAL_URL; else behind a trusted proxy the X-Forwarded-Host that server/http/edge.ts validated;
     // else http://localhost:$PORT. Never a header from a client.
     NEXTAUTH_URL: env.PORTAL_URL || !env.trustProxy ? env.portalOrigin : '',
     AUTH_TRUST_HOST: env.trustProxy ? 'true' : '',

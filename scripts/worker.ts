@@ -2,11 +2,10 @@
  * A standalone operations worker: the same queue subscriptions every server process runs (instrumentation.ts), without
  * the web server. Useful to add capacity, and used by the tests that kill and restart "servers".
  */
-import { createDatabase } from '@/db/client';
-import { blobStoreFor } from '@/lib/backups/store';
-import { EnvError, parseEnv } from '@/lib/env';
-import { startBoss } from '@/lib/operations/boss';
-import { startOperationWorkers } from '@/lib/operations/worker';
+
+import { buildServices } from '@/lib/services';
+import { EnvError, parseEnv } from '@/lib/services/settings';
+import { startOperationWorkers } from '@/server/worker';
 
 let env: ReturnType<typeof parseEnv>;
 try {
@@ -19,15 +18,12 @@ if (!env.DATABASE_URL) {
   console.error('Invalid setting DATABASE_URL: a worker needs the portal database.');
   process.exit(1);
 }
-const { db, pool } = createDatabase(env.DATABASE_URL);
-const boss = await startBoss(env.DATABASE_URL, env.VAULT_PROVISIONING_SECONDS);
-await startOperationWorkers(
-  { db, pool, boss, env, store: blobStoreFor(env) },
-  {
-    onDone: (queue, operationId, changed) =>
-      console.log(`done ${queue} ${operationId} ${changed ? 'changed' : 'unchanged'}`),
-  },
-);
+const services = await buildServices(env);
+const { boss, pool } = services;
+await startOperationWorkers(services, {
+  onDone: (queue, operationId, changed) =>
+    console.log(`done ${queue} ${operationId} ${changed ? 'changed' : 'unchanged'}`),
+});
 console.log('worker ready');
 const stop = async () => {
   await boss.stop({ graceful: true, timeout: 5000 });

@@ -3,10 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { hashPassword } from '@/lib/auth/password';
 import type { PortalUser, Role } from '@/lib/auth/users';
-import { blobStoreFor } from '@/lib/backups/store';
-import { parseEnv } from '@/lib/env';
-import { startBoss } from '@/lib/operations/boss';
-import type { Services } from '@/lib/services';
+import { buildServices, type Services } from '@/lib/services';
+import { parseEnv } from '@/lib/services/settings';
 import { freshDatabase, type TestDatabase } from './db';
 
 export type TestServices = Services & { database: TestDatabase; close(): Promise<void> };
@@ -24,16 +22,12 @@ export async function testServices(settings: Record<string, string> = {}): Promi
     ...settings,
     DATABASE_URL: database.url,
   });
-  const boss = await startBoss(database.url, env.VAULT_PROVISIONING_SECONDS);
+  const services = await buildServices(env, { database });
   return {
-    db: database.db,
-    pool: database.pool,
-    boss,
-    env,
-    store: blobStoreFor(env),
+    ...services,
     database,
     async close() {
-      await boss.stop({ graceful: false, wait: true });
+      await services.boss.stop({ graceful: false, wait: true });
       await database.close();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -1,4 +1,5 @@
 import { sealObjectPieces, type VaultKeys } from '@/lib/backup-format';
+import { writeFrameHeader } from '@/wire/frame';
 import {
   MAX_BATCH_BYTES,
   MAX_IDS_PER_CALL,
@@ -126,8 +127,7 @@ export class Uploader {
     const parts: Uint8Array[] = [];
     for (const { id, pieces, length } of frames) {
       const header = Buffer.allocUnsafe(OBJECT_FRAME_HEADER);
-      header.write(id, 0, 'hex');
-      header.writeUInt32BE(length, 32);
+      writeFrameHeader(header, 0, id, length);
       parts.push(header, ...pieces);
     }
     await this.calls.objects(parts);

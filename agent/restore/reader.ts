@@ -1,6 +1,6 @@
 import { openObject, type VaultKeys } from '@/lib/backup-format';
 import { ReusedBuffers } from '@/lib/buffers';
-import { OBJECT_FRAME_HEADER } from '@/wire/protocol';
+import { readFrame } from '@/wire/frame';
 import { isAgentErrorResponse, PortalRefusal } from '../portal';
 import { postForBytes } from '../upload';
 import { zstdDecompress } from '../zstd';
@@ -79,13 +79,13 @@ export class ObjectReader {
     try {
       const body = await this.fetchObjects([...waiting.keys()]);
       this.transferred += body.length;
-      const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
       const opened: Promise<unknown>[] = [];
       for (let offset = 0; offset < body.length; ) {
-        const id = Buffer.from(body.subarray(offset, offset + 32)).toString('hex');
-        const length = view.getUint32(offset + 32);
-        const sealed = body.subarray(offset + OBJECT_FRAME_HEADER, offset + OBJECT_FRAME_HEADER + length);
-        offset += OBJECT_FRAME_HEADER + length;
+        const frame = readFrame(body, offset);
+        // A header cut short fails the batch, with the RangeError its read through a DataView gave.
+        if (!frame) throw new RangeError('Offset is outside the bounds of the DataView');
+        const { id, data: sealed } = frame;
+        offset = frame.next;
         const waiters = waiting.get(id);
         if (!waiters) continue;
         waiting.delete(id);

@@ -3,7 +3,7 @@ import { redirect } from 'next/navigation';
 import { SignInForm } from '@/components/signin-form';
 import { currentUser } from '@/lib/auth/guard';
 import { sameOriginPath } from '@/lib/auth/redirects';
-import { getEnv } from '@/lib/env';
+import { getEnv } from '@/lib/services/settings';
 
 export const metadata: Metadata = { title: 'Sign in' };
 

@@ -1,10 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultCredentialsFile } from '@/lib/credentials/vault-credentials-file';
-import { startOperationWorkers } from '@/lib/operations/worker';
 import { createToken } from '@/lib/tokens/tokens';
 import { createVault } from '@/lib/vaults/create';
 import { messages } from '@/lib/vaults/validation';
+import { startOperationWorkers } from '@/server/worker';
 import { armTestClient, ORIGIN, vaultUrl } from '@/testing/arm';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
 

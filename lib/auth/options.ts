@@ -2,9 +2,9 @@ import 'server-only';
 import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { z } from 'zod';
-import { getDb } from '@/db/client';
-import { getEnv } from '@/lib/env';
 import { resolveAuthSecret } from '@/lib/secrets';
+import { processDatabase } from '@/lib/services';
+import { getEnv } from '@/lib/services/settings';
 import { sameOriginPath } from './redirects';
 import { signInWithPassword } from './sign-in';
 
@@ -45,10 +45,10 @@ const baseOptions = (authSecret: string): NextAuthOptions => ({
       async authorize(credentials, request) {
         const parsed = credentialsSchema.safeParse(credentials);
         if (!parsed.success) return null;
-        // The client's address as lib/http/edge.ts established it (the socket's, or a trusted proxy's word).
+        // The client's address as server/http/edge.ts established it (the socket's, or a trusted proxy's word).
         const forwarded = (request?.headers as Record<string, string | undefined> | undefined)?.['x-forwarded-for'];
         return signInWithPassword(
-          getDb(),
+          processDatabase().db,
           { ...parsed.data, address: forwarded?.split(',')[0]?.trim() },
           { authSecret },
         );

@@ -1,7 +1,8 @@
 import 'server-only';
 import { eq, sql } from 'drizzle-orm';
-import { type Database, getDb } from '@/db/client';
+import type { Database } from '@/db/client';
 import { users } from '@/db/schema';
+import { processDatabase } from '@/lib/services';
 import { decoyHash, verifyPassword } from './password';
 
 export type Role = 'Owner' | 'Contributor' | 'Reader';
@@ -13,7 +14,7 @@ export type PortalUser = { id: string; email: string; subscriptions: Subscriptio
 export async function authenticate(
   email: string,
   password: string,
-  db: Database = getDb(),
+  db: Database = processDatabase().db,
 ): Promise<{ id: string; email: string } | null> {
   const [user] = await db
     .select({ id: users.id, email: users.email, passwordHash: users.passwordHash })
@@ -29,7 +30,7 @@ export async function authenticate(
  * page and most requests, so it is plain SQL on the pool (an unnamed statement, as drizzle sends too) rather than
  * built and mapped by drizzle on every call: that took about a millisecond of the server's CPU per page (issue 13).
  */
-export async function loadUser(userId: string, db: Database = getDb()): Promise<PortalUser | null> {
+export async function loadUser(userId: string, db: Database = processDatabase().db): Promise<PortalUser | null> {
   const { rows } = await db.$client.query<{
     email: string;
     subscriptionId: string | null;

@@ -1,6 +1,6 @@
 /**
  * A backup session's bulk path: authenticating its token and storing a batch of sealed objects. Kept free of
- * 'server-only' and of Next, so that the portal's HTTP server (scripts/serve.ts, lib/http/agent-data.ts) can take the
+ * 'server-only' and of Next, so that the portal's HTTP server (scripts/serve.ts, server/http/agent-data.ts) can take the
  * uploads straight from the socket; the route handler (app/api/agent/backups/[sessionId]/objects) calls the same code.
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
@@ -10,13 +10,8 @@ import { MAX_SEALED_SIZE, OBJECT_ID_PATTERN, SEAL_OVERHEAD } from '@/lib/backup-
 import type { BlobStore } from '@/lib/blob-store';
 import { isUuid } from '@/lib/http/input';
 import { AgentRefusal } from '@/lib/registration/refusal';
-import {
-  AGENT_MESSAGES,
-  MAX_IDS_PER_CALL,
-  type MissingResponse,
-  OBJECT_FRAME_HEADER,
-  type ObjectsResponse,
-} from '@/wire/protocol';
+import { readFrame } from '@/wire/frame';
+import { AGENT_MESSAGES, MAX_IDS_PER_CALL, type MissingResponse, type ObjectsResponse } from '@/wire/protocol';
 import { hashToken, parseAgentBody } from './agent-input';
 import { buildPack, packBlobKey } from './packs';
 
@@ -83,19 +78,17 @@ export const malformedUpload = (why: string) => new AgentRefusal('bad_request', 
 /** The frames of an objects upload, all well-formed, or a refusal naming what is wrong: then nothing is stored. */
 export function parseFrames(body: Uint8Array): Frame[] {
   const frames: Frame[] = [];
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let offset = 0;
   while (offset < body.length) {
-    if (body.length - offset < OBJECT_FRAME_HEADER) throw malformedUpload('a frame is cut short');
-    const id = Buffer.from(body.buffer, body.byteOffset + offset, 32).toString('hex');
-    const length = view.getUint32(offset + 32);
-    offset += OBJECT_FRAME_HEADER;
+    const frame = readFrame(body, offset);
+    if (!frame) throw malformedUpload('a frame is cut short');
+    const { id, length, data } = frame;
     if (length <= SEAL_OVERHEAD || length > MAX_SEALED_SIZE) {
       throw malformedUpload(`object ${id} has an impossible length (${length} bytes)`);
     }
-    if (body.length - offset < length) throw malformedUpload(`object ${id} is shorter than its stated length`);
-    frames.push({ id, data: body.subarray(offset, offset + length) });
-    offset += length;
+    if (data.length < length) throw malformedUpload(`object ${id} is shorter than its stated length`);
+    frames.push({ id, data });
+    offset = frame.next;
   }
   if (frames.length === 0) throw malformedUpload('it holds no object');
   return frames;

@@ -9,6 +9,7 @@
  */
 
 import type { BlobStore } from '@/lib/blob-store';
+import { readFrame, writeFrameHeader } from '@/wire/frame';
 import { OBJECT_FRAME_HEADER } from '@/wire/protocol';
 import { keyPrefix, objectBlobKey } from './store';
 
@@ -118,9 +119,7 @@ export function buildPack(body: Uint8Array | null, frames: PackFrame[]): { bytes
   const offsets: number[] = [];
   let at = 0;
   for (const frame of frames) {
-    bytes.write(frame.id, at, 'hex');
-    bytes.writeUInt32BE(frame.data.length, at + 32);
-    at += OBJECT_FRAME_HEADER;
+    at = writeFrameHeader(bytes, at, frame.id, frame.data.length);
     offsets.push(at);
     bytes.set(frame.data, at);
     at += frame.data.length;
@@ -141,11 +140,7 @@ export async function storedObjectIds(store: BlobStore, keyId: string): Promise<
     }
     const pack = await store.get(blob.key);
     if (!pack) continue;
-    const view = new DataView(pack.buffer, pack.byteOffset, pack.byteLength);
-    for (let at = 0; at + OBJECT_FRAME_HEADER <= pack.length; ) {
-      ids.add(Buffer.from(pack.subarray(at, at + 32)).toString('hex'));
-      at += OBJECT_FRAME_HEADER + view.getUint32(at + 32);
-    }
+    for (let frame = readFrame(pack, 0); frame; frame = readFrame(pack, frame.next)) ids.add(frame.id);
   }
   return ids;
 }

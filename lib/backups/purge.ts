@@ -2,7 +2,7 @@ import 'server-only';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { isUuid } from '@/lib/http/input';
-import { type BackupDataJob, QUEUES, sendInTransaction } from '@/lib/operations/boss';
+import { type BackupDataJob, QUEUES, sendInTransaction } from '@/lib/queues';
 import type { Services } from '@/lib/services';
 import { keyLock } from './locks';
 import { buildPack, type PackFrame, packBlobKey, packIdOf, readObjectsInto } from './packs';

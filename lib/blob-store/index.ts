@@ -20,7 +20,7 @@ export type BlobStoreSettings = {
   dataDir: string;
 };
 
-/** The store BACKUP_STORE names (see portal-contract.md, "Backups"); pass getEnv(). */
+/** The store BACKUP_STORE names (see portal-contract.md, "Backups"); pass the portal's settings. */
 export function openBlobStore(settings: BlobStoreSettings): BlobStore {
   const value = settings.BACKUP_STORE || `file://${path.resolve(settings.dataDir, 'backups')}`;
   const location = parseBlobStoreLocation(value);
@@ -34,4 +34,18 @@ export function openBlobStore(settings: BlobStoreSettings): BlobStore {
     accessKeyId: settings.AWS_ACCESS_KEY_ID || undefined,
     secretAccessKey: settings.AWS_SECRET_ACCESS_KEY || undefined,
   });
+}
+
+const cache = globalThis as typeof globalThis & { __portalBlobStores?: Map<string, BlobStore> };
+
+/** The blob store the settings name, one per process and location (the S3 client keeps its connections). */
+export function blobStoreFor(settings: BlobStoreSettings): BlobStore {
+  cache.__portalBlobStores ??= new Map();
+  const id = `${settings.BACKUP_STORE ?? ''}|${settings.dataDir}`;
+  let store = cache.__portalBlobStores.get(id);
+  if (!store) {
+    store = openBlobStore(settings);
+    cache.__portalBlobStores.set(id, store);
+  }
+  return store;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /**
- * Where BACKUP_STORE points. Kept apart from the stores (no SDK import) so lib/env.ts can validate the setting with the
+ * Where BACKUP_STORE points. Kept apart from the stores (no SDK import) so lib/services/settings.ts can validate the setting with the
  * same rules openBlobStore applies.
  */
 export type BlobStoreLocation = { kind: 'file'; root: string } | { kind: 's3'; bucket: string; prefix: string };

@@ -1,6 +1,6 @@
 /**
  * A restore session's bulk path: authenticating its token and reading a batch of the point's sealed objects. Kept free
- * of 'server-only' and of Next, so that the portal's HTTP server (scripts/serve.ts, lib/http/agent-data.ts) can answer
+ * of 'server-only' and of Next, so that the portal's HTTP server (scripts/serve.ts, server/http/agent-data.ts) can answer
  * the reads itself; the route handler (app/api/agent/restores/[restoreId]/objects) calls the same code.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -14,6 +14,7 @@ import type { BlobStore } from '@/lib/blob-store';
 import type { ReusedBuffers } from '@/lib/buffers';
 import { isUuid } from '@/lib/http/input';
 import { AgentRefusal } from '@/lib/registration/refusal';
+import { writeFrameHeader } from '@/wire/frame';
 import { AGENT_MESSAGES, MAX_BATCH_BYTES, MAX_IDS_PER_CALL, OBJECT_FRAME_HEADER } from '@/wire/protocol';
 
 const READ_CONCURRENCY = 16;
@@ -126,10 +127,8 @@ export async function readObjectFrames(
   }
   // Straight into their places in the answer, each pack opened once.
   const into = (id: string) => {
-    const at = offsets.get(id)!;
-    view.write(id, at, 'hex');
-    view.writeUInt32BE(sizes.get(id)!, at + 32);
-    return frames.subarray(at + OBJECT_FRAME_HEADER, at + OBJECT_FRAME_HEADER + sizes.get(id)!);
+    const at = writeFrameHeader(frames, offsets.get(id)!, id, sizes.get(id)!);
+    return frames.subarray(at, at + sizes.get(id)!);
   };
   const lost = await readObjectsInto(
     store,

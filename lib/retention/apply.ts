@@ -2,7 +2,7 @@ import 'server-only';
 import type pg from 'pg';
 import { withTransaction } from '@/db/client';
 import { enqueueCollect } from '@/lib/backups/purge';
-import { QUEUES, type RetentionJob, sendInTransaction } from '@/lib/operations/boss';
+import { QUEUES, type RetentionJob, sendInTransaction } from '@/lib/queues';
 import { failRestoresOfDeleted } from '@/lib/restore/ended-points';
 import type { Services } from '@/lib/services';
 import type { RetentionPolicy } from './rules';

@@ -4,7 +4,7 @@ import { operations, vaults } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
 import { checkSubscriptionAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
-import { QUEUES, sendInTransaction } from '@/lib/operations/boss';
+import { QUEUES, sendInTransaction } from '@/lib/queues';
 import type { Services } from '@/lib/services';
 import { createVaultSchema, messages } from './validation';
 

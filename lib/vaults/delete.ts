@@ -5,7 +5,7 @@ import { operations, registeredServers, vaults } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
 import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError } from '@/lib/errors';
-import { QUEUES, sendInTransaction } from '@/lib/operations/boss';
+import { QUEUES, sendInTransaction } from '@/lib/queues';
 import type { Services } from '@/lib/services';
 import { deleteVaultSchema } from './validation';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUES } from '@/lib/operations/boss';
 import { dismissOperation } from '@/lib/operations/queries';
-import { startOperationWorkers } from '@/lib/operations/worker';
+import { QUEUES } from '@/lib/queues';
+import { startOperationWorkers } from '@/server/worker';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { createVault } from './create';
 import { deleteMessages, deleteVault } from './delete';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '@/lib/auth/password';
-import { parseEnv } from '@/lib/env';
+import { parseEnv } from '@/lib/services/settings';
 import { freshDatabase, type TestDatabase } from '@/testing/db';
 import { ensureFirstAdmin } from './seed';
 

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import type { Database } from '@/db/client';
+import { memberships, subscriptions, users } from '@/db/schema';
 import { generatePassword, hashPassword } from '@/lib/auth/password';
-import type { Env } from '@/lib/env';
 import { writePrivateFile } from '@/lib/secrets';
-import type { Database } from './client';
-import { memberships, subscriptions, users } from './schema';
+import type { Env } from '@/lib/services/settings';
 
 const SEED_LOCK = 7_246_002;
 

@@ -1,10 +1,10 @@
 import { runBackupDataJob } from '@/lib/backups/purge';
 import { failStaleBackups } from '@/lib/backups/sessions';
+import { type BackupDataJob, type OperationJob, QUEUES, type RetentionJob } from '@/lib/queues';
 import { failStaleRestores } from '@/lib/restore/sessions';
 import { runRetentionJob } from '@/lib/retention/apply';
 import type { Services } from '@/lib/services';
 import { giveUpOperation, provisionVault, removeVault } from '@/lib/vaults/provisioning';
-import { type BackupDataJob, type OperationJob, QUEUES, type RetentionJob } from './boss';
 
 export type WorkerEvents = { onDone?: (queue: string, operationId: string, changed: boolean) => void };
 

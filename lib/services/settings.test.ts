@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EnvError, parseEnv, redactUrl } from './env';
+import { EnvError, parseEnv, redactUrl } from './settings';
 
 describe('parseEnv', () => {
   it('applies the contract defaults', () => {

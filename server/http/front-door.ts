@@ -1,5 +1,5 @@
 /**
- * What every request gets before the app sees it: the security headers (lib/http/headers.ts, with a fresh nonce that
+ * What every request gets before the app sees it: the security headers (server/http/headers.ts, with a fresh nonce that
  * Next.js reads from the request's Content-Security-Policy header and puts on its own scripts), the ARM API rewritten
  * to its handler, and visitors with no session cookie at all sent to sign in (a fast short-cut, not the check, which
  * every page and action makes on the server: lib/auth/guard.ts). proxy.ts applies it to everything but page renders;

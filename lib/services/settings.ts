@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { BLOB_STORE_LOCATION_HINT, parseBlobStoreLocation } from './blob-store/location';
+import { BLOB_STORE_LOCATION_HINT, parseBlobStoreLocation } from '@/lib/blob-store/location';
 
 /**
  * The portal's settings (see portal-contract.md, "Running it"). This is the only module that reads process.env;

@@ -1,0 +1,10 @@
+-- The portal's clock (lib/services/clock.ts): SQL asks portal_now() instead of now(), the transaction's time moved by
+-- the one offset in portal_clock (0 unless someone moves the clock), so JavaScript and SQL share one "now".
+CREATE TABLE "portal_clock" (
+  "id" boolean PRIMARY KEY DEFAULT true CHECK ("id"),
+  "offset_ms" bigint NOT NULL DEFAULT 0
+);
+--> statement-breakpoint
+CREATE FUNCTION portal_now() RETURNS timestamptz LANGUAGE sql STABLE AS $$
+  SELECT now() + coalesce((SELECT offset_ms FROM portal_clock), 0) * interval '1 millisecond'
+$$;
