@@ -8,6 +8,7 @@ import { type RegisterOptions, register } from './register';
 import { recover } from './restore/command';
 import type { Conflict } from './restore/engine';
 import { runService } from './service';
+import { processEnvironment } from './settings';
 import { defaultStateDir } from './state';
 import { status } from './status';
 
@@ -37,7 +38,7 @@ export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
     stdout: io.stdout,
     stderr: io.stderr,
     stdin: io.stdin,
-    env: io.env ?? process.env,
+    env: io.env ?? processEnvironment(),
     now: io.now ?? (() => new Date()),
     fetch: io.fetch ?? globalThis.fetch,
   };

@@ -1,4 +1,5 @@
 import { runAgent } from './cli';
+import { processEnvironment } from './settings';
 
 // The first Ctrl+C or SIGTERM asks a running backup or the service to stop cleanly (reporting the failure to the
 // portal); a second one ends the process at once.
@@ -14,7 +15,7 @@ process.exitCode = await runAgent(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,
-  env: process.env,
+  env: processEnvironment(),
   signal: stop.signal,
 });
 // Pending timers (the service's sleep, keep-alive sockets) must not hold the process once the command is done.

@@ -1,4 +1,4 @@
-import { describeSchedule } from '@/lib/policies/schedule';
+import { describeSchedule } from '@/lib/schedule';
 import { AGENT_PATHS, type ItemsResponse, type ItemView } from '@/wire/protocol';
 import { backup } from './backup/command';
 import type { AgentContext } from './io';

@@ -22,8 +22,18 @@ const roots = [
   'proxy.ts',
   'instrumentation.ts',
 ];
-/** Where `process.env` may be read: the portal's settings, the agent's settings, and the build/CLI scripts. */
-const settingsModules = new Set(['lib/services/settings.ts', 'agent/settings.ts']);
+/**
+ * Where `process.env` may be read: the portal's settings and the agent's. instrumentation.ts tests Next.js's own
+ * NEXT_RUNTIME, which Next replaces at build time (a settings function would not be replaced).
+ */
+const settingsModules = new Set(['lib/services/settings.ts', 'agent/settings.ts', 'instrumentation.ts']);
+/** The project's entries in scripts/ (the rest are tools: benches, builds, this picture). */
+const entries = new Set(['scripts/start.ts', 'scripts/serve.ts', 'scripts/worker.ts']);
+
+/** A developer's tool rather than part of the portal: benches drive the agent, builds bundle it. */
+export function isTool(rel: string): boolean {
+  return rel.startsWith('scripts/') && !entries.has(rel);
+}
 
 function walk(rel: string, out: string[]): void {
   const abs = path.join(root, rel);
@@ -100,10 +110,10 @@ export function picture(): Picture {
     if (isTestFile(rel)) continue;
     const text = readFileSync(path.join(root, rel), 'utf8');
     const from = folderOf(rel);
-    if (/process\.env\b/.test(text) && !settingsModules.has(rel) && from !== 'scripts') envReaders.push(rel);
+    if (/process\.env\b/.test(text) && !settingsModules.has(rel) && !isTool(rel)) envReaders.push(rel);
     for (const target of importsOf(rel, text)) {
       const to = folderOf(target);
-      if (to === 'agent' && from !== 'agent') serverImportsOfAgent.push(`${rel} -> ${target}`);
+      if (to === 'agent' && from !== 'agent' && !isTool(rel)) serverImportsOfAgent.push(`${rel} -> ${target}`);
       if (to === from) continue;
       links.push({ from, to, file: rel, target });
       if (!edges.has(from)) edges.set(from, new Set());

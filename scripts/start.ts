@@ -9,7 +9,7 @@ import { createDatabase } from '@/db/client';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '@/db/embedded';
 import { migrateDatabase } from '@/db/migrate';
 import { resolveAuthSecret, securePrivateFiles } from '@/lib/secrets';
-import { childEnv, EnvError, parseEnv, redactUrl } from '@/lib/services/settings';
+import { childEnv, type Env, EnvError, getEnv, redactUrl } from '@/lib/services/settings';
 import { ensureFirstAdmin } from '@/server/seed';
 
 const dev = process.argv.includes('--dev');
@@ -36,9 +36,9 @@ function databaseFailure(err: unknown, url: string | undefined): string {
 }
 
 async function main() {
-  let env: ReturnType<typeof parseEnv>;
+  let env: Env;
   try {
-    env = parseEnv(process.env);
+    env = getEnv();
   } catch (err) {
     if (err instanceof EnvError) fail(err.message);
     throw err;
@@ -129,9 +129,7 @@ async function main() {
     ? [tsxCli, path.join(root, 'scripts', 'serve.ts'), '--dev']
     : ['--max-semi-space-size=64', '--heap-growing-percent=400', servedBundle];
   // PORTAL_CPU_PROF=DIR (for benches): the server's CPU profile is written there when it stops.
-  const profile = process.env.PORTAL_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.PORTAL_CPU_PROF)}`]
-    : [];
+  const profile = env.PORTAL_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(env.PORTAL_CPU_PROF)}`] : [];
   child = spawn(process.execPath, [...profile, ...serverArgs], {
     cwd: root,
     env: { ...serverEnv, NODE_ENV: dev ? 'development' : 'production' },

@@ -4,12 +4,12 @@
  */
 
 import { buildServices } from '@/lib/services';
-import { EnvError, parseEnv } from '@/lib/services/settings';
+import { type Env, EnvError, getEnv } from '@/lib/services/settings';
 import { startOperationWorkers } from '@/server/worker';
 
-let env: ReturnType<typeof parseEnv>;
+let env: Env;
 try {
-  env = parseEnv(process.env);
+  env = getEnv();
 } catch (err) {
   console.error(err instanceof EnvError ? err.message : err);
   process.exit(1);

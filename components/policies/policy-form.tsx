@@ -8,10 +8,10 @@ import { OPERATIONS_KEY } from '@/components/shell/notifications';
 import { TableHead } from '@/components/table-head';
 import { createPolicyAction, previewPolicyAction, updatePolicyAction } from '@/lib/policies/actions';
 import type { PreviewRow } from '@/lib/policies/preview';
-import { formatTime, HALF_HOURS, MAX_TIMES_PER_DAY, WEEKDAYS } from '@/lib/policies/schedule';
 import { fieldErrorsOf, policyNameSchema, policySettingsSchema } from '@/lib/policies/validation';
 import type { PolicyFormValues } from '@/lib/policies/view';
 import { RETENTION_RANGES, type RetentionRule } from '@/lib/retention/rules';
+import { formatTime, HALF_HOURS, MAX_TIMES_PER_DAY, WEEKDAYS } from '@/lib/schedule';
 
 const RULES = Object.keys(RETENTION_RANGES) as RetentionRule[];
 const TIME_FIELDS = Array.from({ length: MAX_TIMES_PER_DAY }, (_, i) => `Time ${i + 1}`);

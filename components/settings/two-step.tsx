@@ -2,8 +2,8 @@
 
 import { useRouter } from 'next/navigation';
 import { useActionState, useId, useState, useTransition } from 'react';
+import { beginSetupAction, cancelSetupAction, confirmSetupAction, turnOffAction } from '@/lib/auth/two-step-actions';
 import type { ActionResult } from '@/lib/errors';
-import { beginSetupAction, cancelSetupAction, confirmSetupAction, turnOffAction } from '@/lib/two-step/actions';
 
 export type TwoStepView = {
   /** When it was turned on (already formatted), or null while it is off. */

@@ -10,7 +10,7 @@ import { CommandBarActions, CommandButton } from '@/components/shell/command-bar
 import { OPERATIONS_KEY } from '@/components/shell/notifications';
 import { TableHead } from '@/components/table-head';
 import type { ActionResult } from '@/lib/errors';
-import { allowReregistrationAction, unregisterServerAction } from '@/lib/registration/actions';
+import { allowReregistrationAction, unregisterServerAction } from '@/lib/servers/actions';
 
 export type ServerView = { id: string; name: string; reregistrationAllowed: boolean; lastBackup: string };
 

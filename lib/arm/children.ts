@@ -1,7 +1,7 @@
 import 'server-only';
 import { z } from 'zod';
 import { uploadVaultCertificate } from '@/lib/credentials/upload';
-import { listServers, unregisterServer } from '@/lib/registration/servers';
+import { listServers, unregisterServer } from '@/lib/servers/servers';
 import { vaultUsage } from '@/lib/vaults/usage';
 import { type ArmContext, jsonBody } from './context';
 import { ArmError } from './errors';

@@ -1,7 +1,7 @@
 import type { NextRequest } from 'next/server';
 import type { PortalUser, SubscriptionAccess } from '@/lib/auth/users';
-import type { VaultAccessLevel } from '@/lib/auth/vault-access';
 import type { Services } from '@/lib/services';
+import type { VaultAccessLevel } from '@/lib/vaults/access';
 import { ArmError } from './errors';
 
 /** What an ARM handler gets: the caller (already authenticated), the path's names, and the request's parts. */

@@ -8,8 +8,8 @@ import {
   type PolicyRow,
   updatePolicy,
 } from '@/lib/policies/policies';
-import { parseTime, type Schedule, WEEKDAYS } from '@/lib/policies/schedule';
 import type { Retention } from '@/lib/retention/rules';
+import { parseTime, type Schedule, WEEKDAYS } from '@/lib/schedule';
 import type { VaultRow } from '@/lib/vaults/queries';
 import { type ArmContext, jsonBody } from './context';
 import { ArmError, notFound } from './errors';

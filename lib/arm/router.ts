@@ -1,10 +1,10 @@
 import 'server-only';
 import type { NextRequest } from 'next/server';
-import { bearerUser } from '@/lib/auth/bearer';
-import { checkSubscriptionAccess, type VaultAccessLevel } from '@/lib/auth/vault-access';
 import { PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
+import { bearerUser } from '@/lib/tokens/bearer';
 import { portalOrigin } from '@/lib/urls';
+import { checkSubscriptionAccess, type VaultAccessLevel } from '@/lib/vaults/access';
 import {
   getBackupJob,
   getProtectedItem,

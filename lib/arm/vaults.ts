@@ -2,7 +2,7 @@ import 'server-only';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { operations } from '@/db/schema';
-import { vaultAccessOrThrow } from '@/lib/auth/vault-access';
+import { vaultAccessOrThrow } from '@/lib/vaults/access';
 import { createVault } from '@/lib/vaults/create';
 import { deleteVault } from '@/lib/vaults/delete';
 import { findVaultByName, listVaults, type VaultRow } from '@/lib/vaults/queries';

@@ -2,8 +2,10 @@ import 'server-only';
 import { and, asc, desc, eq, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { operationLogs } from '@/db/schema';
-import type { PortalUser } from '@/lib/auth/users';
 import { decodeCursor, encodeCursor, type LogFilters } from './filters';
+
+/** Who reads the logs: a user and the subscriptions they belong to (lib/auth's PortalUser is one). */
+type Reader = { id: string; subscriptions: { id: string }[] };
 
 export const LOGS_PAGE_SIZE = 50;
 
@@ -30,7 +32,7 @@ export function personalChain(userId: string): string {
 }
 
 /** The chains a user may see: those of their subscriptions and their own. */
-export function visibleChains(user: PortalUser): string[] {
+export function visibleChains(user: Reader): string[] {
   return [...user.subscriptions.map((s) => s.id), personalChain(user.id)];
 }
 
@@ -45,7 +47,7 @@ const atFromMicros = (micros: string) => sql`(timestamptz 'epoch' + ${micros}::b
  */
 export async function listLogEntries(
   db: Database,
-  user: PortalUser,
+  user: Reader,
   filters: LogFilters = {},
   limit = LOGS_PAGE_SIZE,
 ): Promise<{ entries: LogEntryRow[]; next?: string; previous?: string }> {

@@ -1,8 +1,8 @@
 import 'server-only';
 import type { Database } from '@/db/client';
-import { secondStep } from '@/lib/two-step/two-step';
 import { CODE_REQUIRED, INVALID_CODE } from './sign-in-messages';
 import { assertNotThrottled, clearFailures, passwordKeys, recordFailure, TooManyAttempts } from './throttle';
+import { secondStep } from './two-step';
 import { authenticate } from './users';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_BYTES } from '@/agent/backup/uploader';
 import { readState } from '@/agent/state';
 import * as objectsRoute from '@/app/api/agent/backups/[sessionId]/objects/route';
-import { unregisterServer } from '@/lib/registration/servers';
+import { unregisterServer } from '@/lib/servers/servers';
 import { vaultUsage } from '@/lib/vaults/usage';
 import { heartbeatProbe, type Machine, PASSPHRASE, registeredMachine, routeFetch } from '@/testing/backups';
 import { type TestServices, testServices } from '@/testing/services';

@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupPolicies, DEFAULT_POLICY_NAME, protectedItems, registeredServers } from '@/db/schema';
 import { recordFinishedOperation } from '@/lib/operations/record';
-import { nextRunAfter, type Schedule } from '@/lib/policies/schedule';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
-import { pendingRestores } from '@/lib/restore/pending';
+import { nextRunAfter, type Schedule } from '@/lib/schedule';
 import type { Services } from '@/lib/services';
 import type { ItemsRequest, ItemsResponse, ItemView, PointsResponse } from '@/wire/protocol';
 import { AGENT_MESSAGES } from '@/wire/protocol';
+import { pendingRestores } from './pending-restores';
 
 /** A folder as the agent saw it: an absolute POSIX or Windows path, as the item's name. */
 export const itemPathSchema = z

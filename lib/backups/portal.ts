@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupKeys, backupSessions, operations, protectedItems, registeredServers } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
-import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
-import { failRestoresOfDeleted } from '@/lib/restore/ended-points';
+import { enqueueCollect } from '@/lib/queues';
 import type { Services } from '@/lib/services';
-import { enqueueCollect } from './purge';
+import { checkVaultAccess } from '@/lib/vaults/access';
+import { failRestoresOfDeleted } from './ended-restores';
 import { endSession } from './sessions';
 
 export const PROTECTION_STATUS_TEXT = {

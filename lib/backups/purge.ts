@@ -2,42 +2,18 @@ import 'server-only';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { isUuid } from '@/lib/http/input';
-import { type BackupDataJob, QUEUES, sendInTransaction } from '@/lib/queues';
+import { type BackupDataJob, DEFAULT_GRACE_SECONDS, QUEUES } from '@/lib/queues';
 import type { Services } from '@/lib/services';
 import { keyLock } from './locks';
 import { buildPack, type PackFrame, packBlobKey, packIdOf, readObjectsInto } from './packs';
 import { keyPrefix, objectBlobKey } from './store';
 
 /**
- * How long an object no recovery point needs is kept: a killed backup's uploads stay reusable by the next backup for
- * this long before garbage collection takes them.
- */
-export const DEFAULT_GRACE_SECONDS = 6 * 3600;
-/**
  * A blob with no index row is swept only once it is this old, whatever the grace: an upload that reached the portal
  * just before its session ended (a cancel, a stopped protection) writes its blobs first and their rows after, and
  * the rows must not arrive to name blobs swept in between.
  */
 export const ORPHAN_MIN_AGE_SECONDS = 3600;
-
-/** Enqueues, inside the caller's transaction, the removal of a deleted key's whole namespace from the blob store. */
-export async function enqueuePurge(svc: Services, client: pg.PoolClient, keyIds: string[]): Promise<void> {
-  for (const keyId of keyIds) {
-    await sendInTransaction(svc.boss, client, QUEUES.backupData, { action: 'purge-key', keyId });
-  }
-}
-
-/** Enqueues, inside the caller's transaction, a garbage collection of a key's objects that no point needs. */
-export async function enqueueCollect(
-  svc: Services,
-  client: pg.PoolClient,
-  keyIds: string[],
-  graceSeconds = DEFAULT_GRACE_SECONDS,
-): Promise<void> {
-  for (const keyId of keyIds) {
-    await sendInTransaction(svc.boss, client, QUEUES.backupData, { action: 'collect', keyId, graceSeconds });
-  }
-}
 
 export type CollectResult = { busy: boolean; objects: number; bytes: number; orphans: number };
 

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readState } from '@/agent/state';
-import { unregisterServer } from '@/lib/registration/servers';
+import { unregisterServer } from '@/lib/servers/servers';
 import { vaultUsage } from '@/lib/vaults/usage';
 import { registeredMachine } from '@/testing/backups';
 import { type S3rver, startS3rver } from '@/testing/s3rver';

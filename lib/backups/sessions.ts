@@ -4,9 +4,9 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupKeys, backupSessions, operations, protectedItems, registeredServers } from '@/db/schema';
+import { enqueueRetention } from '@/lib/queues';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import { AgentRefusal } from '@/lib/registration/verify';
-import { enqueueRetention } from '@/lib/retention/apply';
 import type { Services } from '@/lib/services';
 import {
   AGENT_MESSAGES,

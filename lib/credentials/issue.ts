@@ -4,9 +4,9 @@ import { withTransaction } from '@/db/client';
 import { vaultCredentials, vaults } from '@/db/schema';
 import { logChange } from '@/lib/audit/log';
 import type { PortalUser } from '@/lib/auth/users';
-import { vaultAccessOrThrow } from '@/lib/auth/vault-access';
 import { PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
+import { vaultAccessOrThrow } from '@/lib/vaults/access';
 import {
   createVaultCredentialsFile,
   type IssuedCertificate,

@@ -1,9 +1,9 @@
 import 'server-only';
 import { X509Certificate } from 'node:crypto';
 import type { PortalUser } from '@/lib/auth/users';
-import { vaultAccessOrThrow } from '@/lib/auth/vault-access';
 import { PortalError, violatedConstraint } from '@/lib/errors';
 import type { Services } from '@/lib/services';
+import { vaultAccessOrThrow } from '@/lib/vaults/access';
 import { makeCurrentCredential } from './issue';
 import type { IssuedCertificate } from './vault-credentials-file';
 

@@ -5,10 +5,10 @@ import { type Database, withTransaction } from '@/db/client';
 import { backupSessions, operations, protectedItems } from '@/db/schema';
 import { logChange } from '@/lib/audit/log';
 import type { PortalUser } from '@/lib/auth/users';
-import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { endSession } from '@/lib/backups/sessions';
 import { type ActionResult, PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
+import { checkVaultAccess } from '@/lib/vaults/access';
 
 export const cancelMessages = {
   notCancelable: 'The job is not in a cancelable state - Please wait until the job completes.',

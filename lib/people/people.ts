@@ -7,9 +7,9 @@ import { invitations, memberships, subscriptions, users } from '@/db/schema';
 import { logChange } from '@/lib/audit/log';
 import { hashPassword } from '@/lib/auth/password';
 import type { PortalUser, Role, SubscriptionAccess } from '@/lib/auth/users';
-import { checkSubscriptionAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
 import type { Services } from '@/lib/services';
+import { checkSubscriptionAccess } from '@/lib/vaults/access';
 import {
   changeRoleSchema,
   fieldErrorsOf,

@@ -5,15 +5,15 @@ import { type Database, withTransaction } from '@/db/client';
 import { backupPolicies, DEFAULT_POLICY_NAME, protectedItems, registeredServers } from '@/db/schema';
 import { logChange, withoutOperationLog } from '@/lib/audit/log';
 import type { PortalUser } from '@/lib/auth/users';
-import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
-import { enqueueRetention } from '@/lib/retention/apply';
+import { enqueueRetention } from '@/lib/queues';
 import { describeRetention, type Retention } from '@/lib/retention/rules';
+import { describeSchedule, type Schedule } from '@/lib/schedule';
 import type { Services } from '@/lib/services';
+import { checkVaultAccess } from '@/lib/vaults/access';
 import type { VaultRow } from '@/lib/vaults/queries';
 import { CONFIGURABLE_STATES } from '@/lib/vaults/redundancy';
-import { describeSchedule, type Schedule } from './schedule';
 import { type PolicySettings, policyMessages, validatePolicy } from './validation';
 
 export type PolicyRow = {

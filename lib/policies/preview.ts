@@ -3,10 +3,10 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { messages as accessMessages } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
-import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError } from '@/lib/errors';
 import { retentionOutcome } from '@/lib/retention/select';
 import type { Services } from '@/lib/services';
+import { checkVaultAccess } from '@/lib/vaults/access';
 import { findPolicy } from './policies';
 import { fieldErrorsOf, policySettingsSchema } from './validation';
 

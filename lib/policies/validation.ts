@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RETENTION_RANGES, type Retention, type RetentionRule } from '@/lib/retention/rules';
-import { MAX_TIMES_PER_DAY, type Schedule } from './schedule';
+import { MAX_TIMES_PER_DAY, type Schedule } from '@/lib/schedule';
 
 /** The contract's messages; the form shows them as you type and the server returns them again. */
 export const policyMessages = {

@@ -1,6 +1,6 @@
 import { describeRetention, type RetentionRule } from '@/lib/retention/rules';
+import { describeSchedule } from '@/lib/schedule';
 import type { PolicyRow } from './policies';
-import { describeSchedule } from './schedule';
 
 /** A policy as POLICIES lists it. */
 export function policyRowView(policy: PolicyRow) {

@@ -65,3 +65,32 @@ export async function sendInTransaction(
     db: { executeSql: (text: string, values: unknown[]) => client.query(text, values) },
   });
 }
+
+/**
+ * How long an object no recovery point needs is kept: a killed backup's uploads stay reusable by the next backup for
+ * this long before garbage collection takes them.
+ */
+export const DEFAULT_GRACE_SECONDS = 6 * 3600;
+/** Enqueues, inside the caller's transaction, the removal of a deleted key's whole namespace from the blob store. */
+export async function enqueuePurge(svc: { boss: PgBoss }, client: pg.PoolClient, keyIds: string[]): Promise<void> {
+  for (const keyId of keyIds) {
+    await sendInTransaction(svc.boss, client, QUEUES.backupData, { action: 'purge-key', keyId });
+  }
+}
+
+/** Enqueues, inside the caller's transaction, a garbage collection of a key's objects that no point needs. */
+export async function enqueueCollect(
+  svc: { boss: PgBoss },
+  client: pg.PoolClient,
+  keyIds: string[],
+  graceSeconds = DEFAULT_GRACE_SECONDS,
+): Promise<void> {
+  for (const keyId of keyIds) {
+    await sendInTransaction(svc.boss, client, QUEUES.backupData, { action: 'collect', keyId, graceSeconds });
+  }
+}
+
+/** Enqueues, inside the caller's transaction, retention for these items (after a backup or a policy change). */
+export async function enqueueRetention(svc: { boss: PgBoss }, client: pg.PoolClient, itemIds: string[]): Promise<void> {
+  for (const itemId of itemIds) await sendInTransaction(svc.boss, client, QUEUES.retention, { itemId });
+}

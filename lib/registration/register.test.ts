@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epochSeconds, generateMachineKeyPair, newNonce, signMachineToken, signRegistrationProof } from '@/agent/proof';
 import { issueVaultCredentials } from '@/lib/credentials/issue';
 import { parseVaultCredentialsFile } from '@/lib/credentials/vault-credentials-file';
+import { allowReregistration, unregisterServer } from '@/lib/servers/servers';
 import { createVault } from '@/lib/vaults/create';
 import { saveStorageReplication } from '@/lib/vaults/redundancy';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { AGENT_MESSAGES, REGISTRATION_AUDIENCE, type RegistrationClaims } from '@/wire/protocol';
 import { machineStatus } from './machine';
 import { badMachineName, registerMachine } from './register';
-import { allowReregistration, unregisterServer } from './servers';
 
 let svc: TestServices;
 beforeAll(async () => {

@@ -2,9 +2,9 @@
 
 import { revalidatePath } from 'next/cache';
 import { requireUser } from '@/lib/auth/guard';
-import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError } from '@/lib/errors';
 import { getServices } from '@/lib/services';
+import { checkVaultAccess } from '@/lib/vaults/access';
 import { type PointSummary, pointsInRange, rangeSchema } from './browse';
 import { requestRestore } from './requests';
 

@@ -1,9 +1,9 @@
 import 'server-only';
 import { currentUser } from '@/lib/auth/guard';
 import type { PortalUser } from '@/lib/auth/users';
-import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { errorResponse, PortalError, portalErrorResponse } from '@/lib/errors';
 import { getServices, type Services } from '@/lib/services';
+import { checkVaultAccess } from '@/lib/vaults/access';
 import type { VaultRow } from '@/lib/vaults/queries';
 
 /**

@@ -2,10 +2,10 @@ import 'server-only';
 import { z } from 'zod';
 import { withTransaction } from '@/db/client';
 import type { PortalUser } from '@/lib/auth/users';
-import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { type ActionResult, PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
+import { checkVaultAccess } from '@/lib/vaults/access';
 import { RESTORE_REQUEST_TIMEOUT_MINUTES } from './sessions';
 
 /** A registered server a restore can go to, with the newest wrapped key its agent holds (absent before its first). */

@@ -3,8 +3,8 @@ import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, utimes, write
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopProtection } from '@/lib/backups/portal';
-import { unregisterServer } from '@/lib/registration/servers';
 import { applyRetention } from '@/lib/retention/apply';
+import { unregisterServer } from '@/lib/servers/servers';
 import { heartbeatProbe, type Machine, registeredMachine, routeFetch } from '@/testing/backups';
 import { restoreRoutes } from '@/testing/restore';
 import { type TestServices, testServices } from '@/testing/services';

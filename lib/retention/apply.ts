@@ -1,9 +1,7 @@
 import 'server-only';
-import type pg from 'pg';
 import { withTransaction } from '@/db/client';
-import { enqueueCollect } from '@/lib/backups/purge';
-import { QUEUES, type RetentionJob, sendInTransaction } from '@/lib/queues';
-import { failRestoresOfDeleted } from '@/lib/restore/ended-points';
+import { failRestoresOfDeleted } from '@/lib/backups/ended-restores';
+import { enqueueCollect, type RetentionJob } from '@/lib/queues';
 import type { Services } from '@/lib/services';
 import type { RetentionPolicy } from './rules';
 import { selectRetained } from './select';
@@ -74,11 +72,6 @@ export async function applyRetentionEverywhere(svc: Services, now = new Date()):
   let deleted = 0;
   for (const { id } of rows) deleted += (await applyRetention(svc, id, now)).deleted;
   return { deleted };
-}
-
-/** Enqueues, inside the caller's transaction, retention for these items (after a backup or a policy change). */
-export async function enqueueRetention(svc: Services, client: pg.PoolClient, itemIds: string[]): Promise<void> {
-  for (const itemId of itemIds) await sendInTransaction(svc.boss, client, QUEUES.retention, { itemId });
 }
 
 /** The retention queue's handler. */

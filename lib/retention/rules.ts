@@ -1,4 +1,4 @@
-import type { Frequency } from '@/lib/policies/schedule';
+import type { Frequency } from '@/lib/schedule';
 
 /**
  * A policy's retention: how long each kind of recovery point is kept. Null: that rule keeps nothing. The ranges

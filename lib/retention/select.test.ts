@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextRunAfter, type Schedule } from '@/lib/policies/schedule';
+import { nextRunAfter, type Schedule } from '@/lib/schedule';
 import type { RetentionPolicy } from './rules';
 import { type PointTime, retentionOutcome, selectRetained } from './select';
 

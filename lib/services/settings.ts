@@ -49,6 +49,8 @@ const schema = z
           .map((s) => s.trim().toLowerCase())
           .filter(Boolean),
       ),
+    // A developer's setting: a folder for the server's CPU profiles (node --cpu-prof), see the README.
+    PORTAL_CPU_PROF: z.string().trim().min(1, 'must be a folder').optional(),
     BACKUP_STORE: z
       .string()
       .trim()

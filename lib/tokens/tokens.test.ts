@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearerUser } from '@/lib/auth/bearer';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
+import { bearerUser } from './bearer';
 import { createToken, listTokens, revokeToken, userIdForToken } from './tokens';
 
 let svc: TestServices;

@@ -2,10 +2,10 @@ import 'server-only';
 import { withTransaction } from '@/db/client';
 import { operations, vaults } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
-import { checkSubscriptionAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
 import { QUEUES, sendInTransaction } from '@/lib/queues';
 import type { Services } from '@/lib/services';
+import { checkSubscriptionAccess } from './access';
 import { createVaultSchema, messages } from './validation';
 
 export type CreatedVault = { vaultId: string; operationId: string; name: string };

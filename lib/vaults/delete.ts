@@ -3,10 +3,10 @@ import { eq, sql } from 'drizzle-orm';
 import { withTransaction } from '@/db/client';
 import { operations, registeredServers, vaults } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
-import { checkVaultAccess } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError } from '@/lib/errors';
 import { QUEUES, sendInTransaction } from '@/lib/queues';
 import type { Services } from '@/lib/services';
+import { checkVaultAccess } from './access';
 import { deleteVaultSchema } from './validation';
 
 export const deleteMessages = {

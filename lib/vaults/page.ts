@@ -1,7 +1,7 @@
 import 'server-only';
 import { after } from 'next/server';
 import { cache } from 'react';
-import { requireVaultAccess } from '@/lib/auth/guard';
+import { requireVaultAccess } from './guard';
 import { rememberTab, type VaultTab } from './queries';
 
 /** The guard of every vault page: signed in, and the vault is in one of the user's subscriptions (else 404). */

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { withTransaction } from '@/db/client';
 import { vaults } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
-import { checkVaultAccess, vaultNotReady } from '@/lib/auth/vault-access';
 import { type ActionResult, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
+import { checkVaultAccess, vaultNotReady } from './access';
 import { CONFIGURABLE_STATES } from './redundancy';
 import { vaultTagsSchema } from './validation';
 

@@ -1,7 +1,7 @@
 import type { NewDialogData } from '@/components/shell/new-dialog';
 import { currentUser } from '@/lib/auth/guard';
-import { allows } from '@/lib/auth/vault-access';
 import { getServices } from '@/lib/services';
+import { allows } from '@/lib/vaults/access';
 import { vaultNamesBySubscription } from '@/lib/vaults/queries';
 
 export const dynamic = 'force-dynamic';

@@ -2,9 +2,9 @@ import type { Metadata } from 'next';
 import { PageTitle } from '@/components/page-title';
 import { TwoStepSettings } from '@/components/settings/two-step';
 import { requireUser } from '@/lib/auth/guard';
+import { setupQrCodeSvg, twoStepStatus } from '@/lib/auth/two-step';
 import { resolveAuthSecret } from '@/lib/secrets';
 import { getServices } from '@/lib/services';
-import { setupQrCodeSvg, twoStepStatus } from '@/lib/two-step/two-step';
 
 export const metadata: Metadata = { title: 'Security' };
 

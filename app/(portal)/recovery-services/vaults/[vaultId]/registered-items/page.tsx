@@ -1,6 +1,6 @@
 import { RegisteredItems } from '@/components/vaults/registered-items';
 import { TabEmpty } from '@/components/vaults/tab-empty';
-import { listServers, UNREGISTER_CONFIRM } from '@/lib/registration/servers';
+import { listServers, UNREGISTER_CONFIRM } from '@/lib/servers/servers';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function RegisteredItemsPage({ params }: { params: Promise<{ vaultId: string }> }) {

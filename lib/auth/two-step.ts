@@ -6,7 +6,9 @@ import QRCode from 'qrcode';
 import type { Database } from '@/db/client';
 import { recoveryCodes, users } from '@/db/schema';
 import { logChange } from '@/lib/audit/log';
-import { INVALID_CODE } from '@/lib/auth/sign-in-messages';
+import { PortalError } from '@/lib/errors';
+import { seal, unseal } from '@/lib/secrets';
+import { INVALID_CODE } from './sign-in-messages';
 import {
   assertNotThrottled,
   clearFailures,
@@ -14,9 +16,7 @@ import {
   recordFailure,
   settingsCodeKeys,
   TooManyAttempts,
-} from '@/lib/auth/throttle';
-import { PortalError } from '@/lib/errors';
-import { seal, unseal } from '@/lib/secrets';
+} from './throttle';
 
 /**
  * Two-step sign-in: an authenticator app's code (TOTP, RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps, what every

@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupKeys, recoveryPoints, registeredServers } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
-import { checkVaultAccess } from '@/lib/auth/vault-access';
-import { enqueuePurge } from '@/lib/backups/purge';
+import { failRestoresOfDeleted } from '@/lib/backups/ended-restores';
 import { type ActionResult, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
-import { failRestoresOfDeleted } from '@/lib/restore/ended-points';
+import { enqueuePurge } from '@/lib/queues';
 import type { Services } from '@/lib/services';
+import { checkVaultAccess } from '@/lib/vaults/access';
 
 export const UNREGISTER_CONFIRM =
   'This operation will delete all data in the backup vault that is associated with the server. Are you sure you want to unregister the server?';

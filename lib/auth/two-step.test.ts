@@ -1,12 +1,12 @@
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignInRefused, signInWithPassword } from '@/lib/auth/sign-in';
-import { CODE_REQUIRED, INVALID_CODE } from '@/lib/auth/sign-in-messages';
-import { TooManyAttempts } from '@/lib/auth/throttle';
-import type { PortalUser } from '@/lib/auth/users';
 import { PortalError } from '@/lib/errors';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
+import { SignInRefused, signInWithPassword } from './sign-in';
+import { CODE_REQUIRED, INVALID_CODE } from './sign-in-messages';
+import { TooManyAttempts } from './throttle';
 import { beginSetup, confirmSetup, turnOff, twoStepStatus } from './two-step';
+import type { PortalUser } from './users';
 
 const AUTH_SECRET = 'the-auth-secret-of-this-test-portal';
 const PASSWORD = 'test-password-123';

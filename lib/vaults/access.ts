@@ -1,10 +1,10 @@
 import 'server-only';
 import { z } from 'zod';
 import type { Database } from '@/db/client';
+import { messages, subscriptionOf } from '@/lib/auth/access';
+import type { PortalUser, SubscriptionAccess } from '@/lib/auth/users';
 import { PortalError } from '@/lib/errors';
-import { getVault, type VaultRow } from '@/lib/vaults/queries';
-import { messages, subscriptionOf } from './access';
-import type { PortalUser, SubscriptionAccess } from './users';
+import { getVault, type VaultRow } from './queries';
 
 /**
  * The roles' rule, in one place: read is any member of the subscription (a Reader sees everything of it); write is

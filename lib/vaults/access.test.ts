@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messages } from '@/lib/auth/access';
+import type { PortalUser, Role } from '@/lib/auth/users';
 import { PortalError } from '@/lib/errors';
 import { freshDatabase, type TestDatabase } from '@/testing/db';
-import { messages } from './access';
-import type { PortalUser, Role } from './users';
-import { allows, checkSubscriptionAccess, checkVaultAccess, type VaultAccessLevel } from './vault-access';
+import { allows, checkSubscriptionAccess, checkVaultAccess, type VaultAccessLevel } from './access';
 
 let t: TestDatabase;
 let subscription: { id: string; displayName: string };

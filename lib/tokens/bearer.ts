@@ -1,7 +1,7 @@
 import 'server-only';
 import type { Database } from '@/db/client';
-import { userIdForToken } from '@/lib/tokens/tokens';
-import { loadUser, type PortalUser } from './users';
+import { loadUser, type PortalUser } from '@/lib/auth/users';
+import { userIdForToken } from './tokens';
 
 /**
  * The guard of the ARM API: `Authorization: Bearer TOKEN` acts as the token's user, with that user's subscriptions and

@@ -3,12 +3,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withItemLock } from '@/agent/backup/lock';
 import { runService } from '@/agent/service';
+import { assignPolicy, createPolicy, listPolicies, updatePolicy } from '@/lib/policies/policies';
 import { collector } from '@/testing/agent';
 import { type Machine, registeredMachine, routeFetch } from '@/testing/backups';
 import { type TestServices, testServices } from '@/testing/services';
 import { until as poll } from '@/testing/until';
-import { assignPolicy, createPolicy, listPolicies, updatePolicy } from './policies';
-import { formatTime } from './schedule';
+import { formatTime } from '.';
 
 // The agent's `run` in this process, against the portal's real route handlers and database; only the clock its
 // schedule is read with is moved, so a run "a minute away" comes in seconds and nothing waits for hours.

@@ -2,11 +2,11 @@
 
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { requireUser } from '@/lib/auth/guard';
 import type { ActionResult } from '@/lib/errors';
 import { PortalError } from '@/lib/errors';
 import { resolveAuthSecret } from '@/lib/secrets';
 import { getServices } from '@/lib/services';
+import { requireUser } from './guard';
 import { beginSetup, cancelSetup, confirmSetup, turnOff } from './two-step';
 
 const codeSchema = z.object({
