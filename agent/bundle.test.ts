@@ -17,7 +17,7 @@ import {
 import { AGENT_MESSAGES, AGENT_PATHS, type StatusResponse } from '@/wire/protocol';
 import { USAGE } from './cli';
 
-const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 
 type Exit = { code: number | null; stdout: string; stderr: string };
 

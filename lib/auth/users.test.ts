@@ -8,7 +8,10 @@ let loadUser: typeof import('./users').loadUser;
 
 beforeAll(async () => {
   t = await freshDatabase();
-  vi.doMock('@/db/client', async (original) => ({ ...(await original<object>()), getDb: () => t.db }));
+  vi.doMock('@/lib/services', async (original) => ({
+    ...(await original<object>()),
+    processDatabase: () => ({ db: t.db, pool: t.pool }),
+  }));
   ({ authenticate, loadUser } = await import('./users'));
   await t.pool.query(`insert into users (email, password_hash) values ('Ada@Example.com', $1)`, [
     await hashPassword('right-password-1'),

@@ -1,26 +1,10 @@
+import { Tile } from '@/components/tile';
 import { DeleteVault } from '@/components/vaults/delete-vault';
 import { Facts } from '@/components/vaults/facts';
 import { loadVaultTab } from '@/lib/vaults/page';
 import { regionName } from '@/lib/vaults/regions';
 import { REPLICATION } from '@/lib/vaults/replication';
 import { formatBytes, vaultUsage } from '@/lib/vaults/usage';
-
-function Tile({ label, value, tone }: { label: string; value: string | number; tone?: 'good' | 'bad' | 'busy' }) {
-  const color =
-    tone === 'good'
-      ? 'text-portal-green'
-      : tone === 'bad'
-        ? 'text-portal-red'
-        : tone === 'busy'
-          ? 'text-portal-blue'
-          : '';
-  return (
-    <div className="border border-portal-line px-4 py-3">
-      <dt className="text-xs font-semibold tracking-wide text-portal-muted">{label}</dt>
-      <dd className={`mt-1 text-3xl font-light ${color}`}>{value}</dd>
-    </div>
-  );
-}
 
 export default async function DashboardPage({ params }: { params: Promise<{ vaultId: string }> }) {
   const { vault, svc, canChange } = await loadVaultTab(params, 'dashboard');
