@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { alias: { '@': path.resolve(import.meta.dirname) } },
   test: {
-    include: ['{lib,db,components,app,agent,wire,server,testing}/**/*.test.{ts,tsx}'],
+    include: ['{lib,db,components,app,agent,wire,server,testing,scripts}/**/*.test.{ts,tsx}'],
     environment: 'node',
     // Server modules import "server-only", which refuses to load outside React Server Components; tests are servers.
     alias: { 'server-only': path.resolve(import.meta.dirname, 'testing/empty.ts') },

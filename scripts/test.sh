@@ -9,6 +9,8 @@ step() { printf '\n== %s ==\n' "$1"; }
 
 step "lint (Biome)"
 npx biome check .
+step "the import picture (docs/architecture.md)"
+npx tsx scripts/imports.ts --check
 step "type check"
 npx tsc --noEmit
 step "unit and database tests (Vitest)${DATABASE_URL:+ on $DATABASE_URL}"

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { vaultJobs } from '@/lib/operations/history';
+import { vaultJobs } from './history';
 import { createVault } from '@/lib/vaults/create';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { jobsHref, parseJobFilters } from './filters';

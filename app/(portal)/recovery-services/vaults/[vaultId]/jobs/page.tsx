@@ -5,7 +5,7 @@ import { LiveRefresh } from '@/components/jobs/live-refresh';
 import { TabEmpty } from '@/components/vaults/tab-empty';
 import { formatBytes } from '@/lib/format';
 import { jobsHref, parseJobFilters } from '@/lib/jobs/filters';
-import { JOB_STATUS_LABELS, OPERATION_LABELS, vaultJobs } from '@/lib/operations/history';
+import { JOB_STATUS_LABELS, OPERATION_LABELS, vaultJobs } from '@/lib/jobs/history';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function JobsPage({

@@ -2,7 +2,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { JobDetails } from '@/components/jobs/job-details';
 import { LiveRefresh } from '@/components/jobs/live-refresh';
-import { JOB_STATUS_LABELS, OPERATION_LABELS, vaultJob } from '@/lib/operations/history';
+import { JOB_STATUS_LABELS, OPERATION_LABELS, vaultJob } from '@/lib/jobs/history';
 import { loadVaultTab } from '@/lib/vaults/page';
 
 export default async function JobDetailsPage({ params }: { params: Promise<{ vaultId: string; jobId: string }> }) {
@@ -29,7 +29,7 @@ export default async function JobDetailsPage({ params }: { params: Promise<{ vau
           endedAt: job.endedAt?.toUTCString() ?? null,
           durationSeconds: Math.max(
             0,
-            Math.round(((job.endedAt ?? new Date()).getTime() - job.startedAt.getTime()) / 1000),
+            Math.round(((job.endedAt ?? svc.clock.now()).getTime() - job.startedAt.getTime()) / 1000),
           ),
           dataTransferred: job.dataTransferred,
           files: job.filesTotal === null ? null : { done: job.filesDone ?? 0, total: job.filesTotal },

@@ -3,7 +3,7 @@ import { and, desc, eq, gte, lt, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '@/db/client';
 import { operations } from '@/db/schema';
-import { filterRange, JOB_OPERATIONS, JOB_STATUS_FILTERS, type JobFilters } from '@/lib/jobs/filters';
+import { filterRange, JOB_OPERATIONS, JOB_STATUS_FILTERS, type JobFilters } from './filters';
 
 export const JOBS_PAGE_SIZE = 50;
 
