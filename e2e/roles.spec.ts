@@ -197,7 +197,7 @@ const ACTIONS: Record<string, ActionRow> = {
       },
     ],
   },
-  'lib/registration/actions.ts#allowReregistrationAction': {
+  'lib/servers/actions.ts#allowReregistrationAction': {
     level: 'write',
     page: vaultPage('registered-items'),
     args: (ids) => [ids.serverId],
@@ -239,25 +239,25 @@ const ACTIONS: Record<string, ActionRow> = {
       form: { password: 'a long new password', confirmPassword: 'a long new password' },
     }),
   },
-  'lib/two-step/actions.ts#beginSetupAction': {
+  'lib/auth/two-step-actions.ts#beginSetupAction': {
     level: 'own',
     page: () => '/settings/security',
     args: () => [],
     untouched: adminTwoStep,
   },
-  'lib/two-step/actions.ts#cancelSetupAction': {
+  'lib/auth/two-step-actions.ts#cancelSetupAction': {
     level: 'own',
     page: () => '/settings/security',
     args: () => [],
     untouched: adminTwoStep,
   },
-  'lib/two-step/actions.ts#confirmSetupAction': {
+  'lib/auth/two-step-actions.ts#confirmSetupAction': {
     level: 'own',
     page: () => '/settings/security',
     args: () => ({ form: { code: '000000' } }),
     untouched: adminTwoStep,
   },
-  'lib/two-step/actions.ts#turnOffAction': {
+  'lib/auth/two-step-actions.ts#turnOffAction': {
     level: 'own',
     page: () => '/settings/security',
     args: () => ({ form: { code: '000000' } }),
@@ -274,7 +274,7 @@ const ACTIONS: Record<string, ActionRow> = {
     page: vaultPage('protected-items'),
     args: (ids) => [ids.itemId, false],
   },
-  'lib/registration/actions.ts#unregisterServerAction': {
+  'lib/servers/actions.ts#unregisterServerAction': {
     level: 'write',
     page: vaultPage('registered-items'),
     args: (ids) => [ids.serverId],
