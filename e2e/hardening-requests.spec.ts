@@ -319,6 +319,13 @@ test('several hundred malformed requests to every route: no 5xx, nothing changed
         headers: { ...session, 'Content-Type': type, 'Next-Action': 'a'.repeat(42) },
         body,
       });
+      // Replayed from another site: refused before Next.js (which answers such a request 500).
+      cases.push({
+        method: 'POST',
+        path,
+        headers: { ...session, 'Content-Type': type, 'Next-Action': 'a'.repeat(42), Origin: 'https://evil.example' },
+        body,
+      });
     }
   }
   // Every route with methods it does not serve.

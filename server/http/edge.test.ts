@@ -100,3 +100,39 @@ describe('page form posts', () => {
     expect(await isWellFormedForm('multipart/form-data', form)).toBe(false);
   });
 });
+
+describe('isCrossSiteAction', () => {
+  const post = (url: string, headers: Record<string, string>) => ({
+    method: 'POST',
+    url,
+    headers: { host: 'localhost:3000', ...headers } as Record<string, string | undefined>,
+    socketAddress: '127.0.0.1',
+  });
+
+  it("refuses a server action from another site with a 403, as Next's own rule would (which answers 500)", () => {
+    const action = { 'next-action': 'abc123', origin: 'https://evil.example', 'content-type': 'text/plain' };
+    expect(screenRequest(post('/recovery-services', action), false)).toEqual({
+      ok: false,
+      status: 403,
+      message: 'The request came from another site: the portal refuses it.',
+    });
+    for (const origin of ['null', 'not a url']) {
+      expect(screenRequest(post('/settings/tokens', { ...action, origin }), false)).toMatchObject({ status: 403 });
+    }
+    const form = { origin: 'https://evil.example', 'content-type': 'multipart/form-data; boundary=x' };
+    expect(screenRequest(post('/settings/users', form), false)).toMatchObject({ status: 403 });
+  });
+
+  it('lets the portal’s own actions, requests without Origin, the APIs and a trusted proxy’s host through', () => {
+    const own = { 'next-action': 'abc123', origin: 'http://localhost:3000', 'content-type': 'text/plain' };
+    expect(screenRequest(post('/recovery-services', own), false)).toEqual({ ok: true });
+    expect(screenRequest(post('/recovery-services', { 'next-action': 'abc123' }), false)).toEqual({ ok: true });
+    const api = { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' };
+    expect(screenRequest(post('/api/auth/signout', api), false)).toEqual({ ok: true });
+    const proxied = { ...own, origin: 'https://backup.example.com', 'x-forwarded-host': 'backup.example.com' };
+    expect(screenRequest(post('/recovery-services', proxied), true)).toEqual({ ok: true });
+    // An untrusted X-Forwarded-Host is dropped first, so it cannot make another site's Origin match.
+    const spoofed = { ...own, origin: 'https://evil.example', 'x-forwarded-host': 'evil.example' };
+    expect(screenRequest(post('/recovery-services', spoofed), false)).toMatchObject({ status: 403 });
+  });
+});

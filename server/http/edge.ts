@@ -92,7 +92,30 @@ export function screenRequest(request: EdgeRequest, trustProxy: boolean): EdgeVe
     }
   }
   if (client) headers['x-forwarded-for'] = client;
+  if (isCrossSiteAction(request)) {
+    return { ok: false, status: 403, message: 'The request came from another site: the portal refuses it.' };
+  }
   return { ok: true };
+}
+
+/**
+ * A server action (a POST to a page, by fetch with its Next-Action header or as a form) whose Origin names another
+ * host than the one it was sent to (X-Forwarded-Host from a trusted proxy, else Host). Next.js refuses the same
+ * request, but with a 500; this is its rule, answered as the 403 it is. A request without Origin passes to Next.
+ */
+export function isCrossSiteAction(request: EdgeRequest): boolean {
+  const { headers } = request;
+  if (request.method !== 'POST' || /^\/(api|_next)(\/|$|\?)/i.test(request.url ?? '')) return false;
+  const type = (single(headers['content-type']) ?? '').toLowerCase();
+  const possibleAction =
+    headers['next-action'] !== undefined ||
+    type.startsWith('multipart/form-data') ||
+    type.startsWith('application/x-www-form-urlencoded');
+  const origin = single(headers.origin);
+  if (!possibleAction || origin === undefined) return false;
+  const originHost = origin === 'null' ? 'null' : URL.canParse(origin) ? new URL(origin).host : undefined;
+  const host = single(headers['x-forwarded-host'])?.split(',')[0]?.trim() || single(headers.host);
+  return originHost === undefined || host === undefined || originHost !== host;
 }
 
 /** Next.js's own limit on a server action's body; larger forms are refused before they are read further. */
