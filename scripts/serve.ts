@@ -5,8 +5,7 @@
 import { createServer, IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import next from 'next';
-import { blobStoreFor } from '@/lib/blob-store';
-import { processDatabase } from '@/lib/services';
+import { getServices } from '@/lib/services';
 import { getEnv } from '@/lib/services/settings';
 import { Admission, isPageRender, PAGE_RENDERS_AT_ONCE } from '@/server/http/admission';
 import { serveAgentData } from '@/server/http/agent-data';
@@ -20,9 +19,12 @@ const app = next({ dev, dir: path.resolve(import.meta.dirname, '..'), port: env.
 const handle = app.getRequestHandler();
 
 await app.prepare();
+// The process's one set of services (lib/services), shared with Next.js's modules: the agent's fast path uses it.
+const services = await getServices();
 function refuse(res: ServerResponse, status: number, message: string) {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Connection: 'close' });
-  const code = status === 413 ? 'too_large' : status === 405 ? 'method_not_allowed' : 'invalid';
+  const code =
+    status === 413 ? 'too_large' : status === 405 ? 'method_not_allowed' : status === 403 ? 'forbidden' : 'invalid';
   res.end(JSON.stringify({ error: { code, message } }));
 }
 
@@ -93,7 +95,7 @@ const server = createServer(async (req, res) => {
     return;
   }
   // The agent's batches of backup data skip Next.js's request-body handling (server/http/agent-data.ts).
-  if (serveAgentData(req, res, () => ({ pool: processDatabase().pool, store: blobStoreFor(env) }))) return;
+  if (serveAgentData(req, res, () => services)) return;
   // Only this server may say a request has passed the front door (proxy.ts then skips it).
   delete req.headers[FRONT_DOOR_HEADER];
   if (isPageRender(req.method, req.url) && !letInPage(req, res)) return;

@@ -13,7 +13,7 @@ export type EdgeRequest = {
   socketAddress?: string;
 };
 
-export type EdgeVerdict = { ok: true } | { ok: false; status: 400 | 405; message: string };
+export type EdgeVerdict = { ok: true } | { ok: false; status: 400 | 403 | 405; message: string };
 
 const HOSTNAME =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
