@@ -24,7 +24,7 @@ export const users = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     email: text('email').notNull(),
     passwordHash: text('password_hash').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     // Two-step sign-in (TOTP, RFC 6238): the secret sealed by the portal (never in plaintext), set once the person has
     // proved a code from it; the pending one while they set it up; the last time step accepted, so a code works once.
     totpSecret: text('totp_secret'),
@@ -46,7 +46,7 @@ export const subscriptions = pgTable(
     // Kept by triggers on vaults; the check makes the 25-vault limit hold under concurrent creates (the update
     // row-locks the subscription, so racing inserts queue behind each other).
     vaultCount: integer('vault_count').notNull().default(0),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
   },
   (t) => [check('subscriptions_vault_limit', sql`${t.vaultCount} between 0 and 25`)],
 );
@@ -93,8 +93,8 @@ export const vaults = pgTable(
     resourceGroup: text('resource_group').notNull().default(DEFAULT_RESOURCE_GROUP),
     tags: jsonb('tags').$type<Record<string, string>>().notNull().default({}),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
   },
   (t) => [
     uniqueIndex('vaults_subscription_name_key').on(t.subscriptionId, sql`lower(${t.name})`),
@@ -117,7 +117,7 @@ export const registeredServers = pgTable(
     credentialId: uuid('credential_id').references(() => vaultCredentials.id, { onDelete: 'set null' }),
     reregistrationAllowed: boolean('reregistration_allowed').notNull().default(false),
     lastBackupAt: timestamp('last_backup_at', { withTimezone: true }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
   },
   (t) => [uniqueIndex('registered_servers_vault_name_key').on(t.vaultId, sql`lower(${t.name})`)],
 );
@@ -139,7 +139,7 @@ export const vaultCredentials = pgTable(
     notBefore: timestamp('not_before', { withTimezone: true }).notNull(),
     notAfter: timestamp('not_after', { withTimezone: true }).notNull(),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     supersededAt: timestamp('superseded_at', { withTimezone: true }),
   },
   (t) => [
@@ -188,8 +188,8 @@ export const operations = pgTable(
     status: operationStatusEnum('status').notNull().default('InProgress'),
     progress: integer('progress').notNull().default(0),
     message: text('message').notNull(),
-    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     endedAt: timestamp('ended_at', { withTimezone: true }),
     dismissedAt: timestamp('dismissed_at', { withTimezone: true }),
     // Backup and restore jobs: what they work on (names kept, so the history outlives the item) and their live figures.
@@ -223,7 +223,7 @@ export const vaultTabVisits = pgTable(
       .notNull()
       .references(() => vaults.id, { onDelete: 'cascade' }),
     tab: text('tab').notNull(),
-    visitedAt: timestamp('visited_at', { withTimezone: true }).notNull().defaultNow(),
+    visitedAt: timestamp('visited_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
   },
   (t) => [primaryKey({ columns: [t.userId, t.vaultId] })],
 );
@@ -255,8 +255,8 @@ export const backupPolicies = pgTable(
     weeklyWeeks: integer('weekly_weeks'),
     monthlyMonths: integer('monthly_months'),
     yearlyYears: integer('yearly_years'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
   },
   (t) => [
     uniqueIndex('backup_policies_vault_name_key').on(t.vaultId, sql`lower(${t.name})`),
@@ -311,8 +311,8 @@ export const protectedItems = pgTable(
       .notNull()
       .references(() => backupPolicies.id, { onDelete: 'restrict' }),
     // When the item began following its policy: a schedule's runs before this are not missed backups.
-    policyAssignedAt: timestamp('policy_assigned_at', { withTimezone: true }).notNull().defaultNow(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    policyAssignedAt: timestamp('policy_assigned_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
   },
   (t) => [
     uniqueIndex('protected_items_server_path_key').on(t.serverId, t.path),
@@ -336,7 +336,7 @@ export const backupKeys = pgTable(
       .notNull()
       .references(() => registeredServers.id, { onDelete: 'cascade' }),
     wrappedKey: jsonb('wrapped_key').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
   },
   (t) => [index('backup_keys_server_idx').on(t.serverId), index('backup_keys_vault_idx').on(t.vaultId)],
 );
@@ -350,7 +350,7 @@ export const backupObjects = pgTable(
       .references(() => backupKeys.id, { onDelete: 'cascade' }),
     id: text('id').notNull(),
     size: integer('size').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     /**
      * The pack (one blob per uploaded batch, lib/backups/packs.ts) holding the sealed bytes from `pack_offset`; both
      * null for an object stored as a blob of its own (before packs).
@@ -384,8 +384,8 @@ export const backupSessions = pgTable(
     operationId: uuid('operation_id').notNull(),
     tokenHash: text('token_hash').notNull(),
     running: boolean('running').notNull().default(true),
-    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
-    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
   },
   (t) => [
     // At most one backup of an item at a time, whoever starts it.
@@ -416,7 +416,7 @@ export const recoveryPoints = pgTable(
     files: integer('files').notNull(),
     folders: integer('folders').notNull(),
     bytes: bigint('bytes', { mode: 'number' }).notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
   },
   (t) => [
     index('recovery_points_item_idx').on(t.itemId, t.takenAt),
@@ -457,7 +457,7 @@ export const personalAccessTokens = pgTable(
     tokenHash: text('token_hash').notNull(),
     // The first characters, so a person can tell their tokens apart in the list.
     prefix: text('prefix').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
@@ -479,7 +479,7 @@ export const authThrottle = pgTable(
   {
     key: text('key').primaryKey(),
     failures: integer('failures').notNull().default(0),
-    lastFailureAt: timestamp('last_failure_at', { withTimezone: true }).notNull().defaultNow(),
+    lastFailureAt: timestamp('last_failure_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     blockedUntil: timestamp('blocked_until', { withTimezone: true }),
   },
   (t) => [index('auth_throttle_last_failure_idx').on(t.lastFailureAt)],
@@ -508,12 +508,12 @@ export const restores = pgTable(
     request: text('request'),
     requestId: text('request_id'),
     requestedBy: uuid('requested_by').references(() => users.id, { onDelete: 'set null' }),
-    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     // Set when a machine starts the restore; a request is taken once, by the conditional update that sets it.
     tokenHash: text('token_hash'),
     running: boolean('running').notNull().default(false),
     startedAt: timestamp('started_at', { withTimezone: true }),
-    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     endedAt: timestamp('ended_at', { withTimezone: true }),
   },
   (t) => [
@@ -544,7 +544,7 @@ export const invitations = pgTable(
     role: roleEnum('role').notNull(),
     tokenHash: text('token_hash').notNull(),
     invitedBy: uuid('invited_by').references(() => users.id, { onDelete: 'set null' }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     acceptedAt: timestamp('accepted_at', { withTimezone: true }),
     acceptedBy: uuid('accepted_by').references(() => users.id, { onDelete: 'set null' }),
@@ -564,7 +564,7 @@ export const recoveryCodes = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     codeHash: text('code_hash').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     usedAt: timestamp('used_at', { withTimezone: true }),
   },
   (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
@@ -586,7 +586,7 @@ export const operationLogs = pgTable(
     chain: text('chain').notNull().default(''),
     seq: bigint('seq', { mode: 'number' }).notNull().default(0),
     id: uuid('id').notNull().defaultRandom(),
-    at: timestamp('at', { withTimezone: true }).notNull().default(sql`clock_timestamp()`),
+    at: timestamp('at', { withTimezone: true }).notNull().default(sql`clock_timestamp() + (portal_now() - now())`),
     // Who: a person (id and email as it was), or for a machine's own work the machine (`actor` names it).
     actorId: uuid('actor_id'),
     actor: text('actor').notNull(),

@@ -1,9 +1,21 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Env } from '@/lib/services/settings';
 
 /** Writes a file only its owner can read, creating the data directory as needed. */
+/**
+ * SHA-256 of a secret the portal hands out once and keeps only hashed (an invitation link, an API token, a recovery
+ * code, a machine's session token): the bytes, and as hex, the form the text columns keep.
+ */
+export function hashSecretBytes(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+export function hashSecret(secret: string): string {
+  return hashSecretBytes(secret).toString('hex');
+}
+
 export function writePrivateFile(file: string, contents: string): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, contents, { mode: 0o600 });

@@ -47,7 +47,9 @@ export async function startOperationWorkers(svc: Services, events: WorkerEvents 
     if (job) await runRetentionJob(svc, job.data);
   });
   await svc.boss.schedule(QUEUES.retention, RETENTION_CRON, {});
-  const sweep = setInterval(() => {
+  const sweep = setInterval(async () => {
+    // Another process may have moved the portal's clock (SQL's portal_now() always reads the current offset).
+    await svc.clock.refresh().catch((err) => console.error('clock refresh failed:', err.message));
     failStaleBackups(svc).catch((err) => console.error('stale backup sweep failed:', err.message));
     failStaleRestores(svc).catch((err) => console.error('stale restore sweep failed:', err.message));
   }, STALE_BACKUP_SWEEP_MS);

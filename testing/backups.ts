@@ -93,7 +93,7 @@ export function heartbeatProbe(
             [sessionId],
           )
         ).rows[0]!.at.getTime();
-      const before = await heartbeat(`now() - interval '${due ? 30 : 1} seconds'`);
+      const before = await heartbeat(`portal_now() - interval '${due ? 30 : 1} seconds'`);
       const response = await handle(request, sessionId);
       seen.push({ due, written: (await heartbeat('heartbeat_at')) !== before });
       return response;

@@ -2,10 +2,11 @@ import 'server-only';
 import { and, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import { operations } from '@/db/schema';
 import { itemWithPoints, listProtectedItems, type ProtectedItemRow } from '@/lib/backups/portal';
+import { PortalError } from '@/lib/errors';
 import { isUuid } from '@/lib/http/input';
 import type { VaultRow } from '@/lib/vaults/queries';
 import type { ArmContext } from './context';
-import { ArmError, notFound } from './errors';
+import { notFound } from './errors';
 import { vaultPath } from './resources';
 import { vaultOfPath } from './vaults';
 
@@ -49,8 +50,7 @@ function parseFilter(filter: string | null): Map<string, string> {
   if (!filter?.trim()) return terms;
   for (const part of filter.trim().split(/\s+and\s+/i)) {
     const term = /^(\w+)\s+eq\s+'([^']*)'$/i.exec(part.trim());
-    if (!term)
-      throw new ArmError(400, 'BadRequest', `The filter '${filter}' is not of the form name eq 'value' and ...`);
+    if (!term) throw new PortalError('invalid', `The filter '${filter}' is not of the form name eq 'value' and ...`);
     terms.set(term[1]!.toLowerCase(), term[2]!);
   }
   return terms;
@@ -71,7 +71,7 @@ function parseTime(name: string, value: string): Date {
         ),
       )
     : new Date(value);
-  if (Number.isNaN(date.getTime())) throw new ArmError(400, 'BadRequest', `'${value}' is not a time for ${name}.`);
+  if (Number.isNaN(date.getTime())) throw new PortalError('invalid', `'${value}' is not a time for ${name}.`);
   return date;
 }
 
@@ -90,7 +90,7 @@ function isoDuration(start: Date, end: Date): string {
 }
 
 /** The SDK's JobResource with a MabJob in it. */
-function jobResource(vault: VaultRow, op: typeof operations.$inferSelect) {
+function jobResource(vault: VaultRow, op: typeof operations.$inferSelect, now: Date) {
   return {
     id: `${vaultPath(vault)}/backupJobs/${op.id}`,
     name: op.id,
@@ -103,7 +103,7 @@ function jobResource(vault: VaultRow, op: typeof operations.$inferSelect) {
       status: JOB_STATUS[op.status],
       startTime: op.startedAt.toISOString(),
       ...(op.endedAt ? { endTime: op.endedAt.toISOString() } : {}),
-      duration: isoDuration(op.startedAt, op.endedAt ?? new Date()),
+      duration: isoDuration(op.startedAt, op.endedAt ?? now),
       activityId: op.id,
       mabServerName: op.serverName ?? undefined,
       mabServerType: 'Windows',
@@ -129,7 +129,7 @@ function decodeJobCursor(token: string | null): [Date, string] | undefined {
     if (Number.isNaN(date.getTime()) || !isUuid(id)) throw new Error('bad');
     return [date, id];
   } catch {
-    throw new ArmError(400, 'BadRequest', 'The $skipToken is not one this API gave.');
+    throw new PortalError('invalid', 'The $skipToken is not one this API gave.');
   }
 }
 
@@ -156,7 +156,7 @@ export async function listBackupJobs(ctx: ArmContext): Promise<Response> {
     } else if (name === 'endtime') {
       conditions.push(lte(operations.startedAt, parseTime('endTime', value)));
     } else if (!['backupmanagementtype', 'workloadtype', 'itemtype'].includes(name)) {
-      throw new ArmError(400, 'BadRequest', `Jobs cannot be filtered by '${name}'.`);
+      throw new PortalError('invalid', `Jobs cannot be filtered by '${name}'.`);
     }
   }
   const after = decodeJobCursor(query.get('$skipToken'));
@@ -176,8 +176,9 @@ export async function listBackupJobs(ctx: ArmContext): Promise<Response> {
   const params = new URLSearchParams({ 'api-version': ctx.apiVersion });
   if (query.get('$filter')) params.set('$filter', query.get('$filter')!);
   if (next) params.set('$skipToken', next);
+  const now = ctx.svc.clock.now();
   return Response.json({
-    value: page.map((op) => jobResource(vault, op)),
+    value: page.map((op) => jobResource(vault, op, now)),
     ...(next ? { nextLink: `${ctx.origin}${ctx.path}?${params}` } : {}),
   });
 }
@@ -192,7 +193,7 @@ export async function getBackupJob(ctx: ArmContext): Promise<Response> {
     .from(operations)
     .where(and(eq(operations.id, jobName), eq(operations.vaultId, vault.id), inArray(operations.kind, JOB_KINDS)));
   if (!op) throw missing;
-  return Response.json(jobResource(vault, op));
+  return Response.json(jobResource(vault, op, ctx.svc.clock.now()));
 }
 
 function containerName(serverName: string): string {

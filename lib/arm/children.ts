@@ -1,11 +1,10 @@
 import 'server-only';
 import { z } from 'zod';
 import { uploadVaultCertificate } from '@/lib/credentials/upload';
-import { listServers, unregisterServer } from '@/lib/servers/servers';
+import { PortalError } from '@/lib/errors';
+import { listServers, unregisterServerOrThrow } from '@/lib/servers/servers';
 import { vaultUsage } from '@/lib/vaults/usage';
 import { type ArmContext, jsonBody } from './context';
-import { ArmError } from './errors';
-import { refusal } from './refusals';
 import { vaultPath } from './resources';
 import { vaultOfPath } from './vaults';
 
@@ -24,7 +23,7 @@ const certificateSchema = z.object({
  */
 export async function putCertificate(ctx: ArmContext): Promise<Response> {
   const parsed = certificateSchema.safeParse(await jsonBody(ctx));
-  if (!parsed.success) throw new ArmError(400, 'InvalidRequestContent', parsed.error.issues[0]!.message);
+  if (!parsed.success) throw new PortalError('invalid_request_content', parsed.error.issues[0]!.message);
   const vault = await vaultOfPath(ctx);
   const der = Buffer.from(parsed.data.properties.certificate, 'base64');
   const certificate = await uploadVaultCertificate(ctx.svc, ctx.user, vault.id, der);
@@ -59,8 +58,7 @@ export async function deleteRegisteredIdentity(ctx: ArmContext): Promise<Respons
   const name = ctx.params.identityName!.toLowerCase();
   const server = (await listServers(ctx.svc.db, vault.id)).find((s) => s.name.toLowerCase() === name);
   if (server) {
-    const removed = await unregisterServer(ctx.svc, ctx.user, { serverId: server.id });
-    if (!removed.ok) throw refusal(removed);
+    await unregisterServerOrThrow(ctx.svc, ctx.user, { serverId: server.id });
   }
   return new Response(null, { status: 204 });
 }

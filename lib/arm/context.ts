@@ -1,8 +1,8 @@
 import type { NextRequest } from 'next/server';
 import type { PortalUser, SubscriptionAccess } from '@/lib/auth/users';
+import { PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
 import type { VaultAccessLevel } from '@/lib/vaults/access';
-import { ArmError } from './errors';
 
 /** What an ARM handler gets: the caller (already authenticated), the path's names, and the request's parts. */
 export type ArmContext = {
@@ -31,7 +31,7 @@ export async function jsonBody(ctx: ArmContext): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw new ArmError(400, 'InvalidRequestContent', 'The request content is not valid JSON.');
+    throw new PortalError('invalid_request_content', 'The request content is not valid JSON.');
   }
 }
 

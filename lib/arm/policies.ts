@@ -1,18 +1,19 @@
 import 'server-only';
-import { cancelJob } from '@/lib/jobs/cancel';
+import { PortalError } from '@/lib/errors';
+import { cancelJobOrThrow } from '@/lib/jobs/cancel';
 import {
-  createPolicy,
-  deletePolicy,
+  createPolicyOrThrow,
+  deletePolicyOrThrow,
   findPolicy,
   listPolicies,
   type PolicyRow,
-  updatePolicy,
+  updatePolicyOrThrow,
 } from '@/lib/policies/policies';
 import type { Retention } from '@/lib/retention/rules';
 import { parseTime, type Schedule, WEEKDAYS } from '@/lib/schedule';
 import type { VaultRow } from '@/lib/vaults/queries';
 import { type ArmContext, jsonBody } from './context';
-import { ArmError, notFound } from './errors';
+import { notFound, withRefusals } from './errors';
 import { vaultPath } from './resources';
 import { vaultOfPath } from './vaults';
 
@@ -119,9 +120,8 @@ const record = (value: unknown): Record<string, unknown> =>
 function settingsOfBody(body: unknown): Record<string, unknown> {
   const properties = record(record(body).properties);
   if (String(properties.backupManagementType ?? '').toLowerCase() !== 'mab') {
-    throw new ArmError(
-      400,
-      'BadRequest',
+    throw new PortalError(
+      'invalid',
       "Only policies with backupManagementType 'MAB' (the Recovery Services agent's files and folders) are served here.",
     );
   }
@@ -157,27 +157,25 @@ function settingsOfBody(body: unknown): Record<string, unknown> {
 export async function putBackupPolicy(ctx: ArmContext): Promise<Response> {
   const { vault, name, policy } = await policyOfPath(ctx);
   const settings = settingsOfBody(await jsonBody(ctx));
-  const result = policy
-    ? await updatePolicy(ctx.svc, ctx.user, { vaultId: vault.id, policyId: policy.id, ...settings })
-    : await createPolicy(ctx.svc, ctx.user, { vaultId: vault.id, name, ...settings });
-  if (!result.ok) {
-    const message = Object.values(result.fieldErrors ?? {})[0] ?? result.message ?? 'The policy is not valid.';
-    const readOnly = /read access/.test(message);
-    throw new ArmError(readOnly ? 403 : 400, readOnly ? 'AuthorizationFailed' : 'BadRequest', message);
-  }
+  // A policy PUT is BadRequest whatever the policy's rules refused (its name, its values, the vault's state).
+  await withRefusals<unknown>(
+    policy
+      ? updatePolicyOrThrow(ctx.svc, ctx.user, { vaultId: vault.id, policyId: policy.id, ...settings })
+      : createPolicyOrThrow(ctx.svc, ctx.user, { vaultId: vault.id, name, ...settings }),
+    (err) => (err.code === 'forbidden' ? err : new PortalError('invalid', err.message)),
+  );
   const saved = await findPolicy(ctx.svc.db, vault.id, { name });
   return Response.json(policyResource(vault, saved!));
 }
 
 /** DELETE: done at once (200, no long-running operation); refused for DefaultPolicy and a policy items follow. */
 export async function deleteBackupPolicy(ctx: ArmContext): Promise<Response> {
-  const { vault, name, policy } = await policyOfPath(ctx);
+  const { vault, policy } = await policyOfPath(ctx);
   if (!policy) return new Response(null, { status: 204 });
-  const result = await deletePolicy(ctx.svc, ctx.user, { vaultId: vault.id, policyId: policy.id });
-  if (!result.ok) {
-    const readOnly = /read access/.test(result.message ?? '');
-    throw new ArmError(readOnly ? 403 : 409, readOnly ? 'AuthorizationFailed' : 'Conflict', result.message ?? name);
-  }
+  // A policy DELETE is a Conflict whatever the policy's rules refused (DefaultPolicy, items that follow it).
+  await withRefusals(deletePolicyOrThrow(ctx.svc, ctx.user, { vaultId: vault.id, policyId: policy.id }), (err) =>
+    err.code === 'forbidden' ? err : new PortalError('conflict', err.message),
+  );
   return new Response(null, { status: 200 });
 }
 
@@ -185,11 +183,10 @@ export async function deleteBackupPolicy(ctx: ArmContext): Promise<Response> {
 export async function cancelBackupJob(ctx: ArmContext): Promise<Response> {
   const vault = await vaultOfPath(ctx);
   const jobName = ctx.params.jobName!;
-  const result = await cancelJob(ctx.svc, ctx.user, { vaultId: vault.id, jobId: jobName });
-  if (result.ok) return new Response(null, { status: 202 });
-  if (result.message === 'The job was not found.') {
-    throw notFound(`The job '${jobName}' was not found in the backup vault '${vault.name}'.`);
-  }
-  const readOnly = /read access/.test(result.message ?? '');
-  throw new ArmError(readOnly ? 403 : 409, readOnly ? 'AuthorizationFailed' : 'JobNotCancellable', result.message!);
+  await withRefusals(cancelJobOrThrow(ctx.svc, ctx.user, { vaultId: vault.id, jobId: jobName }), (err) =>
+    err.code === 'not_found'
+      ? notFound(`The job '${jobName}' was not found in the backup vault '${vault.name}'.`)
+      : err,
+  );
+  return new Response(null, { status: 202 });
 }

@@ -4,7 +4,7 @@ import { PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
 import { bearerUser } from '@/lib/tokens/bearer';
 import { portalOrigin } from '@/lib/urls';
-import { checkSubscriptionAccess, type VaultAccessLevel } from '@/lib/vaults/access';
+import { subscriptionAccessOrThrow, type VaultAccessLevel } from '@/lib/vaults/access';
 import {
   getBackupJob,
   getProtectedItem,
@@ -15,7 +15,7 @@ import {
 } from './backup';
 import { deleteRegisteredIdentity, putCertificate, vaultUsages } from './children';
 import type { ArmContext, ArmHandler } from './context';
-import { ArmError, armErrorResponse, fromPortalError, notFound } from './errors';
+import { armErrorResponse, armInternalError, notFound } from './errors';
 import { cancelBackupJob, deleteBackupPolicy, getBackupPolicy, listBackupPolicies, putBackupPolicy } from './policies';
 import { getStorageConfig, patchStorageConfig, putStorageConfig } from './storage-config';
 import { getSubscription, listSubscriptions } from './subscriptions';
@@ -113,23 +113,18 @@ export async function handleArmRequest(request: NextRequest, segments: string[],
     if (clientRequestId) response.headers.set('x-ms-client-request-id', clientRequestId);
     return response;
   } catch (err) {
-    if (err instanceof ArmError) return armErrorResponse(err);
-    if (err instanceof PortalError) return armErrorResponse(fromPortalError(err));
+    if (err instanceof PortalError) return armErrorResponse(err);
     console.error('ARM request failed:', request.method, request.nextUrl.pathname, err);
-    return armErrorResponse(new ArmError(500, 'InternalServerError', 'The request failed on the server.'));
+    return armInternalError();
   }
 }
 
 async function dispatch(request: NextRequest, segments: string[], svc: Services): Promise<Response> {
   const authorization = request.headers.get('authorization');
-  if (!authorization) throw new ArmError(401, 'AuthenticationFailed', "The request has no 'Authorization' header.");
+  if (!authorization) throw new PortalError('unauthenticated', "The request has no 'Authorization' header.");
   const user = await bearerUser(svc.db, authorization);
   if (!user) {
-    throw new ArmError(
-      401,
-      'InvalidAuthenticationToken',
-      'The access token is invalid, revoked or not a bearer token.',
-    );
+    throw new PortalError('invalid_token', 'The access token is invalid, revoked or not a bearer token.');
   }
 
   // Outside the caller's subscriptions everything is "not found", whatever the method or the rest of the path.
@@ -145,14 +140,11 @@ async function dispatch(request: NextRequest, segments: string[], svc: Services)
     const method = request.method as Method;
     const handler = route.handlers[method];
     if (!handler) {
-      throw new ArmError(405, 'MethodNotAllowed', `The method '${request.method}' is not allowed on this resource.`);
+      throw new PortalError('method_not_allowed', `The method '${request.method}' is not allowed on this resource.`);
     }
     // The role's rule before any handler runs: a Reader's PUT, PATCH, DELETE or POST is refused whatever it names.
     const level = route.levels?.[method] ?? (method === 'GET' ? 'read' : 'write');
-    if (subscription) {
-      const checked = checkSubscriptionAccess(user, subscription.id, level);
-      if (checked instanceof PortalError) throw fromPortalError(checked);
-    }
+    if (subscription) subscriptionAccessOrThrow(user, subscription.id, level);
     return handler({
       level,
       svc,
@@ -165,5 +157,5 @@ async function dispatch(request: NextRequest, segments: string[], svc: Services)
       apiVersion: request.nextUrl.searchParams.get('api-version') ?? '',
     });
   }
-  throw new ArmError(404, 'InvalidResourceType', `The resource path '/${segments.join('/')}' is not served here.`);
+  throw new PortalError('unknown_path', `The resource path '/${segments.join('/')}' is not served here.`);
 }

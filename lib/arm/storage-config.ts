@@ -1,9 +1,8 @@
 import 'server-only';
 import { z } from 'zod';
-import { saveStorageReplication } from '@/lib/vaults/redundancy';
+import { PortalError } from '@/lib/errors';
+import { saveStorageReplicationOrThrow } from '@/lib/vaults/redundancy';
 import { type ArmContext, jsonBody } from './context';
-import { ArmError } from './errors';
-import { refusal } from './refusals';
 import { storageConfigResource } from './resources';
 import { vaultOfPath } from './vaults';
 
@@ -20,25 +19,23 @@ const configSchema = z.object({
 /** Saves the storage type through Configure's SAVE (same lock, same operation); cross region restore is not offered. */
 async function save(ctx: ArmContext) {
   const parsed = configSchema.safeParse(await jsonBody(ctx));
-  if (!parsed.success) throw new ArmError(400, 'InvalidRequestContent', 'The request needs properties.storageType.');
+  if (!parsed.success) throw new PortalError('invalid_request_content', 'The request needs properties.storageType.');
   const { storageType, storageModelType, crossRegionRestoreFlag } = parsed.data.properties;
   if (crossRegionRestoreFlag) {
-    throw new ArmError(400, 'BadRequest', 'Cross region restore is not available for backup vaults.');
+    throw new PortalError('invalid', 'Cross region restore is not available for backup vaults.');
   }
   const vault = await vaultOfPath(ctx);
   const wanted = storageType ?? storageModelType;
   if (wanted === undefined) return vault;
   const type = STORAGE_TYPES.find((t) => t.toLowerCase() === wanted.toLowerCase());
   if (!type) {
-    throw new ArmError(
-      400,
-      'BadRequest',
+    throw new PortalError(
+      'invalid',
       `Storage type '${wanted}' is not available: use GeoRedundant or LocallyRedundant.`,
     );
   }
   if (type === vault.storageReplication) return vault;
-  const saved = await saveStorageReplication(ctx.svc, ctx.user, { vaultId: vault.id, storageReplication: type });
-  if (!saved.ok) throw refusal(saved);
+  await saveStorageReplicationOrThrow(ctx.svc, ctx.user, { vaultId: vault.id, storageReplication: type });
   return { ...vault, storageReplication: type };
 }
 

@@ -2,17 +2,17 @@ import 'server-only';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { operations } from '@/db/schema';
+import { PortalError } from '@/lib/errors';
 import { vaultAccessOrThrow } from '@/lib/vaults/access';
-import { createVault } from '@/lib/vaults/create';
-import { deleteVault } from '@/lib/vaults/delete';
+import { createVaultOrThrow } from '@/lib/vaults/create';
+import { deleteVaultOrThrow } from '@/lib/vaults/delete';
 import { findVaultByName, listVaults, type VaultRow } from '@/lib/vaults/queries';
-import { saveStorageReplication } from '@/lib/vaults/redundancy';
+import { saveStorageReplicationOrThrow } from '@/lib/vaults/redundancy';
 import { REGION_IDS } from '@/lib/vaults/regions';
-import { saveVaultTags } from '@/lib/vaults/tags';
+import { saveVaultTagsOrThrow } from '@/lib/vaults/tags';
 import { messages as vaultMessages, vaultNameSchema, vaultTagsSchema } from '@/lib/vaults/validation';
 import { type ArmContext, jsonBody, subscriptionIdOf } from './context';
-import { ArmError, notFound } from './errors';
-import { refusal } from './refusals';
+import { notFound } from './errors';
 import { VAULT_TYPE, vaultPath, vaultResource } from './resources';
 
 /** Small enough that a subscription's 25 vaults take several pages, so clients meet nextLink as they do on Azure. */
@@ -70,7 +70,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    throw new ArmError(400, 'InvalidRequestContent', `${where}${issue.message}`);
+    throw new PortalError('invalid_request_content', `${where}${issue.message}`);
   }
   return parsed.data;
 }
@@ -83,16 +83,11 @@ function asyncOperationUrl(ctx: ArmContext, vault: VaultRow, operationId: string
 /** Tags and storage replication, through the same functions as the pages; each refusal is the page's message. */
 async function applyChanges(ctx: ArmContext, vault: VaultRow, changes: z.infer<typeof patchSchema>) {
   if (changes.tags) {
-    const saved = await saveVaultTags(ctx.svc, ctx.user, { vaultId: vault.id, tags: changes.tags });
-    if (!saved.ok) throw refusal(saved);
+    await saveVaultTagsOrThrow(ctx.svc, ctx.user, { vaultId: vault.id, tags: changes.tags });
   }
   const replication = changes.properties?.redundancySettings?.standardTierStorageRedundancy;
   if (replication && replication !== vault.storageReplication) {
-    const saved = await saveStorageReplication(ctx.svc, ctx.user, {
-      vaultId: vault.id,
-      storageReplication: replication,
-    });
-    if (!saved.ok) throw refusal(saved);
+    await saveStorageReplicationOrThrow(ctx.svc, ctx.user, { vaultId: vault.id, storageReplication: replication });
   }
 }
 
@@ -106,12 +101,11 @@ export async function putVaultResource(ctx: ArmContext): Promise<Response> {
   const existing = await findVaultByName(ctx.svc.db, ctx.user, subscriptionIdOf(ctx), vaultName);
   if (existing) {
     if (existing.resourceGroup.toLowerCase() !== resourceGroup.toLowerCase()) {
-      throw new ArmError(409, 'Conflict', vaultMessages.duplicate(vaultName));
+      throw new PortalError('conflict', vaultMessages.duplicate(vaultName));
     }
     if (existing.region !== body.location) {
-      throw new ArmError(
-        400,
-        'InvalidResourceLocation',
+      throw new PortalError(
+        'invalid_location',
         `The resource '${existing.name}' already exists in location '${existing.region}' in resource group '${existing.resourceGroup}'. A resource with the same name cannot be created in location '${body.location}'.`,
       );
     }
@@ -119,14 +113,13 @@ export async function putVaultResource(ctx: ArmContext): Promise<Response> {
     return Response.json(vaultResource(await reload(ctx, existing.id)), { status: 200 });
   }
 
-  const created = await createVault(ctx.svc, ctx.user, {
+  const created = await createVaultOrThrow(ctx.svc, ctx.user, {
     name: vaultName,
     region: body.location,
     subscriptionId: subscriptionIdOf(ctx),
     resourceGroup,
     tags: body.tags,
   });
-  if (!created.ok) throw refusal(created);
   const replication = body.properties?.redundancySettings?.standardTierStorageRedundancy;
   const vault = await reload(ctx, created.data.vaultId);
   if (replication) await applyChanges(ctx, vault, { properties: body.properties });
@@ -157,11 +150,10 @@ export async function deleteVaultResource(ctx: ArmContext): Promise<Response> {
   try {
     vault = await vaultOfPath(ctx);
   } catch (err) {
-    if (err instanceof ArmError && err.status === 404) return new Response(null, { status: 204 });
+    if (err instanceof PortalError && err.code === 'not_found') return new Response(null, { status: 204 });
     throw err;
   }
-  const deleted = await deleteVault(ctx.svc, ctx.user, { vaultId: vault.id, reason: 'Other' });
-  if (!deleted.ok) throw refusal(deleted);
+  const deleted = await deleteVaultOrThrow(ctx.svc, ctx.user, { vaultId: vault.id, reason: 'Other' });
   return new Response(null, {
     status: 202,
     headers: {
@@ -198,7 +190,7 @@ const checkNameSchema = z.object({ name: z.string(), type: z.string().optional()
 export async function checkNameAvailability(ctx: ArmContext): Promise<Response> {
   const { name, type } = parse(checkNameSchema, await jsonBody(ctx));
   if (type !== undefined && type.toLowerCase() !== VAULT_TYPE.toLowerCase()) {
-    throw new ArmError(400, 'InvalidResourceType', `Names of '${type}' are not checked here; use '${VAULT_TYPE}'.`);
+    throw new PortalError('invalid_resource_type', `Names of '${type}' are not checked here; use '${VAULT_TYPE}'.`);
   }
   if (!vaultNameSchema.safeParse(name).success) {
     return Response.json({ nameAvailable: false, reason: 'Invalid', message: vaultMessages.name });

@@ -1,21 +1,20 @@
 import 'server-only';
 import type { Database } from '@/db/client';
+import { PortalError } from '@/lib/errors';
 import { CODE_REQUIRED, INVALID_CODE } from './sign-in-messages';
-import { assertNotThrottled, clearFailures, passwordKeys, recordFailure, TooManyAttempts } from './throttle';
+import { assertNotThrottled, clearFailures, passwordKeys, recordFailure, tooManyAttemptsError } from './throttle';
 import { secondStep } from './two-step';
 import { authenticate } from './users';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A refusal past the password step (a code is needed, or the code is wrong); its message is what the form shows. */
-export class SignInRefused extends Error {}
-
 /**
  * Signing in: the password step, throttled per account and per client address (lib/auth/throttle.ts), then for a
- * person with two-step sign-in their code (lib/two-step), throttled on keys of its own. An unknown email and a wrong
+ * person with two-step sign-in their code (lib/auth/two-step.ts), throttled on keys of its own. An unknown email and a wrong
  * password count and answer alike (null, after the same delays), so neither the answer nor its timing tells whether
  * an account exists. A right password alone never signs in a person with two-step sign-in: it answers CODE_REQUIRED
- * (SignInRefused), and the form asks for the code. Throws TooManyAttempts, whose message the form shows, while locked.
+ * (a PortalError `unauthenticated`), and the form asks for the code. Throws `too_many_requests`, whose message the form
+ * shows, while locked.
  */
 export async function signInWithPassword(
   db: Database,
@@ -29,12 +28,12 @@ export async function signInWithPassword(
   if (user) {
     await clearFailures(db, keys.slice(0, 1));
     const step = await secondStep(db, options.authSecret, user, { code: input.code, address: input.address }, wait);
-    if (step === 'code required') throw new SignInRefused(CODE_REQUIRED);
-    if (step === 'wrong code') throw new SignInRefused(INVALID_CODE);
+    if (step === 'code required') throw new PortalError('unauthenticated', CODE_REQUIRED);
+    if (step === 'wrong code') throw new PortalError('unauthenticated', INVALID_CODE);
     return user;
   }
   const failure = await recordFailure(db, keys);
-  if (failure.lockedSeconds) throw new TooManyAttempts(failure.lockedSeconds);
+  if (failure.lockedSeconds) throw tooManyAttemptsError(failure.lockedSeconds);
   await wait(failure.delayMs);
   return null;
 }

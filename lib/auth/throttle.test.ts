@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PortalError } from '@/lib/errors';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { signInWithPassword } from './sign-in';
-import { TooManyAttempts } from './throttle';
 
 let svc: TestServices;
 beforeAll(async () => {
@@ -20,7 +20,7 @@ async function attempt(email: string, password: string, address = '192.0.2.1') {
     );
     return { answer: user ? 'signed in' : 'Invalid email or password.', delay: delays[0] ?? 0 };
   } catch (err) {
-    if (err instanceof TooManyAttempts) return { answer: err.message, delay: 0 };
+    if (err instanceof PortalError && err.code === 'too_many_requests') return { answer: err.message, delay: 0 };
     throw err;
   }
 }

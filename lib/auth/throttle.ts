@@ -2,6 +2,7 @@ import 'server-only';
 import { inArray, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { authThrottle } from '@/db/schema';
+import { PortalError } from '@/lib/errors';
 
 /**
  * Throttling of guesses, kept in the database so that every portal process counts the same attempts. A key is what
@@ -49,17 +50,19 @@ export const tooManyAttempts = (seconds: number) => {
   return `Too many attempts, try again in ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}.`;
 };
 
-/** Thrown while a key is locked; its message is the one the person sees. */
-export class TooManyAttempts extends Error {
-  constructor(readonly retryAfterSeconds: number) {
-    super(tooManyAttempts(retryAfterSeconds));
-  }
+/** The refusal while a key is locked (`too_many_requests`): its message is the one the person sees. */
+export const tooManyAttemptsError = (seconds: number) => new PortalError('too_many_requests', tooManyAttempts(seconds));
+
+/** Refuses (tooManyAttemptsError) while any of the keys is locked, before the guess is even checked. */
+export async function assertNotThrottled(db: Database, keys: ThrottleKey[]): Promise<void> {
+  const seconds = await lockedSeconds(db, keys);
+  if (seconds > 0) throw tooManyAttemptsError(seconds);
 }
 
-/** Refuses (TooManyAttempts) while any of the keys is locked, before the guess is even checked. */
-export async function assertNotThrottled(db: Database, keys: ThrottleKey[]): Promise<void> {
+/** How many seconds the longest lock of the keys still holds (0 when none is locked). */
+export async function lockedSeconds(db: Database, keys: ThrottleKey[]): Promise<number> {
   const [row] = await db
-    .select({ seconds: sql<number>`ceil(extract(epoch from max(${authThrottle.blockedUntil}) - now()))::int` })
+    .select({ seconds: sql<number>`ceil(extract(epoch from max(${authThrottle.blockedUntil}) - portal_now()))::int` })
     .from(authThrottle)
     .where(
       inArray(
@@ -67,7 +70,7 @@ export async function assertNotThrottled(db: Database, keys: ThrottleKey[]): Pro
         keys.map((k) => k.key),
       ),
     );
-  if (row?.seconds && row.seconds > 0) throw new TooManyAttempts(row.seconds);
+  return row?.seconds && row.seconds > 0 ? row.seconds : 0;
 }
 
 /**
@@ -84,15 +87,15 @@ export async function recordFailure(
     const window = sql`make_interval(secs => ${WINDOW_SECONDS})`;
     const lock = sql`make_interval(secs => ${LOCK_SECONDS})`;
     // In ON CONFLICT's SET every t.column is the row as it was, so the count and the lock agree.
-    const counted = sql`case when t.last_failure_at < now() - ${window} then 1 else t.failures + 1 end`;
+    const counted = sql`case when t.last_failure_at < portal_now() - ${window} then 1 else t.failures + 1 end`;
     const { rows } = await db.execute<{ failures: number; locked: boolean }>(sql`
       insert into auth_throttle as t (key, failures, last_failure_at, blocked_until)
-      values (${key}, 1, now(), case when 1 >= ${lockAfter} then now() + ${lock} end)
+      values (${key}, 1, portal_now(), case when 1 >= ${lockAfter} then portal_now() + ${lock} end)
       on conflict (key) do update set
         failures = ${counted},
-        last_failure_at = now(),
-        blocked_until = case when ${counted} >= ${lockAfter} then now() + ${lock} else t.blocked_until end
-      returning failures, coalesce(blocked_until > now(), false) as locked`);
+        last_failure_at = portal_now(),
+        blocked_until = case when ${counted} >= ${lockAfter} then portal_now() + ${lock} else t.blocked_until end
+      returning failures, coalesce(blocked_until > portal_now(), false) as locked`);
     const failures = rows[0]?.failures ?? 1;
     locked ||= Boolean(rows[0]?.locked);
     if (failures > free)
@@ -100,8 +103,8 @@ export async function recordFailure(
   }
   // Rows of guesses long past keep the table small; one caller in fifty tidies up.
   if (Math.random() < 0.02) {
-    await db.execute(sql`delete from auth_throttle where last_failure_at < now() - interval '1 day'
-      and (blocked_until is null or blocked_until < now())`);
+    await db.execute(sql`delete from auth_throttle where last_failure_at < portal_now() - interval '1 day'
+      and (blocked_until is null or blocked_until < portal_now())`);
   }
   return locked ? { delayMs: 0, lockedSeconds: LOCK_SECONDS } : { delayMs };
 }

@@ -2,8 +2,7 @@
 
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import type { ActionResult } from '@/lib/errors';
-import { PortalError } from '@/lib/errors';
+import { type ActionResult, fieldRefusal, PortalError, refused } from '@/lib/errors';
 import { resolveAuthSecret } from '@/lib/secrets';
 import { getServices } from '@/lib/services';
 import { requireUser } from './guard';
@@ -21,17 +20,16 @@ async function context() {
   return { user, db: svc.db, authSecret: resolveAuthSecret(svc.env) };
 }
 
-function refused(err: PortalError): ActionResult<never> {
-  return err.code === 'invalid'
-    ? { ok: false, fieldErrors: { code: err.message } }
-    : { ok: false, message: err.message };
+/** The page's refusals as its form shows them: a wrong code is the field's error. */
+function refusedCode(err: PortalError): ActionResult<never> {
+  return refused(err.code === 'invalid' ? fieldRefusal('invalid', { code: err.message }) : err);
 }
 
 /** SET UP: a new pending secret, shown on the page until a code from it turns two-step sign-in on. */
 export async function beginSetupAction(): Promise<ActionResult> {
   const { user, db, authSecret } = await context();
   const err = await beginSetup(db, authSecret, user);
-  if (err) return refused(err);
+  if (err) return refusedCode(err);
   revalidatePath(PAGE);
   return { ok: true, data: undefined };
 }
@@ -52,7 +50,7 @@ export async function confirmSetupAction(
   const parsed = codeSchema.safeParse({ code: form.get('code') ?? '' });
   if (!parsed.success) return { ok: false, fieldErrors: { code: parsed.error.issues[0]!.message } };
   const result = await confirmSetup(db, authSecret, user, parsed.data.code);
-  if (result instanceof PortalError) return refused(result);
+  if (result instanceof PortalError) return refusedCode(result);
   revalidatePath(PAGE);
   return { ok: true, data: result };
 }
@@ -63,7 +61,7 @@ export async function turnOffAction(_previous: ActionResult | null, form: FormDa
   const parsed = codeSchema.safeParse({ code: form.get('code') ?? '' });
   if (!parsed.success) return { ok: false, fieldErrors: { code: parsed.error.issues[0]!.message } };
   const err = await turnOff(db, authSecret, user, parsed.data.code);
-  if (err) return refused(err);
+  if (err) return refusedCode(err);
   revalidatePath(PAGE);
   return { ok: true, data: undefined, message: 'Two-step sign-in is off.' };
 }

@@ -2,9 +2,8 @@ import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PortalError } from '@/lib/errors';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
-import { SignInRefused, signInWithPassword } from './sign-in';
+import { signInWithPassword } from './sign-in';
 import { CODE_REQUIRED, INVALID_CODE } from './sign-in-messages';
-import { TooManyAttempts } from './throttle';
 import { beginSetup, confirmSetup, turnOff, twoStepStatus } from './two-step';
 import type { PortalUser } from './users';
 
@@ -78,7 +77,7 @@ async function signIn(user: PortalUser, code?: string, options: { address?: stri
     );
     return { answer: signedIn?.id === user.id ? 'signed in' : 'not signed in', delay: delays[0] ?? 0 };
   } catch (err) {
-    if (err instanceof SignInRefused || err instanceof TooManyAttempts)
+    if (err instanceof PortalError && (err.code === 'unauthenticated' || err.code === 'too_many_requests'))
       return { answer: err.message, delay: delays[0] ?? 0 };
     throw err;
   }

@@ -1,21 +1,23 @@
 import 'server-only';
-import { createHash, randomInt } from 'node:crypto';
-import { and, count, eq, isNull, lt, or } from 'drizzle-orm';
+import { randomInt } from 'node:crypto';
+import { and, count, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import type { Database } from '@/db/client';
 import { recoveryCodes, users } from '@/db/schema';
 import { logChange } from '@/lib/audit/log';
 import { PortalError } from '@/lib/errors';
-import { seal, unseal } from '@/lib/secrets';
+import { hashSecret, seal, unseal } from '@/lib/secrets';
 import { INVALID_CODE } from './sign-in-messages';
 import {
   assertNotThrottled,
   clearFailures,
   codeKeys,
+  lockedSeconds,
   recordFailure,
   settingsCodeKeys,
-  TooManyAttempts,
+  tooManyAttempts,
+  tooManyAttemptsError,
 } from './throttle';
 
 /**
@@ -62,9 +64,7 @@ function normalizeRecoveryCode(code: string): string | null {
   return RECOVERY_SHAPE.test(normalized) ? normalized : null;
 }
 
-function hashRecoveryCode(normalized: string): string {
-  return createHash('sha256').update(normalized).digest('hex');
-}
+const hashRecoveryCode = hashSecret;
 
 /** Ten codes of 50 random bits each, shown as `abcde-fghij`. */
 function newRecoveryCodes(): string[] {
@@ -103,7 +103,7 @@ async function acceptCode(
   if (!normalized) return null;
   const rows = await tx
     .update(recoveryCodes)
-    .set({ usedAt: new Date(now) })
+    .set({ usedAt: sql`portal_now()` })
     .where(
       and(
         eq(recoveryCodes.userId, userId),
@@ -186,7 +186,7 @@ export async function confirmSetup(
     // Only the secret the code was checked against, and only if no other tab turned it on meanwhile.
     const turnedOn = await tx
       .update(users)
-      .set({ totpSecret: sealed, totpPendingSecret: null, totpEnabledAt: new Date(now), totpLastStep: step })
+      .set({ totpSecret: sealed, totpPendingSecret: null, totpEnabledAt: sql`portal_now()`, totpLastStep: step })
       .where(and(eq(users.id, person.id), eq(users.totpPendingSecret, sealed), isNull(users.totpSecret)))
       .returning({ id: users.id });
     if (turnedOn.length !== 1) return new PortalError('conflict', 'Select SET UP to start setting up again.');
@@ -222,12 +222,8 @@ export async function turnOff(
   options: { now?: number; wait?: (ms: number) => Promise<unknown> } = {},
 ): Promise<PortalError | undefined> {
   const keys = settingsCodeKeys(person.id);
-  try {
-    await assertNotThrottled(db, keys);
-  } catch (err) {
-    if (err instanceof TooManyAttempts) return new PortalError('forbidden', err.message);
-    throw err;
-  }
+  const locked = await lockedSeconds(db, keys);
+  if (locked) return new PortalError('forbidden', tooManyAttempts(locked));
   const outcome = await db.transaction(async (tx) => {
     const [row] = await tx
       .select({ secret: users.totpSecret })
@@ -256,7 +252,7 @@ export async function turnOff(
   if (outcome === 'off') return new PortalError('conflict', 'Two-step sign-in is already off.');
   if (outcome === 'wrong') {
     const failure = await recordFailure(db, keys);
-    if (failure.lockedSeconds) return new PortalError('forbidden', new TooManyAttempts(failure.lockedSeconds).message);
+    if (failure.lockedSeconds) return new PortalError('forbidden', tooManyAttempts(failure.lockedSeconds));
     await (options.wait ?? sleep)(failure.delayMs);
     return new PortalError('invalid', INVALID_CODE);
   }
@@ -269,7 +265,7 @@ export type SecondStep = 'not required' | 'code required' | 'accepted' | 'wrong 
 
 /**
  * The second step of signing in, after a right password: whether the person needs a code, and whether the one given
- * is right. Wrong codes count against the account's and the address's code keys; throws TooManyAttempts while either
+ * is right. Wrong codes count against the account's and the address's code keys; throws tooManyAttemptsError while either
  * is locked. A secret that no longer opens (AUTH_SECRET was changed) turns two-step sign-in off, logged.
  */
 export async function secondStep(
@@ -323,7 +319,7 @@ export async function secondStep(
     return 'accepted';
   }
   const failure = await recordFailure(db, keys);
-  if (failure.lockedSeconds) throw new TooManyAttempts(failure.lockedSeconds);
+  if (failure.lockedSeconds) throw tooManyAttemptsError(failure.lockedSeconds);
   await wait(failure.delayMs);
   return 'wrong code';
 }

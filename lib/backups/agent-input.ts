@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { AgentRefusal } from '@/lib/registration/refusal';
+import { PortalError } from '@/lib/errors';
+import { hashSecretBytes } from '@/lib/secrets';
 
 /** What the agent's backup and restore sessions both accept and check. */
 export const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -22,13 +22,10 @@ export function parseAgentBody<T>(schema: z.ZodType<T>, body: unknown, what: str
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new AgentRefusal(
-      'bad_request',
-      `The ${what} is not valid: ${issue?.path.join('.') || 'body'} ${issue?.message}.`,
-    );
+    throw new PortalError('invalid', `The ${what} is not valid: ${issue?.path.join('.') || 'body'} ${issue?.message}.`);
   }
   return parsed.data;
 }
 
 /** Session tokens are kept only as this hash. */
-export const hashToken = (secret: string) => createHash('sha256').update(secret).digest();
+export const hashToken = hashSecretBytes;

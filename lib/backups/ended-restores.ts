@@ -25,14 +25,14 @@ export async function failRestoresOfDeleted(
   );
   const { rowCount } = await client.query(
     `with ended as (
-       update restores r set running = false, ended_at = now()
+       update restores r set running = false, ended_at = portal_now()
        from recovery_points p
        where p.id = r.point_id and r.ended_at is null
          and (p.id = any($1::uuid[]) or p.item_id = $2::uuid or p.key_id = any($3::uuid[]) or r.server_id = $4::uuid)
        returning r.operation_id
      )
-     update operations o set status = 'Failed', progress = 100, seconds_left = 0, ended_at = now(),
-       updated_at = now(),
+     update operations o set status = 'Failed', progress = 100, seconds_left = 0, ended_at = portal_now(),
+       updated_at = portal_now(),
        message = 'The restore of ''' || o.item_name || ''' on ''' || o.server_name || ''' failed: ' || $5::text
      from ended where o.id = ended.operation_id and o.status = 'InProgress'`,
     [...params, scope.serverId ?? null, reason],

@@ -1,7 +1,7 @@
 import 'server-only';
+import { PortalError } from '@/lib/errors';
 import { agentEndpoint } from '@/lib/registration/http';
 import { type AuthenticatedMachine, authenticateMachine } from '@/lib/registration/machine';
-import { AgentRefusal } from '@/lib/registration/verify';
 import { getServices, type Services } from '@/lib/services';
 import { authenticateSession, type BackupSession } from './sessions';
 
@@ -10,7 +10,7 @@ export async function jsonBody(request: Request): Promise<unknown> {
   try {
     return await request.json();
   } catch {
-    throw new AgentRefusal('bad_request', 'The request body must be JSON.');
+    throw new PortalError('invalid', 'The request body must be JSON.');
   }
 }
 

@@ -3,9 +3,9 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupPolicies, DEFAULT_POLICY_NAME, protectedItems, registeredServers } from '@/db/schema';
+import { PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
-import { AgentRefusal } from '@/lib/registration/verify';
 import { nextRunAfter, type Schedule } from '@/lib/schedule';
 import type { Services } from '@/lib/services';
 import type { ItemsRequest, ItemsResponse, ItemView, PointsResponse } from '@/wire/protocol';
@@ -109,7 +109,7 @@ export async function changeProtection(
 ): Promise<ItemsResponse> {
   const parsed = itemsRequestSchema.safeParse(body);
   if (!parsed.success) {
-    throw new AgentRefusal('bad_request', `The folder list is not valid: ${parsed.error.issues[0]?.message}.`);
+    throw new PortalError('invalid', `The folder list is not valid: ${parsed.error.issues[0]?.message}.`);
   }
   const { action, paths } = parsed.data as ItemsRequest;
   return withTransaction(svc.pool, async (tx) => {
@@ -139,7 +139,7 @@ export async function changeProtection(
         .where(and(eq(protectedItems.serverId, machine.id), inArray(protectedItems.path, paths)))
         .returning({ path: protectedItems.path });
       const missing = paths.find((p) => !found.some((f) => f.path === p));
-      if (missing) throw new AgentRefusal('not_found', AGENT_MESSAGES.notProtected(missing));
+      if (missing) throw new PortalError('not_found', AGENT_MESSAGES.notProtected(missing));
     }
     const names = paths.map((p) => `'${p}'`).join(', ');
     await recordFinishedOperation(tx, {
@@ -163,7 +163,7 @@ export async function changeProtection(
 /** The item of this machine at this path, or the contract's refusal. */
 export async function machineItem(svc: Services, machine: AuthenticatedMachine, path: unknown) {
   const parsed = itemPathSchema.safeParse(path);
-  if (!parsed.success) throw new AgentRefusal('bad_request', 'The folder must be an absolute path.');
+  if (!parsed.success) throw new PortalError('invalid', 'The folder must be an absolute path.');
   const [item] = await svc.db
     .select({
       id: protectedItems.id,
@@ -174,7 +174,7 @@ export async function machineItem(svc: Services, machine: AuthenticatedMachine, 
     .from(protectedItems)
     .innerJoin(registeredServers, eq(registeredServers.id, protectedItems.serverId))
     .where(and(eq(protectedItems.serverId, machine.id), eq(protectedItems.path, parsed.data)));
-  if (!item) throw new AgentRefusal('not_found', AGENT_MESSAGES.notProtected(parsed.data));
+  if (!item) throw new PortalError('not_found', AGENT_MESSAGES.notProtected(parsed.data));
   return item;
 }
 

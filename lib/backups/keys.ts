@@ -2,8 +2,8 @@ import 'server-only';
 import { eq } from 'drizzle-orm';
 import { backupKeys } from '@/db/schema';
 import { parseWrappedVaultKey } from '@/lib/backup-format/wrap';
+import { PortalError } from '@/lib/errors';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
-import { AgentRefusal } from '@/lib/registration/verify';
 import type { Services } from '@/lib/services';
 import type { KeyResponse } from '@/wire/protocol';
 
@@ -20,7 +20,7 @@ export async function registerWrappedKey(
   try {
     wrapped = parseWrappedVaultKey(wrappedKey);
   } catch (error) {
-    throw new AgentRefusal('bad_request', `The wrapped vault key is not valid: ${(error as Error).message}`);
+    throw new PortalError('invalid', `The wrapped vault key is not valid: ${(error as Error).message}`);
   }
   const known = await svc.db
     .select({ id: backupKeys.id, wrappedKey: backupKeys.wrappedKey })

@@ -8,8 +8,8 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { MAX_SEALED_SIZE, OBJECT_ID_PATTERN, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
 import type { BlobStore } from '@/lib/blob-store';
+import { PortalError } from '@/lib/errors';
 import { isUuid } from '@/lib/http/input';
-import { AgentRefusal } from '@/lib/registration/refusal';
 import { readFrame } from '@/wire/frame';
 import { AGENT_MESSAGES, MAX_IDS_PER_CALL, type MissingResponse, type ObjectsResponse } from '@/wire/protocol';
 import { hashToken, parseAgentBody } from './agent-input';
@@ -39,7 +39,7 @@ export async function authenticateSessionToken(
 ): Promise<BackupSession> {
   const match = authorization?.match(/^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/);
   if (!match || match[1] !== sessionId || !isUuid(sessionId)) {
-    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+    throw new PortalError('invalid_token', AGENT_MESSAGES.invalid);
   }
   const { rows } = await pool.query<{
     id: string;
@@ -52,15 +52,15 @@ export async function authenticateSessionToken(
     heartbeat_due: boolean;
   }>(
     `select id, key_id, item_id, operation_id, started_at, token_hash, running,
-       heartbeat_at < now() - make_interval(secs => $2) as heartbeat_due
+       heartbeat_at < portal_now() - make_interval(secs => $2) as heartbeat_due
      from backup_sessions where id = $1`,
     [sessionId, HEARTBEAT_EVERY_SECONDS],
   );
   const session = rows[0];
   const expected = session ? Buffer.from(session.token_hash, 'hex') : Buffer.alloc(32);
   const actual = hashToken(match[2]!);
-  if (!session || !timingSafeEqual(expected, actual)) throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
-  if (!session.running) throw new AgentRefusal('session_ended', AGENT_MESSAGES.sessionEnded, 409);
+  if (!session || !timingSafeEqual(expected, actual)) throw new PortalError('invalid_token', AGENT_MESSAGES.invalid);
+  if (!session.running) throw new PortalError('session_ended', AGENT_MESSAGES.sessionEnded);
   return {
     id: session.id,
     keyId: session.key_id,
@@ -73,7 +73,7 @@ export async function authenticateSessionToken(
 
 type Frame = { id: string; data: Uint8Array };
 
-export const malformedUpload = (why: string) => new AgentRefusal('bad_request', `The upload is malformed: ${why}.`);
+export const malformedUpload = (why: string) => new PortalError('invalid', `The upload is malformed: ${why}.`);
 
 /** The frames of an objects upload, all well-formed, or a refusal naming what is wrong: then nothing is stored. */
 export function parseFrames(body: Uint8Array): Frame[] {
@@ -157,5 +157,5 @@ export async function findMissingObjects(
  */
 async function keepAlive(pool: pg.Pool, session: BackupSession): Promise<void> {
   if (session.heartbeatDue === false) return;
-  await pool.query('update backup_sessions set heartbeat_at = now() where id = $1', [session.id]);
+  await pool.query('update backup_sessions set heartbeat_at = portal_now() where id = $1', [session.id]);
 }

@@ -4,11 +4,11 @@ import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupKeys, backupSessions, operations, protectedItems, registeredServers } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
-import { type ActionResult, PortalError } from '@/lib/errors';
+import { type ActionResult, actionOf, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import { enqueueCollect } from '@/lib/queues';
 import type { Services } from '@/lib/services';
-import { checkVaultAccess } from '@/lib/vaults/access';
+import { vaultAccessOrThrow } from '@/lib/vaults/access';
 import { failRestoresOfDeleted } from './ended-restores';
 import { endSession } from './sessions';
 
@@ -89,26 +89,30 @@ async function writableItem(svc: Services, user: PortalUser, itemId: string) {
     .from(protectedItems)
     .innerJoin(registeredServers, eq(registeredServers.id, protectedItems.serverId))
     .where(eq(protectedItems.id, itemId));
-  if (!row) return { error: itemNotFound };
-  const checked = await checkVaultAccess(svc.db, user, row.vaultId, 'write', { states: ['Active'] });
-  if (checked instanceof PortalError) return { error: checked.code === 'not_found' ? itemNotFound : checked.message };
-  return { item: { ...row, vaultName: checked.vault.name, subscriptionId: checked.vault.subscriptionId } };
+  if (!row) throw new PortalError('not_found', itemNotFound);
+  const { vault } = await vaultAccessOrThrow(svc.db, user, row.vaultId, 'write', {
+    states: ['Active'],
+    notFound: itemNotFound,
+  });
+  return { ...row, vaultName: vault.name, subscriptionId: vault.subscriptionId };
 }
 
 /**
  * BACKUP NOW: a Backup job appears at once, waiting for the item's agent (in `run` mode), which takes the request at
  * its next poll, within 10 seconds, and carries on this same job. A request nobody takes fails after a while.
  */
-export async function requestBackup(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+export const requestBackup = actionOf(async function requestBackup(
+  svc: Services,
+  user: PortalUser,
+  input: unknown,
+): Promise<ActionResult> {
   const parsed = itemInput.safeParse(input);
   if (!parsed.success) return { ok: false, message: itemNotFound };
-  const found = await writableItem(svc, user, parsed.data.itemId);
-  if (!found.item) return { ok: false, message: found.error };
-  const { item } = found;
+  const item = await writableItem(svc, user, parsed.data.itemId);
   const outcome = await withTransaction(svc.pool, async (tx) => {
     const [requested] = await tx
       .update(protectedItems)
-      .set({ backupRequestedAt: sql`now()`, backupRequestedBy: user.id })
+      .set({ backupRequestedAt: sql`portal_now()`, backupRequestedBy: user.id })
       .where(
         and(
           eq(protectedItems.id, item.id),
@@ -149,19 +153,21 @@ export async function requestBackup(svc: Services, user: PortalUser, input: unkn
         ? `A backup of '${item.path}' was requested: the agent on '${item.serverName}' starts it within 10 seconds.`
         : `A backup of '${item.path}' is already requested: the agent on '${item.serverName}' starts it within 10 seconds.`,
   };
-}
+});
 
 /**
  * STOP PROTECTION: the item stops being backed up and keeps its recovery points; with "Delete associated backup
  * data" its points go too (and a running backup is cancelled), and garbage collection removes the objects no other
  * point needs. Either way one StopProtection operation tells the user.
  */
-export async function stopProtection(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+export const stopProtection = actionOf(async function stopProtection(
+  svc: Services,
+  user: PortalUser,
+  input: unknown,
+): Promise<ActionResult> {
   const parsed = stopInput.safeParse(input);
   if (!parsed.success) return { ok: false, message: itemNotFound };
-  const found = await writableItem(svc, user, parsed.data.itemId);
-  if (!found.item) return { ok: false, message: found.error };
-  const { item } = found;
+  const item = await writableItem(svc, user, parsed.data.itemId);
   const { deleteData } = parsed.data;
   const done = await withTransaction(svc.pool, async (tx, client) => {
     const [locked] = await tx
@@ -214,7 +220,7 @@ export async function stopProtection(svc: Services, user: PortalUser, input: unk
     return true;
   });
   return done ? { ok: true, data: undefined } : { ok: false, message: itemNotFound };
-}
+});
 
 const uuid = z.uuid();
 

@@ -28,7 +28,7 @@ export async function collectGarbage(
   svc: Services,
   keyId: string,
   graceSeconds = DEFAULT_GRACE_SECONDS,
-  now = new Date(),
+  now = svc.clock.now(),
 ): Promise<CollectResult> {
   const cutoff = new Date(now.getTime() - graceSeconds * 1000);
   const client = await svc.pool.connect();
@@ -51,7 +51,10 @@ export async function collectGarbage(
       );
       await svc.store.delete(doomed.filter((o) => o.pack_id === null).map((o) => objectBlobKey(keyId, o.id)));
       await reclaimPacks(svc, client, keyId, [...new Set(doomed.flatMap((o) => (o.pack_id ? [o.pack_id] : [])))]);
-      const orphanCutoff = new Date(Math.min(cutoff.getTime(), now.getTime() - ORPHAN_MIN_AGE_SECONDS * 1000));
+      // Blobs carry the store's own (real) times: the portal's cutoff moved back by the clock's offset.
+      const orphanCutoff = new Date(
+        Math.min(cutoff.getTime(), now.getTime() - ORPHAN_MIN_AGE_SECONDS * 1000) - svc.clock.offsetMs(),
+      );
       const orphans = await sweepOrphans(svc, client, keyId, orphanCutoff);
       return {
         busy: false,

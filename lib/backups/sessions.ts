@@ -4,9 +4,9 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupKeys, backupSessions, operations, protectedItems, registeredServers } from '@/db/schema';
+import { PortalError } from '@/lib/errors';
 import { enqueueRetention } from '@/lib/queues';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
-import { AgentRefusal } from '@/lib/registration/verify';
 import type { Services } from '@/lib/services';
 import {
   AGENT_MESSAGES,
@@ -61,7 +61,7 @@ export async function startBackup(
 ): Promise<StartBackupResponse> {
   const request = parseAgentBody(startSchema, body, 'backup request');
   const item = await machineItem(svc, machine, request.path);
-  if (item.status === 'Stopped') throw new AgentRefusal('conflict', AGENT_MESSAGES.protectionStopped(item.path));
+  if (item.status === 'Stopped') throw new PortalError('conflict', AGENT_MESSAGES.protectionStopped(item.path));
   const secret = randomBytes(32).toString('base64url');
 
   return withTransaction(svc.pool, async (tx, client) => {
@@ -69,7 +69,7 @@ export async function startBackup(
       .select({ id: backupKeys.id })
       .from(backupKeys)
       .where(and(eq(backupKeys.id, request.keyId), eq(backupKeys.serverId, machine.id)));
-    if (!key) throw new AgentRefusal('not_found', 'The vault key is not known to the portal: run the backup again.');
+    if (!key) throw new PortalError('not_found', 'The vault key is not known to the portal: run the backup again.');
     // Orders this session against a garbage collection of the key's objects (which holds the lock exclusively).
     await client.query('select pg_advisory_xact_lock_shared($1)', [keyLock(key.id)]);
 
@@ -78,7 +78,7 @@ export async function startBackup(
       .from(protectedItems)
       .where(eq(protectedItems.id, item.id))
       .for('update');
-    if (!locked) throw new AgentRefusal('not_found', AGENT_MESSAGES.notProtected(item.path));
+    if (!locked) throw new PortalError('not_found', AGENT_MESSAGES.notProtected(item.path));
     const [stale] = await tx
       .select({ id: backupSessions.id })
       .from(backupSessions)
@@ -104,7 +104,7 @@ export async function startBackup(
     const [requested] = locked.requestedAt
       ? await tx
           .update(operations)
-          .set({ ...figures, updatedAt: sql`now()` })
+          .set({ ...figures, updatedAt: sql`portal_now()` })
           .where(
             and(
               eq(operations.itemId, item.id),
@@ -209,7 +209,7 @@ export async function reportProgress(svc: Services, session: BackupSession, body
     .set({
       ...report,
       progress: report.bytesTotal > 0 ? Math.min(99, Math.floor((report.bytesDone / report.bytesTotal) * 100)) : 0,
-      updatedAt: sql`now()`,
+      updatedAt: sql`portal_now()`,
     })
     .where(and(eq(operations.id, session.operationId), eq(operations.status, 'InProgress')));
   await touch(svc.db, session.id);
@@ -223,7 +223,7 @@ export async function reportProgress(svc: Services, session: BackupSession, body
 export async function commitBackup(svc: Services, session: BackupSession, body: unknown): Promise<CommitResponse> {
   const request = parseAgentBody(commitSchema, body, 'recovery point');
   const ids = [...new Set(request.objectIds)];
-  if (!ids.includes(request.rootId)) throw new AgentRefusal('bad_request', 'The recovery point must list its root.');
+  if (!ids.includes(request.rootId)) throw new PortalError('invalid', 'The recovery point must list its root.');
 
   return withTransaction(svc.pool, async (tx, client) => {
     const [running] = await tx
@@ -231,17 +231,16 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
       .from(backupSessions)
       .where(and(eq(backupSessions.id, session.id), eq(backupSessions.running, true)))
       .for('update');
-    if (!running) throw new AgentRefusal('session_ended', AGENT_MESSAGES.sessionEnded, 409);
+    if (!running) throw new PortalError('session_ended', AGENT_MESSAGES.sessionEnded);
     const { rows: missing } = await client.query<{ id: string }>(
       `select u.id from unnest($2::text[]) as u(id)
        where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id) limit 5`,
       [session.keyId, ids],
     );
     if (missing.length > 0) {
-      throw new AgentRefusal(
+      throw new PortalError(
         'missing_objects',
         `${AGENT_MESSAGES.missingObjects} Missing: ${missing.map((m) => m.id.slice(0, 16)).join(', ')}.`,
-        409,
       );
     }
     const { rows: points } = await client.query<{ id: string; taken_at: Date }>(
@@ -251,25 +250,25 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
       [session.itemId, session.keyId, request.rootId, session.startedAt, request.files, request.folders, request.bytes],
     );
     const point = points[0];
-    if (!point) throw new AgentRefusal('session_ended', AGENT_MESSAGES.sessionEnded, 409);
+    if (!point) throw new PortalError('session_ended', AGENT_MESSAGES.sessionEnded);
     await client.query(
       `insert into recovery_point_objects (point_id, key_id, object_id) select $1, $2, unnest($3::text[])`,
       [point.id, session.keyId, ids],
     );
     const [item] = await tx
       .update(protectedItems)
-      .set({ status: 'Protected', lastBackupStatus: 'Completed', lastBackupAt: sql`now()` })
+      .set({ status: 'Protected', lastBackupStatus: 'Completed', lastBackupAt: sql`portal_now()` })
       .where(and(eq(protectedItems.id, session.itemId), sql`${protectedItems.status} <> 'Stopped'`))
       .returning({ path: protectedItems.path, serverId: protectedItems.serverId });
     if (item) {
       await tx
         .update(registeredServers)
-        .set({ lastBackupAt: sql`now()` })
+        .set({ lastBackupAt: sql`portal_now()` })
         .where(eq(registeredServers.id, item.serverId));
     }
     await tx
       .update(backupSessions)
-      .set({ running: false, heartbeatAt: sql`now()` })
+      .set({ running: false, heartbeatAt: sql`portal_now()` })
       .where(eq(backupSessions.id, session.id));
     // The new point may push older ones out of the item's policy.
     await enqueueRetention(svc, client, [session.itemId]);
@@ -283,8 +282,8 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
         dataTransferred: request.dataTransferred,
         secondsLeft: 0,
         message: sql`'The backup of ''' || ${operations.itemName} || ''' on ''' || ${operations.serverName} || ''' completed.'`,
-        endedAt: sql`now()`,
-        updatedAt: sql`now()`,
+        endedAt: sql`portal_now()`,
+        updatedAt: sql`portal_now()`,
       })
       .where(and(eq(operations.id, session.operationId), eq(operations.status, 'InProgress')));
     return { pointId: point.id, takenAt: point.taken_at.toISOString() };
@@ -322,8 +321,8 @@ export async function endSession(
       status,
       secondsLeft: null,
       message: sql`'The backup of ''' || ${operations.itemName} || ''' on ''' || ${operations.serverName} || ''' ' || ${verb} || ': ' || ${reason}`,
-      endedAt: sql`now()`,
-      updatedAt: sql`now()`,
+      endedAt: sql`portal_now()`,
+      updatedAt: sql`portal_now()`,
     })
     .where(and(eq(operations.id, session.operationId), eq(operations.status, 'InProgress')));
   return true;
@@ -333,12 +332,12 @@ export async function endSession(
  * Fails the backups whose agents stopped reporting (killed, or cut off), and BACKUP NOW requests no agent took in
  * time (its service is not running): run periodically by every worker.
  */
-export async function failStaleBackups(svc: Services, now = new Date()): Promise<number> {
+export async function failStaleBackups(svc: Services, now = svc.clock.now()): Promise<number> {
   await svc.pool.query(
     `with dropped as (
        update protected_items set backup_requested_at = null, backup_requested_by = null
        where backup_requested_at < $1 returning id)
-     update operations o set status = 'Failed', progress = 100, ended_at = now(), updated_at = now(),
+     update operations o set status = 'Failed', progress = 100, ended_at = portal_now(), updated_at = portal_now(),
        message = 'The backup of ''' || o.item_name || ''' on ''' || o.server_name || ''' failed: the agent did not start it within '
          || $2 || ' minutes. Is the agent running as a service (\`run\`) on the server?'
      from dropped where o.item_id = dropped.id and o.kind = 'Backup' and o.status = 'InProgress' and o.bytes_total is null`,
@@ -360,5 +359,5 @@ export async function failStaleBackups(svc: Services, now = new Date()): Promise
 }
 
 async function touch(db: Database, sessionId: string) {
-  await db.update(backupSessions).set({ heartbeatAt: sql`now()` }).where(eq(backupSessions.id, sessionId));
+  await db.update(backupSessions).set({ heartbeatAt: sql`portal_now()` }).where(eq(backupSessions.id, sessionId));
 }

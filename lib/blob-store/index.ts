@@ -5,7 +5,7 @@ import { S3BlobStore } from './s3';
 import type { BlobStore } from './types';
 
 export { FileBlobStore } from './file';
-export { assertBlobKey, assertBlobPrefix, InvalidBlobKeyError } from './keys';
+export { assertBlobKey, assertBlobPrefix } from './keys';
 export { type BlobStoreLocation, parseBlobStoreLocation } from './location';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3';
 export type { BlobInfo, BlobStore } from './types';

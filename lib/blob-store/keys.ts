@@ -6,18 +6,17 @@ const SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 const MAX_KEY_LENGTH = 1024;
 const MAX_SEGMENT_LENGTH = 255;
 
-export class InvalidBlobKeyError extends Error {
-  readonly code = 'INVALID_BLOB_KEY';
-}
-
 function validSegments(value: string): boolean {
   return value.split('/').every((segment) => segment.length <= MAX_SEGMENT_LENGTH && SEGMENT.test(segment));
 }
 
-/** Throws unless the key is `segment/segment/...` of `[A-Za-z0-9_.-]`, no segment starting with a dot. */
+/**
+ * Throws unless the key is `segment/segment/...` of `[A-Za-z0-9_.-]`, no segment starting with a dot: a plain Error,
+ * since a key the portal built wrongly is a fault of the server, never a refusal a user could see.
+ */
 export function assertBlobKey(key: string): void {
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || !validSegments(key)) {
-    throw new InvalidBlobKeyError(`Invalid blob key "${String(key)}".`);
+    throw new Error(`Invalid blob key "${String(key)}".`);
   }
 }
 
@@ -34,6 +33,6 @@ export function assertBlobPrefix(prefix: string, { allowEmpty }: { allowEmpty: b
     trimmed.length > MAX_KEY_LENGTH ||
     !validSegments(trimmed)
   ) {
-    throw new InvalidBlobKeyError(`Invalid blob prefix "${String(prefix)}".`);
+    throw new Error(`Invalid blob prefix "${String(prefix)}".`);
   }
 }

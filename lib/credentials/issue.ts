@@ -34,6 +34,7 @@ export async function issueVaultCredentials(
     vaultId: vault.id,
     subscriptionId: vault.subscriptionId,
     portalUrl,
+    now: svc.clock.now(),
   });
   await makeCurrentCredential(svc, user, vault, download.certificate, 'Download vault credentials');
   return { fileName: download.fileName, contents: download.contents };
@@ -60,7 +61,7 @@ export async function makeCurrentCredential(
     if (!locked) throw new PortalError('conflict', `The backup vault '${vault.name}' is no longer active.`);
     const superseded = await tx
       .update(vaultCredentials)
-      .set({ supersededAt: sql`now()` })
+      .set({ supersededAt: sql`portal_now()` })
       .where(and(eq(vaultCredentials.vaultId, vault.id), isNull(vaultCredentials.supersededAt)))
       .returning({ thumbprint: vaultCredentials.thumbprint });
     await tx.insert(vaultCredentials).values({

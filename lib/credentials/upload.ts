@@ -47,7 +47,7 @@ export async function uploadVaultCertificate(
     notBefore: new Date(x509.validFrom),
     notAfter: new Date(x509.validTo),
   };
-  const now = Date.now();
+  const now = svc.clock.nowMs();
   if (certificate.notBefore.getTime() > now || certificate.notAfter.getTime() <= now) {
     throw new PortalError('invalid', 'The certificate is not valid now.');
   }

@@ -1,17 +1,94 @@
-/** A failure the user should see: a code for programs and tests, a message for people. */
+/**
+ * The portal's one error type. Every refusal anywhere on the server is a PortalError with a code from this closed
+ * list; each surface answers it through one helper here (server actions, route handlers) or beside its edge (the ARM
+ * API: lib/arm/errors.ts; the agent's endpoints: lib/registration/refusal.ts), each with its table by code, never by
+ * the message's text.
+ */
+export const ERROR_CODES = [
+  // The request itself.
+  'invalid',
+  'invalid_name',
+  'invalid_parameter',
+  'invalid_request_content',
+  'invalid_location',
+  'invalid_resource_type',
+  'method_not_allowed',
+  'unknown_path',
+  // Who asks.
+  'unauthenticated',
+  'invalid_token',
+  'invalid_credentials',
+  'revoked',
+  'expired',
+  'forbidden',
+  'cross_site',
+  'too_many_requests',
+  // What it names, and the state of things.
+  'not_found',
+  'no_such_object',
+  'conflict',
+  'duplicate',
+  'quota_exceeded',
+  'not_empty',
+  'storage_type_locked',
+  'not_cancellable',
+  'session_ended',
+  'missing_objects',
+  // The portal.
+  'unavailable',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A failure the user should see: a code for programs, tests and the edges' tables, a message for people. */
 export class PortalError extends Error {
+  /** The form's field errors, when the refusal is about fields (the message is then the first of them). */
+  readonly fieldErrors?: Record<string, string>;
+
   constructor(
-    readonly code: 'not_found' | 'forbidden' | 'conflict' | 'invalid' | 'unavailable',
+    readonly code: ErrorCode,
     message: string,
+    options: { fieldErrors?: Record<string, string>; cause?: unknown } = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (options.fieldErrors) this.fieldErrors = options.fieldErrors;
   }
+}
+
+/** A refusal about fields: the message is the first field's. */
+export function fieldRefusal(code: ErrorCode, fieldErrors: Record<string, string>): PortalError {
+  return new PortalError(code, Object.values(fieldErrors)[0] ?? 'The request was refused.', { fieldErrors });
 }
 
 /** The result of an action a form shows: field errors for bad input, a message for refusals. */
 export type ActionResult<T = undefined> =
   | { ok: true; data: T; message?: string }
   | { ok: false; message?: string; fieldErrors?: Record<string, string> };
+
+/** An action's success, what a domain function answers when its refusals are thrown. */
+export type ActionDone<T = undefined> = Extract<ActionResult<T>, { ok: true }>;
+
+/** The server actions' edge: a PortalError as the form shows it (its field errors, else its message). */
+export function refused(err: PortalError): ActionResult<never> {
+  return err.fieldErrors ? { ok: false, fieldErrors: err.fieldErrors } : { ok: false, message: err.message };
+}
+
+/**
+ * A domain function that throws its refusals, as the function a server action calls: a thrown PortalError becomes
+ * the form's failed result (`refused`); anything else is a fault and is thrown on.
+ */
+export function actionOf<A extends unknown[], T>(
+  work: (...args: A) => Promise<ActionResult<T>>,
+): (...args: A) => Promise<ActionResult<T>> {
+  return async (...args) => {
+    try {
+      return await work(...args);
+    } catch (err) {
+      if (err instanceof PortalError) return refused(err);
+      throw err;
+    }
+  };
+}
 
 /** The PostgreSQL constraint a statement violated, if that is why it failed. */
 export function violatedConstraint(err: unknown): string | undefined {
@@ -20,12 +97,34 @@ export function violatedConstraint(err: unknown): string | undefined {
   return pgErr?.code && ['23505', '23514', '23503'].includes(pgErr.code) ? pgErr.constraint : undefined;
 }
 
-/** The HTTP status of each kind of user error, for route handlers and the ARM API alike. */
-export const HTTP_STATUS: Record<PortalError['code'], number> = {
-  not_found: 404,
-  forbidden: 403,
-  conflict: 409,
+/** The HTTP status of each code, for route handlers (the ARM API and the agent's endpoints have their own tables). */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid: 400,
+  invalid_name: 400,
+  invalid_parameter: 400,
+  invalid_request_content: 400,
+  invalid_location: 400,
+  invalid_resource_type: 400,
+  method_not_allowed: 405,
+  unknown_path: 404,
+  unauthenticated: 401,
+  invalid_token: 401,
+  invalid_credentials: 400,
+  revoked: 401,
+  expired: 400,
+  forbidden: 403,
+  cross_site: 403,
+  too_many_requests: 429,
+  not_found: 404,
+  no_such_object: 404,
+  conflict: 409,
+  duplicate: 409,
+  quota_exceeded: 409,
+  not_empty: 409,
+  storage_type_locked: 409,
+  not_cancellable: 409,
+  session_ended: 409,
+  missing_objects: 409,
   unavailable: 503,
 };
 
@@ -37,7 +136,27 @@ export function errorResponse(status: number, code: string, message: string, hea
   return Response.json({ error: { code, message } }, { status, headers: { 'Cache-Control': 'no-store', ...headers } });
 }
 
-/** A PortalError as a route handler answers it. */
-export function portalErrorResponse(err: PortalError): Response {
-  return errorResponse(HTTP_STATUS[err.code], err.code, err.message);
+/** The route handlers' edge: a PortalError answered with its code's status. */
+export function portalErrorResponse(err: PortalError, headers: HeadersInit = {}): Response {
+  return errorResponse(HTTP_STATUS[err.code], err.code, err.message, headers);
+}
+
+export const SIGN_IN_TO_CONTINUE = 'Sign in to continue.';
+
+/** The refusal of a request with no signed-in user. */
+export const signInRequired = () => new PortalError('unauthenticated', SIGN_IN_TO_CONTINUE);
+
+/** The route handlers' one 401: `{"error":{"code":"unauthenticated","message":"Sign in to continue."}}`. */
+export function unauthenticated(): Response {
+  return portalErrorResponse(signInRequired());
+}
+
+/** Runs a route handler's work: a thrown PortalError is answered as `portalErrorResponse`; anything else is a fault. */
+export async function answerRefusals(work: () => Promise<Response>): Promise<Response> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof PortalError) return portalErrorResponse(err);
+    throw err;
+  }
 }

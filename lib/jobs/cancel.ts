@@ -6,9 +6,9 @@ import { backupSessions, operations, protectedItems } from '@/db/schema';
 import { logChange } from '@/lib/audit/log';
 import type { PortalUser } from '@/lib/auth/users';
 import { endSession } from '@/lib/backups/sessions';
-import { type ActionResult, PortalError } from '@/lib/errors';
+import { type ActionDone, actionOf, PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
-import { checkVaultAccess } from '@/lib/vaults/access';
+import { vaultAccessOrThrow } from '@/lib/vaults/access';
 
 export const cancelMessages = {
   notCancelable: 'The job is not in a cancelable state - Please wait until the job completes.',
@@ -43,20 +43,22 @@ function logCancel(tx: Database, user: PortalUser, job: CancelledJob, category: 
   });
 }
 
+/** The JOBS page's CANCEL: cancelJobOrThrow, each refusal as the page shows it. */
+export const cancelJob = actionOf(cancelJobOrThrow);
+
 /**
  * CANCEL: a running backup's session ends as Cancelled (a restore's likewise, below), which its agent learns at its next report (about once a
  * second: the portal answers that the session has ended) and stops, leaving no recovery point; a BACKUP NOW no agent
  * took yet is withdrawn. Every other job, and one that ended meanwhile, is refused with the classic message. The
  * item's row lock orders this against the agent taking the request, as startBackup takes it first too.
  */
-export async function cancelJob(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+export async function cancelJobOrThrow(svc: Services, user: PortalUser, input: unknown): Promise<ActionDone> {
   const parsed = cancelSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, message: cancelMessages.notFound };
+  if (!parsed.success) throw new PortalError('not_found', cancelMessages.notFound);
   // The job's vault through the vault guard: another subscription's job is not found, a Reader's CANCEL refused.
-  const checked = await checkVaultAccess(svc.db, user, parsed.data.vaultId, 'write');
-  if (checked instanceof PortalError) {
-    return { ok: false, message: checked.code === 'not_found' ? cancelMessages.notFound : checked.message };
-  }
+  const checked = await vaultAccessOrThrow(svc.db, user, parsed.data.vaultId, 'write', {
+    notFound: cancelMessages.notFound,
+  });
   const [job] = await svc.db
     .select({
       id: operations.id,
@@ -70,10 +72,10 @@ export async function cancelJob(svc: Services, user: PortalUser, input: unknown)
     })
     .from(operations)
     .where(and(eq(operations.id, parsed.data.jobId), eq(operations.vaultId, checked.vault.id)));
-  if (!job) return { ok: false, message: cancelMessages.notFound };
+  if (!job) throw new PortalError('not_found', cancelMessages.notFound);
   if (job.kind === 'Restore' && job.status === 'InProgress') return cancelRestore(svc, user, job);
   if (job.kind !== 'Backup' || job.status !== 'InProgress' || !job.itemId) {
-    return { ok: false, message: cancelMessages.notCancelable };
+    throw new PortalError('not_cancellable', cancelMessages.notCancelable);
   }
   const itemId = job.itemId;
   const outcome = await withTransaction(svc.pool, async (tx): Promise<Outcome> => {
@@ -93,8 +95,8 @@ export async function cancelJob(svc: Services, user: PortalUser, input: unknown)
       .set({
         status: 'Cancelled',
         message: sql`'The backup of ''' || ${operations.itemName} || ''' on ''' || ${operations.serverName} || ''' was cancelled before the agent started it.'`,
-        endedAt: sql`now()`,
-        updatedAt: sql`now()`,
+        endedAt: sql`portal_now()`,
+        updatedAt: sql`portal_now()`,
       })
       .where(
         and(
@@ -113,25 +115,24 @@ export async function cancelJob(svc: Services, user: PortalUser, input: unknown)
     await logCancel(tx, user, job, 'Backups');
     return 'cancelled';
   });
-  return outcome === 'cancelled'
-    ? { ok: true, data: undefined, message: `The backup of '${job.itemName}' is being cancelled.` }
-    : { ok: false, message: cancelMessages.notCancelable };
+  if (outcome !== 'cancelled') throw new PortalError('not_cancellable', cancelMessages.notCancelable);
+  return { ok: true, data: undefined, message: `The backup of '${job.itemName}' is being cancelled.` };
 }
 
 /**
  * A running restore (or a RECOVER TO SERVER request no agent took yet) ends as Cancelled: its agent's next report is
  * refused as ended and it stops; the files it already wrote stay in the target folder.
  */
-async function cancelRestore(svc: Services, user: PortalUser, job: CancelledJob): Promise<ActionResult> {
+async function cancelRestore(svc: Services, user: PortalUser, job: CancelledJob): Promise<ActionDone> {
   const cancelled = await withTransaction(svc.pool, async (tx, client) => {
     const { rows } = await client.query(
-      `update restores set running = false, ended_at = now()
+      `update restores set running = false, ended_at = portal_now()
        where operation_id = $1 and ended_at is null returning id`,
       [job.id],
     );
     if (rows.length === 0) return false;
     await client.query(
-      `update operations set status = 'Cancelled', seconds_left = null, ended_at = now(), updated_at = now(),
+      `update operations set status = 'Cancelled', seconds_left = null, ended_at = portal_now(), updated_at = portal_now(),
          message = 'The restore of ''' || item_name || ''' on ''' || server_name || ''' was cancelled: ' || $2::text
        where id = $1 and status = 'InProgress'`,
       [job.id, `${user.email} cancelled it in the portal.`],
@@ -139,7 +140,6 @@ async function cancelRestore(svc: Services, user: PortalUser, job: CancelledJob)
     await logCancel(tx, user, job, 'Restores');
     return true;
   });
-  return cancelled
-    ? { ok: true, data: undefined, message: `The restore of '${job.itemName}' is being cancelled.` }
-    : { ok: false, message: cancelMessages.notCancelable };
+  if (!cancelled) throw new PortalError('not_cancellable', cancelMessages.notCancelable);
+  return { ok: true, data: undefined, message: `The restore of '${job.itemName}' is being cancelled.` };
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { vaultJobs } from './history';
 import { createVault } from '@/lib/vaults/create';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
 import { jobsHref, parseJobFilters } from './filters';
+import { vaultJobs } from './history';
 
 let svc: TestServices;
 beforeAll(async () => {

@@ -63,7 +63,7 @@ const OPEN_OPERATIONS = `
 export async function dismissOperation(db: Database, userId: string, operationId: string): Promise<boolean> {
   const updated = await db
     .update(operations)
-    .set({ dismissedAt: sql`now()` })
+    .set({ dismissedAt: sql`portal_now()` })
     .where(
       and(
         eq(operations.id, operationId),
@@ -80,7 +80,7 @@ export async function dismissOperation(db: Database, userId: string, operationId
 export async function dismissFinishedOperations(db: Database, userId: string): Promise<number> {
   const updated = await db
     .update(operations)
-    .set({ dismissedAt: sql`now()` })
+    .set({ dismissedAt: sql`portal_now()` })
     .where(
       and(eq(operations.userId, userId), isNull(operations.dismissedAt), sql`${operations.status} <> 'InProgress'`),
     )

@@ -19,7 +19,7 @@ export async function recordFinishedOperation(
     message: string;
   },
 ): Promise<void> {
-  await tx.insert(operations).values({ ...values, status: 'Succeeded', progress: 100, endedAt: sql`now()` });
+  await tx.insert(operations).values({ ...values, status: 'Succeeded', progress: 100, endedAt: sql`portal_now()` });
 }
 
 /**
@@ -34,7 +34,7 @@ export async function completeOperation(
 ): Promise<boolean> {
   const updated = await tx
     .update(operations)
-    .set({ status, progress: 100, message, endedAt: sql`now()`, updatedAt: sql`now()` })
+    .set({ status, progress: 100, message, endedAt: sql`portal_now()`, updatedAt: sql`portal_now()` })
     .where(and(eq(operations.id, operationId), eq(operations.status, 'InProgress')))
     .returning({ id: operations.id });
   return updated.length === 1;

@@ -1,5 +1,5 @@
 import 'server-only';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { type Database, withTransaction } from '@/db/client';
@@ -7,9 +7,10 @@ import { invitations, memberships, subscriptions, users } from '@/db/schema';
 import { logChange } from '@/lib/audit/log';
 import { hashPassword } from '@/lib/auth/password';
 import type { PortalUser, Role, SubscriptionAccess } from '@/lib/auth/users';
-import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
+import { type ActionResult, actionOf, fieldRefusal, PortalError, violatedConstraint } from '@/lib/errors';
+import { hashSecret } from '@/lib/secrets';
 import type { Services } from '@/lib/services';
-import { checkSubscriptionAccess } from '@/lib/vaults/access';
+import { subscriptionAccessOrThrow } from '@/lib/vaults/access';
 import {
   changeRoleSchema,
   fieldErrorsOf,
@@ -26,40 +27,30 @@ export type Member = { userId: string; email: string; role: Role };
 export type PendingInvitation = { id: string; email: string; role: Role; expiresAt: Date; invitedBy: string | null };
 export type SubscriptionPeople = SubscriptionAccess & { members: Member[]; invitations: PendingInvitation[] };
 
-type Refusal = { ok: false; message?: string; fieldErrors?: Record<string, string> };
-
-/** A refusal decided inside a transaction: thrown to roll it back, returned to the caller as the result it carries. */
-class Refused extends Error {
-  constructor(readonly result: Refusal) {
-    super(result.message ?? 'refused');
-  }
-}
-
-function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
+const hashToken = hashSecret;
 
 /**
- * Runs a people change in one transaction. Refusals decided inside it, and the database's refusal to lose a
- * subscription's last Owner (trigger memberships_keep_an_owner), become the result; anything else is thrown.
+ * Runs a people change in one transaction. Refusals decided inside it (PortalErrors, thrown to roll it back), and the
+ * database's refusal to lose a subscription's last Owner (trigger memberships_keep_an_owner), become the result;
+ * anything else is thrown.
  */
-async function change<T>(svc: Services, work: (tx: Database) => Promise<T>): Promise<ActionResult<T>> {
-  try {
-    return { ok: true, data: await withTransaction(svc.pool, (tx) => work(tx)) };
-  } catch (err) {
-    if (err instanceof Refused) return err.result;
-    if (violatedConstraint(err) === 'memberships_last_owner') return { ok: false, message: messages.lastOwner };
-    throw err;
-  }
+function change<T>(svc: Services, work: (tx: Database) => Promise<T>): Promise<ActionResult<T>> {
+  return actionOf(async (): Promise<ActionResult<T>> => {
+    try {
+      return { ok: true, data: await withTransaction(svc.pool, (tx) => work(tx)) };
+    } catch (err) {
+      if (violatedConstraint(err) === 'memberships_last_owner') throw new PortalError('conflict', messages.lastOwner);
+      throw err;
+    }
+  })();
 }
 
-/** The caller's Owner access to the subscription, or why not: a stranger's subscription is not found. */
-function ownerOf(user: PortalUser, subscriptionId: string): SubscriptionAccess | Refusal {
-  const access = checkSubscriptionAccess(user, subscriptionId, 'manage');
-  if (access instanceof PortalError) {
-    return { ok: false, message: access.code === 'not_found' ? messages.subscriptionNotFound : messages.notOwner };
-  }
-  return access;
+/** The caller's Owner access to the subscription, or its refusal: a stranger's subscription is not found. */
+function ownerOf(user: PortalUser, subscriptionId: string): SubscriptionAccess {
+  return subscriptionAccessOrThrow(user, subscriptionId, 'manage', {
+    notFound: new PortalError('not_found', messages.subscriptionNotFound),
+    forbidden: new PortalError('forbidden', messages.notOwner),
+  });
 }
 
 /**
@@ -68,14 +59,14 @@ function ownerOf(user: PortalUser, subscriptionId: string): SubscriptionAccess |
  */
 async function lockAsOwner(tx: Database, userId: string, subscriptionId: string): Promise<void> {
   const locked = await tx.execute(sql`select 1 from ${subscriptions} where id = ${subscriptionId} for update`);
-  if (locked.rows.length === 0) throw new Refused({ ok: false, message: messages.subscriptionNotFound });
+  if (locked.rows.length === 0) throw new PortalError('not_found', messages.subscriptionNotFound);
   // A statement of its own, after the lock: it sees what the change that held the lock committed.
   const [membership] = await tx
     .select({ role: memberships.role })
     .from(memberships)
     .where(and(eq(memberships.subscriptionId, subscriptionId), eq(memberships.userId, userId)));
-  if (!membership) throw new Refused({ ok: false, message: messages.subscriptionNotFound });
-  if (membership.role !== 'Owner') throw new Refused({ ok: false, message: messages.notOwner });
+  if (!membership) throw new PortalError('not_found', messages.subscriptionNotFound);
+  if (membership.role !== 'Owner') throw new PortalError('forbidden', messages.notOwner);
 }
 
 const actorOf = (user: PortalUser) => ({ id: user.id, email: user.email });
@@ -113,7 +104,7 @@ export async function listPeople(db: Database, user: PortalUser): Promise<Subscr
           inArray(invitations.subscriptionId, ids),
           isNull(invitations.acceptedAt),
           isNull(invitations.revokedAt),
-          gt(invitations.expiresAt, sql`now()`),
+          gt(invitations.expiresAt, sql`portal_now()`),
         ),
       )
       .orderBy(asc(invitations.createdAt), asc(invitations.id)),
@@ -129,7 +120,7 @@ export async function listPeople(db: Database, user: PortalUser): Promise<Subscr
  * An Owner invites a person by email with a role: a new single-use link valid 7 days, of which only the SHA-256 of the
  * token is kept. A newer invitation of the same email to the same subscription replaces a pending one.
  */
-export async function invite(
+export const invite = actionOf(async function invite(
   svc: Services,
   user: PortalUser,
   input: unknown,
@@ -138,8 +129,7 @@ export async function invite(
   const parsed = inviteSchema.safeParse(input);
   if (!parsed.success) return { ok: false, fieldErrors: fieldErrorsOf(parsed.error) };
   const { subscriptionId, email, role } = parsed.data;
-  const access = ownerOf(user, subscriptionId);
-  if ('ok' in access) return access;
+  ownerOf(user, subscriptionId);
 
   const token = randomBytes(32).toString('base64url');
   return change(svc, async (tx) => {
@@ -147,10 +137,10 @@ export async function invite(
     const { rows: existing } = await tx.execute(sql`
       select 1 from ${memberships} m join ${users} u on u.id = m.user_id
       where m.subscription_id = ${subscriptionId} and lower(u.email) = ${email}`);
-    if (existing.length > 0) throw new Refused({ ok: false, fieldErrors: { email: messages.alreadyMember(email) } });
+    if (existing.length > 0) throw fieldRefusal('duplicate', { email: messages.alreadyMember(email) });
     const replaced = await tx
       .update(invitations)
-      .set({ revokedAt: sql`now()` })
+      .set({ revokedAt: sql`portal_now()` })
       .where(
         and(
           eq(invitations.subscriptionId, subscriptionId),
@@ -168,7 +158,7 @@ export async function invite(
         role,
         tokenHash: hashToken(token),
         invitedBy: user.id,
-        expiresAt: sql`now() + make_interval(days => ${INVITATION_DAYS})`,
+        expiresAt: sql`portal_now() + make_interval(days => ${INVITATION_DAYS})`,
       })
       .returning({ id: invitations.id });
     await logChange(tx, {
@@ -182,31 +172,34 @@ export async function invite(
     });
     return { invitationId: row!.id, link: `${origin}/invitations/${token}` };
   });
-}
+});
 
 /** An Owner revokes a pending invitation: its link stops working. */
-export async function revokeInvitation(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+export const revokeInvitation = actionOf(async function revokeInvitation(
+  svc: Services,
+  user: PortalUser,
+  input: unknown,
+): Promise<ActionResult> {
   const parsed = invitationSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: Object.values(fieldErrorsOf(parsed.error))[0] };
   const { subscriptionId, invitationId } = parsed.data;
-  const access = ownerOf(user, subscriptionId);
-  if ('ok' in access) return access;
+  ownerOf(user, subscriptionId);
   return change(svc, async (tx) => {
     await lockAsOwner(tx, user.id, subscriptionId);
     const [row] = await tx
       .update(invitations)
-      .set({ revokedAt: sql`now()` })
+      .set({ revokedAt: sql`portal_now()` })
       .where(
         and(
           eq(invitations.id, invitationId),
           eq(invitations.subscriptionId, subscriptionId),
           isNull(invitations.acceptedAt),
           isNull(invitations.revokedAt),
-          gt(invitations.expiresAt, sql`now()`),
+          gt(invitations.expiresAt, sql`portal_now()`),
         ),
       )
       .returning({ email: invitations.email, role: invitations.role });
-    if (!row) throw new Refused({ ok: false, message: messages.invitationNotFound });
+    if (!row) throw new PortalError('not_found', messages.invitationNotFound);
     await logChange(tx, {
       actor: actorOf(user),
       subscriptionId,
@@ -217,7 +210,7 @@ export async function revokeInvitation(svc: Services, user: PortalUser, input: u
     });
     return undefined;
   });
-}
+});
 
 /** The member's email and role, row-locked for the change. */
 async function lockMember(tx: Database, subscriptionId: string, userId: string) {
@@ -225,17 +218,20 @@ async function lockMember(tx: Database, subscriptionId: string, userId: string) 
     select u.email, m.role from ${memberships} m join ${users} u on u.id = m.user_id
     where m.subscription_id = ${subscriptionId} and m.user_id = ${userId}
     for update of m`);
-  if (!rows[0]) throw new Refused({ ok: false, message: messages.memberNotFound });
+  if (!rows[0]) throw new PortalError('not_found', messages.memberNotFound);
   return rows[0];
 }
 
 /** An Owner changes a member's role; the database refuses to demote the last Owner. */
-export async function changeRole(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+export const changeRole = actionOf(async function changeRole(
+  svc: Services,
+  user: PortalUser,
+  input: unknown,
+): Promise<ActionResult> {
   const parsed = changeRoleSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: Object.values(fieldErrorsOf(parsed.error))[0] };
   const { subscriptionId, userId, role } = parsed.data;
-  const access = ownerOf(user, subscriptionId);
-  if ('ok' in access) return access;
+  ownerOf(user, subscriptionId);
   return change(svc, async (tx) => {
     await lockAsOwner(tx, user.id, subscriptionId);
     const member = await lockMember(tx, subscriptionId, userId);
@@ -255,15 +251,18 @@ export async function changeRole(svc: Services, user: PortalUser, input: unknown
     });
     return undefined;
   });
-}
+});
 
 /** An Owner removes a member from the subscription (their account stays); the database keeps the last Owner. */
-export async function removeMember(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+export const removeMember = actionOf(async function removeMember(
+  svc: Services,
+  user: PortalUser,
+  input: unknown,
+): Promise<ActionResult> {
   const parsed = memberSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: Object.values(fieldErrorsOf(parsed.error))[0] };
   const { subscriptionId, userId } = parsed.data;
-  const access = ownerOf(user, subscriptionId);
-  if ('ok' in access) return access;
+  ownerOf(user, subscriptionId);
   return change(svc, async (tx) => {
     await lockAsOwner(tx, user.id, subscriptionId);
     const member = await lockMember(tx, subscriptionId, userId);
@@ -280,7 +279,7 @@ export async function removeMember(svc: Services, user: PortalUser, input: unkno
     });
     return undefined;
   });
-}
+});
 
 export type InvitationState = keyof typeof messages.link;
 
@@ -310,7 +309,7 @@ export async function viewInvitation(db: Database, token: unknown): Promise<Invi
       expiresAt: invitations.expiresAt,
       acceptedAt: invitations.acceptedAt,
       revokedAt: invitations.revokedAt,
-      expired: sql<boolean>`${invitations.expiresAt} <= now()`,
+      expired: sql<boolean>`${invitations.expiresAt} <= portal_now()`,
       accountExists: sql<boolean>`exists (select 1 from ${users} u where lower(u.email) = lower(${invitations.email}))`,
     })
     .from(invitations)
@@ -360,19 +359,19 @@ export async function acceptInvitation(
     return await change(svc, async (tx) => {
       const [invitation] = await tx
         .update(invitations)
-        .set({ acceptedAt: sql`now()` })
+        .set({ acceptedAt: sql`portal_now()` })
         .where(
           and(
             eq(invitations.tokenHash, tokenHash),
             isNull(invitations.acceptedAt),
             isNull(invitations.revokedAt),
-            gt(invitations.expiresAt, sql`now()`),
+            gt(invitations.expiresAt, sql`portal_now()`),
           ),
         )
         .returning({ id: invitations.id, subscriptionId: invitations.subscriptionId, role: invitations.role });
       if (!invitation) {
         const now = await viewInvitation(tx, input.token);
-        throw new Refused({ ok: false, message: now.state === 'pending' ? messages.link.used : now.message });
+        throw new PortalError('conflict', now.state === 'pending' ? messages.link.used : now.message);
       }
       let account: { id: string; email: string };
       if (signedIn) {
@@ -390,7 +389,7 @@ export async function acceptInvitation(
         .onConflictDoNothing()
         .returning({ userId: memberships.userId });
       if (joined.length === 0)
-        throw new Refused({ ok: false, message: messages.alreadyJoined(account.email, view.subscription) });
+        throw new PortalError('duplicate', messages.alreadyJoined(account.email, view.subscription));
       await tx.update(invitations).set({ acceptedBy: account.id }).where(eq(invitations.id, invitation.id));
       await logChange(tx, {
         actor: account,

@@ -5,13 +5,20 @@ import { type Database, withTransaction } from '@/db/client';
 import { backupPolicies, DEFAULT_POLICY_NAME, protectedItems, registeredServers } from '@/db/schema';
 import { logChange, withoutOperationLog } from '@/lib/audit/log';
 import type { PortalUser } from '@/lib/auth/users';
-import { type ActionResult, PortalError, violatedConstraint } from '@/lib/errors';
+import {
+  type ActionDone,
+  type ActionResult,
+  actionOf,
+  fieldRefusal,
+  PortalError,
+  violatedConstraint,
+} from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import { enqueueRetention } from '@/lib/queues';
 import { describeRetention, type Retention } from '@/lib/retention/rules';
 import { describeSchedule, type Schedule } from '@/lib/schedule';
 import type { Services } from '@/lib/services';
-import { checkVaultAccess } from '@/lib/vaults/access';
+import { vaultAccessOrThrow } from '@/lib/vaults/access';
 import type { VaultRow } from '@/lib/vaults/queries';
 import { CONFIGURABLE_STATES } from '@/lib/vaults/redundancy';
 import { type PolicySettings, policyMessages, validatePolicy } from './validation';
@@ -103,10 +110,9 @@ export async function findPolicy(
   return row ? policyRow(row) : null;
 }
 
-/** The vault, through the vault guard: the user may change it and it is not going away; else the message to show. */
-async function writableVault(svc: Services, user: PortalUser, vaultId: unknown) {
-  const checked = await checkVaultAccess(svc.db, user, vaultId, 'write', { states: CONFIGURABLE_STATES });
-  return checked instanceof PortalError ? { error: checked.message } : { vault: checked.vault };
+/** The vault, through the vault guard: the user may change it and it is not going away; else its refusal. */
+async function writableVault(svc: Services, user: PortalUser, vaultId: unknown): Promise<VaultRow> {
+  return (await vaultAccessOrThrow(svc.db, user, vaultId, 'write', { states: CONFIGURABLE_STATES })).vault;
 }
 
 function settingsColumns(settings: PolicySettings) {
@@ -164,18 +170,21 @@ function snapshot(name: string, settings: PolicySettings | PolicyRow): PolicySna
   return { name, schedule: settings.schedule, retention: settings.retention };
 }
 
+/** The forms' ADD, EDIT and DELETE: the functions below, each refusal as the form shows it (the ARM API throws). */
+export const createPolicy = actionOf(createPolicyOrThrow);
+export const updatePolicy = actionOf(updatePolicyOrThrow);
+export const deletePolicy = actionOf(deletePolicyOrThrow);
+
 /** ADD: a new policy of the vault. The name is unique in the vault, which the database's unique index decides. */
-export async function createPolicy(
+export async function createPolicyOrThrow(
   svc: Services,
   user: PortalUser,
   input: unknown,
-): Promise<ActionResult<{ policyId: string }>> {
+): Promise<ActionDone<{ policyId: string }>> {
   const record = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
   const checked = validatePolicy(record);
-  if (!checked.ok) return { ok: false, fieldErrors: checked.fieldErrors };
-  const found = await writableVault(svc, user, record.vaultId);
-  if (!found.vault) return { ok: false, message: found.error };
-  const { vault } = found;
+  if (!checked.ok) throw fieldRefusal('invalid', checked.fieldErrors);
+  const vault = await writableVault(svc, user, record.vaultId);
   try {
     const policyId = await withTransaction(svc.pool, async (tx) => {
       const [row] = await tx
@@ -194,7 +203,7 @@ export async function createPolicy(
     return { ok: true, data: { policyId }, message: `The policy '${checked.name}' has been created.` };
   } catch (err) {
     if (violatedConstraint(err) === 'backup_policies_vault_name_key') {
-      return { ok: false, fieldErrors: { name: policyMessages.duplicate(checked.name) } };
+      throw fieldRefusal('duplicate', { name: policyMessages.duplicate(checked.name) });
     }
     throw err;
   }
@@ -204,19 +213,17 @@ export async function createPolicy(
  * EDIT: a policy's schedule and retention (its name stays). The items that follow it learn the schedule at their
  * agents' next poll, and retention runs for them at once: the preview showed what it deletes.
  */
-export async function updatePolicy(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+export async function updatePolicyOrThrow(svc: Services, user: PortalUser, input: unknown): Promise<ActionDone> {
   const record = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-  const found = await writableVault(svc, user, record.vaultId);
-  if (!found.vault) return { ok: false, message: found.error };
-  const { vault } = found;
+  const vault = await writableVault(svc, user, record.vaultId);
   const policy = await findPolicy(svc.db, vault.id, { id: String(record.policyId ?? '') });
-  if (!policy) return { ok: false, message: policyRefusals.notFound };
+  if (!policy) throw new PortalError('not_found', policyRefusals.notFound);
   const checked = validatePolicy({ ...record, name: policy.name });
-  if (!checked.ok) return { ok: false, fieldErrors: checked.fieldErrors };
+  if (!checked.ok) throw fieldRefusal('invalid', checked.fieldErrors);
   const done = await withTransaction(svc.pool, async (tx, client) => {
     const [row] = await tx
       .update(backupPolicies)
-      .set({ ...settingsColumns(checked.settings), updatedAt: sql`now()` })
+      .set({ ...settingsColumns(checked.settings), updatedAt: sql`portal_now()` })
       .where(and(eq(backupPolicies.id, policy.id), eq(backupPolicies.vaultId, vault.id)))
       .returning({ id: backupPolicies.id });
     if (!row) return false;
@@ -238,21 +245,18 @@ export async function updatePolicy(svc: Services, user: PortalUser, input: unkno
     });
     return true;
   });
-  return done
-    ? { ok: true, data: undefined, message: `The policy '${policy.name}' has been saved.` }
-    : { ok: false, message: policyRefusals.notFound };
+  if (!done) throw new PortalError('not_found', policyRefusals.notFound);
+  return { ok: true, data: undefined, message: `The policy '${policy.name}' has been saved.` };
 }
 
 /** DELETE: refused for DefaultPolicy and, by the database's foreign key, while any item follows the policy. */
-export async function deletePolicy(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+export async function deletePolicyOrThrow(svc: Services, user: PortalUser, input: unknown): Promise<ActionDone> {
   const record = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-  const found = await writableVault(svc, user, record.vaultId);
-  if (!found.vault) return { ok: false, message: found.error };
-  const { vault } = found;
+  const vault = await writableVault(svc, user, record.vaultId);
   const policy = await findPolicy(svc.db, vault.id, { id: String(record.policyId ?? '') });
-  if (!policy) return { ok: false, message: policyRefusals.notFound };
-  if (policy.isDefault) return { ok: false, message: policyRefusals.defaultPolicy };
-  if (policy.items > 0) return { ok: false, message: policyRefusals.inUse(policy.name, policy.items) };
+  if (!policy) throw new PortalError('not_found', policyRefusals.notFound);
+  if (policy.isDefault) throw new PortalError('conflict', policyRefusals.defaultPolicy);
+  if (policy.items > 0) throw new PortalError('conflict', policyRefusals.inUse(policy.name, policy.items));
   try {
     const deleted = await withTransaction(svc.pool, async (tx) => {
       const rows = await tx
@@ -270,14 +274,13 @@ export async function deletePolicy(svc: Services, user: PortalUser, input: unkno
       }
       return rows.length > 0;
     });
-    return deleted
-      ? { ok: true, data: undefined, message: `The policy '${policy.name}' has been deleted.` }
-      : { ok: false, message: policyRefusals.notFound };
+    if (!deleted) throw new PortalError('not_found', policyRefusals.notFound);
+    return { ok: true, data: undefined, message: `The policy '${policy.name}' has been deleted.` };
   } catch (err) {
     // An item was assigned the policy between the count and the delete.
     if (violatedConstraint(err) === 'protected_items_policy_id_backup_policies_id_fk') {
       const again = await findPolicy(svc.db, vault.id, { id: policy.id });
-      return { ok: false, message: policyRefusals.inUse(policy.name, again?.items ?? 1) };
+      throw new PortalError('conflict', policyRefusals.inUse(policy.name, again?.items ?? 1));
     }
     throw err;
   }
@@ -289,7 +292,9 @@ const assignSchema = z.object({ itemId: z.uuid(), policyId: z.uuid() });
  * PROTECTED ITEMS' policy choice: the item follows another policy of its vault from now on; runs of the new
  * schedule before now are not missed backups, and retention applies the new rules at once.
  */
-export async function assignPolicy(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+export const assignPolicy = actionOf(assignPolicyOrThrow);
+
+async function assignPolicyOrThrow(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
   const parsed = assignSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: policyRefusals.itemNotFound };
   const [item] = await svc.db
@@ -304,11 +309,10 @@ export async function assignPolicy(svc: Services, user: PortalUser, input: unkno
     .where(eq(protectedItems.id, parsed.data.itemId));
   if (!item) return { ok: false, message: policyRefusals.itemNotFound };
   // Another subscription's item is not found, as an unknown one is.
-  const checked = await checkVaultAccess(svc.db, user, item.vaultId, 'write', { states: CONFIGURABLE_STATES });
-  if (checked instanceof PortalError) {
-    return { ok: false, message: checked.code === 'not_found' ? policyRefusals.itemNotFound : checked.message };
-  }
-  const { vault } = checked;
+  const { vault } = await vaultAccessOrThrow(svc.db, user, item.vaultId, 'write', {
+    states: CONFIGURABLE_STATES,
+    notFound: policyRefusals.itemNotFound,
+  });
   const policy = await findPolicy(svc.db, vault.id, { id: parsed.data.policyId });
   if (!policy) return { ok: false, message: policyRefusals.notFound };
   await withTransaction(svc.pool, async (tx, client) => {
@@ -321,7 +325,7 @@ export async function assignPolicy(svc: Services, user: PortalUser, input: unkno
       .for('update', { of: protectedItems });
     await tx
       .update(protectedItems)
-      .set({ policyId: policy.id, policyAssignedAt: sql`now()` })
+      .set({ policyId: policy.id, policyAssignedAt: sql`portal_now()` })
       .where(eq(protectedItems.id, item.id));
     await enqueueRetention(svc, client, [item.id]);
     await recordPolicyChange(tx, user, vault, {

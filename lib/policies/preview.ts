@@ -3,10 +3,10 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { messages as accessMessages } from '@/lib/auth/access';
 import type { PortalUser } from '@/lib/auth/users';
-import { type ActionResult, PortalError } from '@/lib/errors';
+import { type ActionResult, actionOf } from '@/lib/errors';
 import { retentionOutcome } from '@/lib/retention/select';
 import type { Services } from '@/lib/services';
-import { checkVaultAccess } from '@/lib/vaults/access';
+import { vaultAccessOrThrow } from '@/lib/vaults/access';
 import { findPolicy } from './policies';
 import { fieldErrorsOf, policySettingsSchema } from './validation';
 
@@ -34,18 +34,16 @@ const scopeSchema = z.object({
  * keeps and how many it deletes (the retention job's own selection). The items are those that follow the policy
  * (EDIT), the one item about to follow it (PROTECTED ITEMS), or every item of the vault (ADD: if they followed it).
  */
-export async function previewPolicy(
+export const previewPolicy = actionOf(async function previewPolicy(
   svc: Services,
   user: PortalUser,
   input: unknown,
-  now = new Date(),
+  now: Date = svc.clock.now(),
 ): Promise<ActionResult<{ rows: PreviewRow[] }>> {
   const scope = scopeSchema.safeParse(input);
   if (!scope.success) return { ok: false, message: accessMessages.vaultNotFound };
   // Reading what retention would do changes nothing: any member of the vault's subscription may preview.
-  const checked = await checkVaultAccess(svc.db, user, scope.data.vaultId, 'read');
-  if (checked instanceof PortalError) return { ok: false, message: checked.message };
-  const { vault } = checked;
+  const { vault } = await vaultAccessOrThrow(svc.db, user, scope.data.vaultId, 'read');
   const savedPolicy =
     scope.data.saved && scope.data.policyId ? await findPolicy(svc.db, vault.id, { id: scope.data.policyId }) : null;
   const settings = policySettingsSchema.safeParse(
@@ -82,4 +80,4 @@ export async function previewPolicy(
       }),
     },
   };
-}
+});

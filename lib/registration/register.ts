@@ -2,12 +2,12 @@ import 'server-only';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { withTransaction } from '@/db/client';
 import { registeredServers, vaultCredentials, vaults } from '@/db/schema';
-import { violatedConstraint } from '@/lib/errors';
+import { PortalError, violatedConstraint } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
 import { AGENT_MESSAGES, PROOF_LIFETIME_SECONDS, type RegisterResponse } from '@/wire/protocol';
 import { consumeNonce } from './nonces';
-import { AgentRefusal, checkLifetime, invalid, keyIdOf, registrationClaimsSchema, verifiedPayload } from './verify';
+import { checkLifetime, invalid, keyIdOf, registrationClaimsSchema, verifiedPayload } from './verify';
 
 export const badMachineName = (name: string) =>
   `The machine name '${name.slice(0, 80)}' cannot be registered: use 1 to 63 letters, digits, dots, hyphens or underscores, starting with a letter or digit.`;
@@ -18,7 +18,7 @@ export const badMachineName = (name: string) =>
  * newest and unexpired, the nonce new, and the vault Active. The server row's insert locks storage replication (a
  * trigger of the database, registered_servers_lock_vault).
  */
-export async function registerMachine(svc: Services, proof: unknown, now = new Date()): Promise<RegisterResponse> {
+export async function registerMachine(svc: Services, proof: unknown, now = svc.clock.now()): Promise<RegisterResponse> {
   if (typeof proof !== 'string' || proof.length > 16_384) throw invalid();
   const thumbprint = keyIdOf(proof, 'RS256');
   const [credential] = await svc.db.select().from(vaultCredentials).where(eq(vaultCredentials.thumbprint, thumbprint));
@@ -29,11 +29,11 @@ export async function registerMachine(svc: Services, proof: unknown, now = new D
     // A genuine proof whose only fault is the machine's name deserves to hear which name.
     const onlyName = claims.error.issues.every((issue) => issue.path[0] === 'machineName');
     const name = (payload as { machineName?: unknown })?.machineName;
-    if (onlyName && typeof name === 'string') throw new AgentRefusal('bad_request', badMachineName(name));
+    if (onlyName && typeof name === 'string') throw new PortalError('invalid', badMachineName(name));
     throw invalid();
   }
   if (claims.data.vaultId !== credential.vaultId) throw invalid();
-  if (credential.notAfter.getTime() < now.getTime()) throw new AgentRefusal('expired', AGENT_MESSAGES.expired);
+  if (credential.notAfter.getTime() < now.getTime()) throw new PortalError('expired', AGENT_MESSAGES.expired);
   if (credential.notBefore.getTime() > now.getTime()) throw invalid();
   if (!checkLifetime(claims.data, now, PROOF_LIFETIME_SECONDS)) throw invalid();
   const { machineName, machinePublicKey, nonce, subscriptionId } = claims.data;
@@ -62,7 +62,7 @@ export async function registerMachine(svc: Services, proof: unknown, now = new D
           and(eq(registeredServers.vaultId, vault.id), sql`lower(${registeredServers.name}) = lower(${machineName})`),
         )
         .for('update');
-      if (existing && !existing.allowed) throw new AgentRefusal('duplicate', AGENT_MESSAGES.duplicate(machineName));
+      if (existing && !existing.allowed) throw new PortalError('duplicate', AGENT_MESSAGES.duplicate(machineName));
 
       const values = { name: machineName, machinePublicKey, credentialId: credential.id, reregistrationAllowed: false };
       const [server] = existing
@@ -96,7 +96,7 @@ export async function registerMachine(svc: Services, proof: unknown, now = new D
     const constraint = violatedConstraint(err);
     // A concurrent registration of the same name that committed first.
     if (constraint === 'registered_servers_vault_name_key') {
-      throw new AgentRefusal('duplicate', AGENT_MESSAGES.duplicate(machineName));
+      throw new PortalError('duplicate', AGENT_MESSAGES.duplicate(machineName));
     }
     // The vault stopped being Active (its deletion started) before the server row could lock it.
     if (constraint === 'registered_servers_vault_active') throw invalid();

@@ -2,12 +2,10 @@ import 'server-only';
 import { createPublicKey } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, importSPKI, importX509 } from 'jose';
 import { z } from 'zod';
+import { PortalError } from '@/lib/errors';
 import { AGENT_MESSAGES, PROOF_LIFETIME_SECONDS } from '@/wire/protocol';
-import { AgentRefusal } from './refusal';
 
-export { AgentRefusal } from './refusal';
-
-export const invalid = () => new AgentRefusal('invalid', AGENT_MESSAGES.invalid);
+export const invalid = () => new PortalError('invalid_credentials', AGENT_MESSAGES.invalid);
 
 /** Machine names as Windows and DNS allow them. */
 export const machineNameSchema = z

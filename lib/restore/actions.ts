@@ -2,9 +2,9 @@
 
 import { revalidatePath } from 'next/cache';
 import { requireUser } from '@/lib/auth/guard';
-import { type ActionResult, PortalError } from '@/lib/errors';
+import { type ActionResult, actionOf } from '@/lib/errors';
 import { getServices } from '@/lib/services';
-import { checkVaultAccess } from '@/lib/vaults/access';
+import { vaultAccessOrThrow } from '@/lib/vaults/access';
 import { type PointSummary, pointsInRange, rangeSchema } from './browse';
 import { requestRestore } from './requests';
 
@@ -16,13 +16,13 @@ export async function pointsOfMonthAction(
 ): Promise<ActionResult<PointSummary[]>> {
   const user = await requireUser();
   const svc = await getServices();
-  const checked = await checkVaultAccess(svc.db, user, vaultId, 'read');
-  if (checked instanceof PortalError) return { ok: false, message: checked.message };
-  const { vault } = checked;
-  const parsed = rangeSchema.safeParse(range);
-  if (!parsed.success) return { ok: false, message: 'Choose a month.' };
-  const points = await pointsInRange(svc.db, vault.id, itemId, new Date(parsed.data.from), new Date(parsed.data.to));
-  return { ok: true, data: points };
+  return actionOf(async (): Promise<ActionResult<PointSummary[]>> => {
+    const { vault } = await vaultAccessOrThrow(svc.db, user, vaultId, 'read');
+    const parsed = rangeSchema.safeParse(range);
+    if (!parsed.success) return { ok: false, message: 'Choose a month.' };
+    const points = await pointsInRange(svc.db, vault.id, itemId, new Date(parsed.data.from), new Date(parsed.data.to));
+    return { ok: true, data: points };
+  })();
 }
 
 /** RECOVER TO SERVER: queues the restore the browser sealed for the chosen server. */

@@ -12,8 +12,8 @@ import { HEARTBEAT_EVERY_SECONDS } from '@/lib/backups/object-batches';
 import { type ObjectPlace, readObjectInto, readObjectsInto } from '@/lib/backups/packs';
 import type { BlobStore } from '@/lib/blob-store';
 import type { ReusedBuffers } from '@/lib/buffers';
+import { PortalError } from '@/lib/errors';
 import { isUuid } from '@/lib/http/input';
-import { AgentRefusal } from '@/lib/registration/refusal';
 import { writeFrameHeader } from '@/wire/frame';
 import { AGENT_MESSAGES, MAX_BATCH_BYTES, MAX_IDS_PER_CALL, OBJECT_FRAME_HEADER } from '@/wire/protocol';
 
@@ -37,7 +37,7 @@ export async function authenticateRestoreToken(
 ): Promise<RestoreSession> {
   const match = authorization?.match(/^Bearer ([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/);
   if (!match || match[1] !== restoreId || !isUuid(restoreId)) {
-    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+    throw new PortalError('invalid_token', AGENT_MESSAGES.invalid);
   }
   const { rows } = await pool.query<{
     id: string;
@@ -49,21 +49,17 @@ export async function authenticateRestoreToken(
     heartbeat_due: boolean;
   }>(
     `select r.id, r.point_id, p.key_id, r.operation_id, r.token_hash, r.running,
-       r.heartbeat_at < now() - make_interval(secs => $2) as heartbeat_due
+       r.heartbeat_at < portal_now() - make_interval(secs => $2) as heartbeat_due
      from restores r join recovery_points p on p.id = r.point_id where r.id = $1`,
     [restoreId, HEARTBEAT_EVERY_SECONDS],
   );
   const row = rows[0];
   const expected = row?.token_hash ? Buffer.from(row.token_hash, 'hex') : Buffer.alloc(32);
   if (!row?.token_hash || !timingSafeEqual(expected, hashToken(match[2]!))) {
-    throw new AgentRefusal('invalid', AGENT_MESSAGES.invalid, 401);
+    throw new PortalError('invalid_token', AGENT_MESSAGES.invalid);
   }
   if (!row.running) {
-    throw new AgentRefusal(
-      'session_ended',
-      'This restore is no longer running: the portal stopped hearing from it.',
-      409,
-    );
+    throw new PortalError('session_ended', 'This restore is no longer running: the portal stopped hearing from it.');
   }
   return {
     id: row.id,
@@ -106,7 +102,7 @@ export async function readObjectFrames(
   const places = await objectPlaces(pool, restore.pointId, unique);
   const sizes = new Map([...places].map(([id, place]) => [id, place.size]));
   const foreign = unique.find((id) => !sizes.has(id));
-  if (foreign) throw new AgentRefusal('not_found', `The recovery point holds no object ${foreign.slice(0, 16)}.`, 404);
+  if (foreign) throw new PortalError('no_such_object', `The recovery point holds no object ${foreign.slice(0, 16)}.`);
   const batch: string[] = [];
   let total = 0;
   for (const id of unique) {
@@ -149,7 +145,7 @@ export async function readObjectFrames(
   // Reading keeps the restore alive, written at most every few seconds: a write per read (hundreds per GiB) cost
   // the database a commit each, on the cores the agent and the portal share.
   if (restore.heartbeatDue !== false) {
-    await pool.query('update restores set heartbeat_at = now() where id = $1', [restore.id]);
+    await pool.query('update restores set heartbeat_at = portal_now() where id = $1', [restore.id]);
   }
   return frames;
 }

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { withTransaction } from '@/db/client';
 import type { PortalUser } from '@/lib/auth/users';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
-import { type ActionResult, PortalError } from '@/lib/errors';
+import { type ActionResult, actionOf } from '@/lib/errors';
 import type { Services } from '@/lib/services';
-import { checkVaultAccess } from '@/lib/vaults/access';
+import { vaultAccessOrThrow } from '@/lib/vaults/access';
 import { RESTORE_REQUEST_TIMEOUT_MINUTES } from './sessions';
 
 /** A registered server a restore can go to, with the newest wrapped key its agent holds (absent before its first). */
@@ -39,13 +39,15 @@ const requestSchema = z.object({
  * the request at its next poll. What to restore and where travel sealed under that server's key: the portal keeps
  * the request without being able to read it.
  */
-export async function requestRestore(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
+export const requestRestore = actionOf(async function requestRestore(
+  svc: Services,
+  user: PortalUser,
+  input: unknown,
+): Promise<ActionResult> {
   const parsed = requestSchema.safeParse(input);
   if (!parsed.success) return { ok: false, message: 'The restore request is not valid.' };
   const request = parsed.data;
-  const checked = await checkVaultAccess(svc.db, user, request.vaultId, 'write', { states: ['Active'] });
-  if (checked instanceof PortalError) return { ok: false, message: checked.message };
-  const { vault } = checked;
+  const { vault } = await vaultAccessOrThrow(svc.db, user, request.vaultId, 'write', { states: ['Active'] });
   return withTransaction(svc.pool, async (_tx, client) => {
     const { rows } = await client.query<{ item_path: string; server_name: string }>(
       `select i.path as item_path, s.name as server_name
@@ -84,4 +86,4 @@ export async function requestRestore(svc: Services, user: PortalUser, input: unk
       message: `A restore of '${found.item_path}' was requested: the agent on '${found.server_name}' starts it within 10 seconds if it runs as a service, or the job fails after ${RESTORE_REQUEST_TIMEOUT_MINUTES} minutes.`,
     };
   });
-}
+});

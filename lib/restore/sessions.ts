@@ -6,8 +6,8 @@ import { withTransaction } from '@/db/client';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { count, failSchema, hashToken, parseAgentBody, progressSchema } from '@/lib/backups/agent-input';
 import { itemPathSchema } from '@/lib/backups/items';
+import { PortalError } from '@/lib/errors';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
-import { AgentRefusal } from '@/lib/registration/verify';
 import type { Services } from '@/lib/services';
 import { AGENT_MESSAGES, MAX_IDS_PER_CALL, type ProgressResponse, type StartRestoreResponse } from '@/wire/protocol';
 import { authenticateRestoreToken, type RestoreSession, readObjectFrames } from './object-reads';
@@ -66,7 +66,7 @@ async function pointToRecover(
       [machine.vaultId, request.fromServer],
     );
     if (!rows[0]) {
-      throw new AgentRefusal('not_found', `No server named '${request.fromServer}' is registered to this vault.`);
+      throw new PortalError('not_found', `No server named '${request.fromServer}' is registered to this vault.`);
     }
     serverId = rows[0].id;
   }
@@ -75,7 +75,7 @@ async function pointToRecover(
     [serverId, request.path],
   );
   if (!items[0]) {
-    throw new AgentRefusal(
+    throw new PortalError(
       'not_found',
       request.fromServer
         ? `The folder '${request.path}' is not a protected item of '${request.fromServer}'.`
@@ -84,8 +84,8 @@ async function pointToRecover(
   }
   const at = request.point && request.point !== 'latest' ? new Date(request.point) : null;
   if (at && Number.isNaN(at.getTime())) {
-    throw new AgentRefusal(
-      'bad_request',
+    throw new PortalError(
+      'invalid',
       `--point must be latest or a time such as 2026-01-31T22:00:00Z, not '${request.point}'.`,
     );
   }
@@ -96,7 +96,7 @@ async function pointToRecover(
     [items[0].id, at],
   );
   if (!rows[0]) {
-    throw new AgentRefusal(
+    throw new PortalError(
       'not_found',
       at
         ? `'${request.path}' has no recovery point taken at or before ${at.toISOString()}.`
@@ -136,25 +136,25 @@ export async function startRestore(
         request: string;
         request_id: string;
       }>(
-        `update restores set token_hash = $3, running = true, started_at = now(), heartbeat_at = now()
+        `update restores set token_hash = $3, running = true, started_at = portal_now(), heartbeat_at = portal_now()
          where id = $1 and server_id = $2 and token_hash is null
          returning id, point_id, operation_id, key_id, request, request_id`,
         [request.requestId, machine.id, tokenHash],
       );
       const taken = rows[0];
-      if (!taken) throw new AgentRefusal('not_found', 'This restore request was already taken, or it was withdrawn.');
+      if (!taken) throw new PortalError('not_found', 'This restore request was already taken, or it was withdrawn.');
       const { rows: points } = await client.query<PointRow>(
         `select ${POINT_COLUMNS} from ${POINT_JOINS} where p.id = $1`,
         [taken.point_id],
       );
-      if (!points[0]) throw new AgentRefusal('not_found', 'The recovery point of this request no longer exists.');
+      if (!points[0]) throw new PortalError('not_found', 'The recovery point of this request no longer exists.');
       point = points[0];
       restoreId = taken.id;
       operationId = taken.operation_id;
       sealed = { keyId: taken.key_id, id: taken.request_id, sealed: taken.request };
       await client.query(
         `update operations set message = $2, bytes_done = 0, bytes_total = $3, files_done = 0, files_total = $4,
-           data_transferred = 0, updated_at = now()
+           data_transferred = 0, updated_at = portal_now()
          where id = $1 and status = 'InProgress'`,
         [operationId, jobMessage(point, machine.name), point.bytes, point.files],
       );
@@ -180,7 +180,7 @@ export async function startRestore(
       operationId = ops[0]!.id;
       const { rows } = await client.query<{ id: string }>(
         `insert into restores (point_id, server_id, operation_id, token_hash, running, started_at)
-         values ($1, $2, $3, $4, true, now()) returning id`,
+         values ($1, $2, $3, $4, true, portal_now()) returning id`,
         [point.point_id, machine.id, operationId, tokenHash],
       );
       restoreId = rows[0]!.id;
@@ -234,7 +234,7 @@ export async function reportRestoreProgress(
     `update operations set bytes_done = $2::bigint, bytes_total = $3::bigint, files_done = $4, files_total = $5,
        bytes_per_second = $6, seconds_left = $7, data_transferred = $8,
        progress = case when $3::bigint > 0 then least(99, $2::bigint * 100 / $3::bigint)::int else 0 end,
-       updated_at = now()
+       updated_at = portal_now()
      where id = $1 and status = 'InProgress'`,
     [
       restore.operationId,
@@ -283,14 +283,14 @@ async function endRestore(
 ): Promise<boolean> {
   return withTransaction(pool, async (_tx, client) => {
     const { rows } = await client.query<{ operation_id: string }>(
-      `update restores set running = false, ended_at = now()
+      `update restores set running = false, ended_at = portal_now()
        where id = $1 and ended_at is null returning operation_id`,
       [restoreId],
     );
     if (!rows[0]) return false;
     const verb = status === 'Succeeded' ? 'completed' : 'failed';
     await client.query(
-      `update operations set status = $2, progress = 100, seconds_left = 0, ended_at = now(), updated_at = now(),
+      `update operations set status = $2, progress = 100, seconds_left = 0, ended_at = portal_now(), updated_at = portal_now(),
          files_done = coalesce($4, files_done), bytes_done = coalesce($5, bytes_done),
          data_transferred = coalesce($6, data_transferred),
          message = 'The restore of ''' || item_name || ''' on ''' || server_name || ''' ' || $3::text
@@ -309,7 +309,7 @@ async function endRestore(
 }
 
 /** Fails restores whose agents stopped reporting, and requests no agent took in time: run by every worker. */
-export async function failStaleRestores(svc: Services, now = new Date()): Promise<number> {
+export async function failStaleRestores(svc: Services, now = svc.clock.now()): Promise<number> {
   const { rows } = await svc.pool.query<{ id: string; running: boolean }>(
     `select id, running from restores where ended_at is null
        and ((running and heartbeat_at < $1) or (token_hash is null and requested_at < $2))`,
@@ -329,5 +329,5 @@ export async function failStaleRestores(svc: Services, now = new Date()): Promis
 }
 
 async function touch(svc: Services, restoreId: string) {
-  await svc.pool.query('update restores set heartbeat_at = now() where id = $1', [restoreId]);
+  await svc.pool.query('update restores set heartbeat_at = portal_now() where id = $1', [restoreId]);
 }

@@ -24,7 +24,7 @@ type ItemPolicy = {
  * The item's row lock serialises two runs for one item; a backup committing meanwhile adds a point this run does
  * not see, and so does not delete.
  */
-export async function applyRetention(svc: Services, itemId: string, now = new Date()): Promise<RetentionResult> {
+export async function applyRetention(svc: Services, itemId: string, now = svc.clock.now()): Promise<RetentionResult> {
   return withTransaction(svc.pool, async (_tx, client) => {
     const { rows: items } = await client.query<ItemPolicy>(
       `select i.status, p.frequency, p.daily_days, p.weekly_weeks, p.monthly_months, p.yearly_years
@@ -64,7 +64,7 @@ export async function applyRetention(svc: Services, itemId: string, now = new Da
 }
 
 /** The hourly sweep: points age out of their rules with no backup happening, so every protected item is looked at. */
-export async function applyRetentionEverywhere(svc: Services, now = new Date()): Promise<RetentionResult> {
+export async function applyRetentionEverywhere(svc: Services, now = svc.clock.now()): Promise<RetentionResult> {
   const { rows } = await svc.pool.query<{ id: string }>(
     `select i.id from protected_items i
      where i.status <> 'Stopped' and (select count(*) from recovery_points p where p.item_id = i.id) > 1`,

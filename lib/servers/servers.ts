@@ -5,11 +5,11 @@ import { type Database, withTransaction } from '@/db/client';
 import { backupKeys, recoveryPoints, registeredServers } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
 import { failRestoresOfDeleted } from '@/lib/backups/ended-restores';
-import { type ActionResult, PortalError } from '@/lib/errors';
+import { type ActionDone, actionOf, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import { enqueuePurge } from '@/lib/queues';
 import type { Services } from '@/lib/services';
-import { checkVaultAccess } from '@/lib/vaults/access';
+import { vaultAccessOrThrow } from '@/lib/vaults/access';
 
 export const UNREGISTER_CONFIRM =
   'This operation will delete all data in the backup vault that is associated with the server. Are you sure you want to unregister the server?';
@@ -43,23 +43,22 @@ const serverNotFound = 'The server was not found.';
 /** The server and its vault, through the vault guard: the user may change the vault, and it is Active. */
 async function writableServer(svc: Services, user: PortalUser, input: unknown) {
   const parsed = serverInput.safeParse(input);
-  if (!parsed.success) return { error: serverNotFound };
+  if (!parsed.success) throw new PortalError('not_found', serverNotFound);
   const [row] = await svc.db
     .select({ id: registeredServers.id, name: registeredServers.name, vaultId: registeredServers.vaultId })
     .from(registeredServers)
     .where(eq(registeredServers.id, parsed.data.serverId));
-  if (!row) return { error: serverNotFound };
-  const checked = await checkVaultAccess(svc.db, user, row.vaultId, 'write', { states: ['Active'] });
-  if (checked instanceof PortalError) return { error: checked.code === 'not_found' ? serverNotFound : checked.message };
-  const { vault } = checked;
-  return { server: { ...row, vaultName: vault.name, subscriptionId: vault.subscriptionId } };
+  if (!row) throw new PortalError('not_found', serverNotFound);
+  const { vault } = await vaultAccessOrThrow(svc.db, user, row.vaultId, 'write', {
+    states: ['Active'],
+    notFound: serverNotFound,
+  });
+  return { ...row, vaultName: vault.name, subscriptionId: vault.subscriptionId };
 }
 
 /** ALLOW RE-REGISTRATION: the next registration of this name replaces the server's identity, once. */
-export async function allowReregistration(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
-  const found = await writableServer(svc, user, input);
-  if (!found.server) return { ok: false, message: found.error };
-  const { server } = found;
+export const allowReregistration = actionOf(async (svc: Services, user: PortalUser, input: unknown) => {
+  const server = await writableServer(svc, user, input);
   const allowed = await withTransaction(svc.pool, async (tx) => {
     // Only the request that flips the flag tells anyone: a repeated or racing one finds it already set.
     const [flipped] = await tx
@@ -84,18 +83,17 @@ export async function allowReregistration(svc: Services, user: PortalUser, input
     });
     return true;
   });
-  return allowed ? { ok: true, data: undefined } : { ok: false, message: serverNotFound };
-}
+  if (!allowed) throw new PortalError('not_found', serverNotFound);
+  return { ok: true, data: undefined } satisfies ActionDone;
+});
 
 /**
  * DELETE: removes the server, its identity (its key) and its data at once; its machine is refused from then on. Its
  * items, recovery points and object index go with it (cascades); the blobs of its keys' namespaces are removed by
  * a durable job enqueued in the same transaction, since no other server's points can refer to them.
  */
-export async function unregisterServer(svc: Services, user: PortalUser, input: unknown): Promise<ActionResult> {
-  const found = await writableServer(svc, user, input);
-  if (!found.server) return { ok: false, message: found.error };
-  const { server } = found;
+export async function unregisterServerOrThrow(svc: Services, user: PortalUser, input: unknown): Promise<ActionDone> {
+  const server = await writableServer(svc, user, input);
   const removed = await withTransaction(svc.pool, async (tx, client) => {
     const keys = await tx.select({ id: backupKeys.id }).from(backupKeys).where(eq(backupKeys.serverId, server.id));
     await failRestoresOfDeleted(
@@ -130,5 +128,9 @@ export async function unregisterServer(svc: Services, user: PortalUser, input: u
     });
     return true;
   });
-  return removed ? { ok: true, data: undefined } : { ok: false, message: serverNotFound };
+  if (!removed) throw new PortalError('not_found', serverNotFound);
+  return { ok: true, data: undefined };
 }
+
+/** REGISTERED ITEMS' DELETE: unregisterServerOrThrow, each refusal as the page shows it. */
+export const unregisterServer = actionOf(unregisterServerOrThrow);

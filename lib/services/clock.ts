@@ -14,6 +14,14 @@ export interface Clock {
   offsetMs(): number;
 }
 
+/** A clock that can be moved (the process's clock, `Services['clock']`): tests move it to make time pass at once. */
+export interface MovableClock extends Clock {
+  /** Moves the portal's time to real time plus `offsetMs`, for JavaScript here and for SQL everywhere. */
+  setOffset(offsetMs: number): Promise<void>;
+  /** Reads the offset the database holds (another process may have moved it). */
+  refresh(): Promise<void>;
+}
+
 /** Real time, for code that has no database (and for tests of pure functions). */
 export const systemClock: Clock = {
   now: () => new Date(),
@@ -22,7 +30,7 @@ export const systemClock: Clock = {
 };
 
 /** A clock whose offset lives in the database, read once at start and changed only through `setOffset`. */
-export class DatabaseClock implements Clock {
+export class DatabaseClock implements MovableClock {
   #offsetMs = 0;
 
   constructor(private readonly pool: pg.Pool) {}

@@ -8,11 +8,11 @@ import type PgBoss from 'pg-boss';
 import { createDatabase, type Database } from '@/db/client';
 import { type BlobStore, blobStoreFor } from '@/lib/blob-store';
 import { startBoss } from '@/lib/queues';
-import { type Clock, DatabaseClock } from './clock';
+import { DatabaseClock, type MovableClock } from './clock';
 import { Faults } from './faults';
 import { type Env, getEnv } from './settings';
 
-export type { Clock } from './clock';
+export type { Clock, MovableClock } from './clock';
 export type { FaultRule } from './faults';
 
 /** What the domain functions work with; the server builds it once, tests build their own on a fresh database. */
@@ -22,7 +22,7 @@ export type Services = {
   boss: PgBoss;
   env: Env;
   store: BlobStore;
-  clock: Clock;
+  clock: MovableClock;
   faults: Faults;
 };
 

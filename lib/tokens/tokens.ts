@@ -1,9 +1,10 @@
 import 'server-only';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { personalAccessTokens } from '@/db/schema';
 import { logChange } from '@/lib/audit/log';
+import { hashSecret } from '@/lib/secrets';
 
 /** Recognisable in logs and secret scanners; the rest is 256 random bits. */
 const TOKEN_PREFIX = 'bvp_';
@@ -11,9 +12,7 @@ const TOKEN_SHAPE = /^bvp_[A-Za-z0-9_-]{43}$/;
 
 export type TokenRow = { id: string; prefix: string; createdAt: Date; lastUsedAt: Date | null };
 
-function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
+const hashToken = hashSecret;
 
 type TokenOwner = { id: string; email: string };
 
@@ -59,7 +58,7 @@ export async function revokeToken(db: Database, user: TokenOwner, tokenId: strin
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(personalAccessTokens)
-      .set({ revokedAt: sql`now()` })
+      .set({ revokedAt: sql`portal_now()` })
       .where(
         and(
           eq(personalAccessTokens.id, tokenId),
@@ -86,7 +85,7 @@ export async function userIdForToken(db: Database, token: string): Promise<strin
   if (!TOKEN_SHAPE.test(token)) return null;
   const [row] = await db
     .update(personalAccessTokens)
-    .set({ lastUsedAt: sql`now()` })
+    .set({ lastUsedAt: sql`portal_now()` })
     .where(and(eq(personalAccessTokens.tokenHash, hashToken(token)), isNull(personalAccessTokens.revokedAt)))
     .returning({ userId: personalAccessTokens.userId });
   return row?.userId ?? null;

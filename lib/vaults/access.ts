@@ -19,6 +19,8 @@ export type VaultAccessOptions = {
   states?: readonly VaultStatus[];
   /** The refusal's message when the vault is in another state; the default names its state. */
   notReady?: (vault: VaultRow) => string;
+  /** The refusal's message when the vault is not found (or not the user's), e.g. that of the item the id came from. */
+  notFound?: string;
 };
 
 export type VaultAccess = { vault: VaultRow; access: SubscriptionAccess };
@@ -66,6 +68,18 @@ export function checkSubscriptionAccess(
   return access;
 }
 
+/** checkSubscriptionAccess for code that answers refusals by throwing, with the caller's own refusals if it has some. */
+export function subscriptionAccessOrThrow(
+  user: PortalUser,
+  subscriptionId: unknown,
+  level: VaultAccessLevel,
+  refusals: { notFound?: PortalError; forbidden?: PortalError } = {},
+): SubscriptionAccess {
+  const checked = checkSubscriptionAccess(user, subscriptionId, level);
+  if ('role' in checked) return checked;
+  throw (checked.code === 'not_found' ? refusals.notFound : refusals.forbidden) ?? checked;
+}
+
 /**
  * The one vault guard: every page, action, route handler and API call resolves a vault through it. A vault outside
  * the user's subscriptions, or an id that is not one, is not found (never "forbidden", which would confirm it
@@ -82,7 +96,7 @@ export async function checkVaultAccess(
   const parsed = vaultId.safeParse(id);
   const vault = parsed.success ? await getVault(db, user, parsed.data) : null;
   const access = vault ? subscriptionOf(user, vault.subscriptionId) : undefined;
-  if (!vault || !access) return new PortalError('not_found', messages.vaultNotFound);
+  if (!vault || !access) return new PortalError('not_found', options.notFound ?? messages.vaultNotFound);
   if (!allows(access, level)) return refusal(level);
   if (options.states && !options.states.includes(vault.status)) {
     return new PortalError('conflict', (options.notReady ?? vaultNotReady)(vault));
@@ -90,7 +104,7 @@ export async function checkVaultAccess(
   return { vault, access };
 }
 
-/** checkVaultAccess for code that answers refusals by throwing (route handlers, the ARM API). */
+/** checkVaultAccess for code that answers refusals by throwing (domain functions, route handlers, the ARM API). */
 export async function vaultAccessOrThrow(
   db: Database,
   user: PortalUser,
@@ -99,6 +113,6 @@ export async function vaultAccessOrThrow(
   options?: VaultAccessOptions,
 ): Promise<VaultAccess> {
   const checked = await checkVaultAccess(db, user, id, level, options);
-  if (checked instanceof PortalError) throw checked;
-  return checked;
+  if ('vault' in checked) return checked;
+  throw checked;
 }

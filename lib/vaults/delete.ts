@@ -3,10 +3,10 @@ import { eq, sql } from 'drizzle-orm';
 import { withTransaction } from '@/db/client';
 import { operations, registeredServers, vaults } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
-import { type ActionResult, PortalError } from '@/lib/errors';
+import { type ActionDone, actionOf, PortalError } from '@/lib/errors';
 import { QUEUES, sendInTransaction } from '@/lib/queues';
 import type { Services } from '@/lib/services';
-import { checkVaultAccess } from './access';
+import { vaultAccessOrThrow } from './access';
 import { deleteVaultSchema } from './validation';
 
 export const deleteMessages = {
@@ -14,22 +14,23 @@ export const deleteMessages = {
   busy: (name: string) => `The backup vault '${name}' cannot be deleted while it is being created or deleted.`,
 } as const;
 
+/** The Dashboard's DELETE: deleteVaultOrThrow, each refusal as the form shows it. */
+export const deleteVault = actionOf(deleteVaultOrThrow);
+
 /**
  * Marks the vault Deleting and enqueues its removal: only an Active or Failed vault with no registered server can
  * start deleting, decided under the vault's row lock, so a registration racing this request either lands first (and
  * the delete is refused) or finds the vault Deleting (and is refused).
  */
-export async function deleteVault(
+export async function deleteVaultOrThrow(
   svc: Services,
   user: PortalUser,
   input: unknown,
-): Promise<ActionResult<{ operationId: string }>> {
+): Promise<ActionDone<{ operationId: string }>> {
   const parsed = deleteVaultSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, message: parsed.error.issues[0]!.message };
+  if (!parsed.success) throw new PortalError('invalid', parsed.error.issues[0]!.message);
   const { vaultId, reason } = parsed.data;
-  const checked = await checkVaultAccess(svc.db, user, vaultId, 'write');
-  if (checked instanceof PortalError) return { ok: false, message: checked.message };
-  const { vault } = checked;
+  const { vault } = await vaultAccessOrThrow(svc.db, user, vaultId, 'write');
 
   const result = await withTransaction(svc.pool, async (tx, client) => {
     // The vault's row lock first: a registration holds it while it inserts its server, so once we have it, the
@@ -46,7 +47,7 @@ export async function deleteVault(
       .where(eq(registeredServers.vaultId, vault.id))
       .limit(1);
     if (server) return 'registered' as const;
-    await tx.update(vaults).set({ status: 'Deleting', updatedAt: sql`now()` }).where(eq(vaults.id, vault.id));
+    await tx.update(vaults).set({ status: 'Deleting', updatedAt: sql`portal_now()` }).where(eq(vaults.id, vault.id));
     const [operation] = await tx
       .insert(operations)
       .values({
@@ -61,8 +62,8 @@ export async function deleteVault(
     await sendInTransaction(svc.boss, client, QUEUES.deleteVault, { operationId: operation!.id });
     return { operationId: operation!.id };
   });
-  if (result === 'busy') return { ok: false, message: deleteMessages.busy(vault.name) };
-  if (result === 'registered') return { ok: false, message: deleteMessages.registered };
+  if (result === 'busy') throw new PortalError('conflict', deleteMessages.busy(vault.name));
+  if (result === 'registered') throw new PortalError('not_empty', deleteMessages.registered);
   console.info(`vault ${vault.id} ('${vault.name}') deletion requested by ${user.id}: ${reason}`);
   return { ok: true, data: result };
 }

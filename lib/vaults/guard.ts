@@ -1,7 +1,6 @@
 import 'server-only';
 import { notFound } from 'next/navigation';
 import { requireUser } from '@/lib/auth/guard';
-import { PortalError } from '@/lib/errors';
 import { getServices } from '@/lib/services';
 import { allows, checkVaultAccess, type VaultAccessLevel, type VaultAccessOptions } from './access';
 
@@ -15,7 +14,7 @@ export async function requireVaultAccess(vaultId: string, level: VaultAccessLeve
   const user = await requireUser();
   const svc = await getServices();
   const checked = await checkVaultAccess(svc.db, user, vaultId, level, options);
-  if (checked instanceof PortalError) {
+  if (!('vault' in checked)) {
     if (checked.code === 'not_found') notFound();
     throw checked;
   }

@@ -18,7 +18,7 @@ async function loadOperation(svc: Services, operationId: string) {
 async function advance(svc: Services, operationId: string, progress: number) {
   await svc.db
     .update(operations)
-    .set({ progress, updatedAt: sql`now()` })
+    .set({ progress, updatedAt: sql`portal_now()` })
     .where(and(eq(operations.id, operationId), eq(operations.status, 'InProgress'), lt(operations.progress, progress)));
 }
 
@@ -46,7 +46,7 @@ export async function provisionVault(svc: Services, operationId: string): Promis
     const fails = svc.env.VAULT_PROVISIONING_FAIL_NAMES.includes(vault.name.toLowerCase());
     await tx
       .update(vaults)
-      .set({ status: fails ? 'Failed' : 'Active', updatedAt: sql`now()` })
+      .set({ status: fails ? 'Failed' : 'Active', updatedAt: sql`portal_now()` })
       .where(eq(vaults.id, vault.id));
     const message = fails
       ? `The backup vault '${vault.name}' could not be created: no storage could be allocated in ${regionName(vault.region)} (a failure simulated by VAULT_PROVISIONING_FAIL_NAMES).`
@@ -87,12 +87,12 @@ export async function giveUpOperation(svc: Services, operationId: string, reason
     if (op.vaultId && op.kind === 'CreateVault') {
       await tx
         .update(vaults)
-        .set({ status: 'Failed', updatedAt: sql`now()` })
+        .set({ status: 'Failed', updatedAt: sql`portal_now()` })
         .where(and(eq(vaults.id, op.vaultId), eq(vaults.status, 'Creating')));
     } else if (op.vaultId && op.kind === 'DeleteVault') {
       await tx
         .update(vaults)
-        .set({ status: 'Active', updatedAt: sql`now()` })
+        .set({ status: 'Active', updatedAt: sql`portal_now()` })
         .where(and(eq(vaults.id, op.vaultId), eq(vaults.status, 'Deleting')));
     }
     // The cause goes to the log; the user hears what happened and what state the vault is in.

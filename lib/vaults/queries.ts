@@ -150,7 +150,7 @@ export async function rememberTab(db: Database, userId: string, vaultId: string,
     .values({ userId, vaultId, tab })
     .onConflictDoUpdate({
       target: [vaultTabVisits.userId, vaultTabVisits.vaultId],
-      set: { tab, visitedAt: sql`now()` },
+      set: { tab, visitedAt: sql`portal_now()` },
     })
     .catch((err) => {
       // The vault may have been deleted meanwhile; remembering a tab is not worth failing a page for.

@@ -4,32 +4,30 @@ import { z } from 'zod';
 import { withTransaction } from '@/db/client';
 import { vaults } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
-import { type ActionResult, PortalError } from '@/lib/errors';
+import { type ActionDone, fieldRefusal, PortalError } from '@/lib/errors';
 import { recordFinishedOperation } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
-import { checkVaultAccess, vaultNotReady } from './access';
+import { vaultAccessOrThrow, vaultNotReady } from './access';
 import { CONFIGURABLE_STATES } from './redundancy';
 import { vaultTagsSchema } from './validation';
 
 const saveTagsSchema = z.object({ vaultId: z.uuid(), tags: vaultTagsSchema });
 
 /** Replaces a vault's tags (the ARM API's PATCH); a change is recorded as an operation like any configuration. */
-export async function saveVaultTags(
+export async function saveVaultTagsOrThrow(
   svc: Services,
   user: PortalUser,
   input: unknown,
-): Promise<ActionResult<{ tags: Record<string, string> }>> {
+): Promise<ActionDone<{ tags: Record<string, string> }>> {
   const parsed = saveTagsSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, fieldErrors: { tags: parsed.error.issues[0]!.message } };
+  if (!parsed.success) throw fieldRefusal('invalid_parameter', { tags: parsed.error.issues[0]!.message });
   const { vaultId, tags } = parsed.data;
-  const checked = await checkVaultAccess(svc.db, user, vaultId, 'write', { states: CONFIGURABLE_STATES });
-  if (checked instanceof PortalError) return { ok: false, message: checked.message };
-  const { vault } = checked;
+  const { vault } = await vaultAccessOrThrow(svc.db, user, vaultId, 'write', { states: CONFIGURABLE_STATES });
 
   const changed = await withTransaction(svc.pool, async (tx) => {
     const [row] = await tx
       .update(vaults)
-      .set({ tags, updatedAt: sql`now()` })
+      .set({ tags, updatedAt: sql`portal_now()` })
       .where(
         and(
           eq(vaults.id, vault.id),
@@ -54,7 +52,7 @@ export async function saveVaultTags(
     const [now] = await svc.db.select({ status: vaults.status }).from(vaults).where(eq(vaults.id, vault.id));
     const status = now?.status ?? 'Deleting';
     if (!(CONFIGURABLE_STATES as readonly string[]).includes(status)) {
-      return { ok: false, message: vaultNotReady({ name: vault.name, status }) };
+      throw new PortalError('conflict', vaultNotReady({ name: vault.name, status }));
     }
   }
   return { ok: true, data: { tags } };

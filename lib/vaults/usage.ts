@@ -34,7 +34,7 @@ export async function vaultUsage(db: Database, vaultId: string): Promise<VaultUs
       count(*) filter (where status = 'Failed')::int as failed,
       count(*) filter (where status = 'InProgress')::int as in_progress
     from operations
-    where vault_id = ${vaultId} and kind <> 'ConfigureVault' and started_at > now() - interval '24 hours'`);
+    where vault_id = ${vaultId} and kind <> 'ConfigureVault' and started_at > portal_now() - interval '24 hours'`);
   const row = rows[0]!;
   return {
     registeredServers: row.servers,

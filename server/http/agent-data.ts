@@ -17,9 +17,10 @@ import {
 } from '@/lib/backups/object-batches';
 import type { BlobStore } from '@/lib/blob-store';
 import { ReusedBuffers } from '@/lib/buffers';
-import { AgentRefusal } from '@/lib/registration/refusal';
+import { PortalError } from '@/lib/errors';
+import { agentRefusal } from '@/lib/registration/refusal';
 import { authenticateRestoreToken, readObjectFrames } from '@/lib/restore/object-reads';
-import { type AgentErrorResponse, MAX_BATCH_BYTES } from '@/wire/protocol';
+import { MAX_BATCH_BYTES } from '@/wire/protocol';
 
 export type AgentDataServices = { pool: pg.Pool; store: BlobStore };
 
@@ -98,14 +99,14 @@ export function serveAgentData(req: IncomingMessage, res: ServerResponse, servic
 async function jsonWithAuth<T>(req: IncomingMessage, authenticated: Promise<T>): Promise<[T, unknown]> {
   const [caller, body] = await Promise.allSettled([
     authenticated,
-    readBody(req, IDS_BODY_LIMIT, () => new AgentRefusal('bad_request', 'The request body is too large.')),
+    readBody(req, IDS_BODY_LIMIT, () => new PortalError('invalid', 'The request body is too large.')),
   ]);
   if (caller.status === 'rejected') throw caller.reason;
   if (body.status === 'rejected') throw body.reason;
   try {
     return [caller.value, JSON.parse(Buffer.from(body.value).toString('utf8'))];
   } catch {
-    throw new AgentRefusal('bad_request', 'The request body must be JSON.');
+    throw new PortalError('invalid', 'The request body must be JSON.');
   }
 }
 
@@ -124,9 +125,10 @@ async function answer(res: ServerResponse, work: () => Promise<unknown>): Promis
   try {
     payload = await work();
   } catch (err) {
-    if (err instanceof AgentRefusal) {
-      status = err.status;
-      payload = { error: { code: err.code, message: err.message } } satisfies AgentErrorResponse;
+    const refusal = agentRefusal(err);
+    if (refusal) {
+      status = refusal.status;
+      payload = refusal.body;
     } else {
       console.error('agent data call failed:', err);
       status = 500;

@@ -7,6 +7,8 @@
  * page's CPU) and marks them with FRONT_DOOR_HEADER so that the proxy skips them.
  */
 
+import { SIGN_IN_TO_CONTINUE } from '@/lib/errors';
+
 /** Set by scripts/serve.ts on the page renders it has let in (it removes the header from every request first). */
 export const FRONT_DOOR_HEADER = 'x-portal-front-door';
 
@@ -38,7 +40,8 @@ export function frontDoor(pathname: string, search: string, hasSession: boolean)
   return { kind: 'sign-in', location: `/signin?${new URLSearchParams({ callbackUrl: pathname + search })}` };
 }
 
-export const UNAUTHENTICATED_BODY = { error: { code: 'unauthenticated', message: 'Sign in to continue.' } } as const;
+/** The route handlers' 401 body (`unauthenticated()` in lib/errors), answered here before a handler runs. */
+export const UNAUTHENTICATED_BODY = { error: { code: 'unauthenticated', message: SIGN_IN_TO_CONTINUE } } as const;
 
 /** Whether a Cookie header holds a session cookie (by name; the guard checks the cookie itself). */
 export function cookieHeaderHasSession(cookie: string | undefined): boolean {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { cookies } from 'next/headers';
 import { getAuthOptions } from '@/lib/auth/options';
 import { sessionUserId } from '@/lib/auth/session';
+import { unauthenticated } from '@/lib/errors';
 import { listOpenOperations } from '@/lib/operations/queries';
 import { getServices } from '@/lib/services';
 
@@ -15,7 +16,7 @@ export async function GET(request: Request) {
   const userId = await sessionUserId(await cookies(), getAuthOptions().secret!);
   const { db } = await getServices();
   const operations = userId ? await listOpenOperations(db, userId) : null;
-  if (!operations) return Response.json({ error: 'Sign in to continue.' }, { status: 401 });
+  if (!operations) return unauthenticated();
   const body = JSON.stringify({ operations });
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   // Private and revalidated on every poll: the browser keeps the last answer and asks whether it changed.

@@ -1,5 +1,6 @@
 import type { NewDialogData } from '@/components/shell/new-dialog';
 import { currentUser } from '@/lib/auth/guard';
+import { unauthenticated } from '@/lib/errors';
 import { getServices } from '@/lib/services';
 import { allows } from '@/lib/vaults/access';
 import { vaultNamesBySubscription } from '@/lib/vaults/queries';
@@ -13,8 +14,7 @@ export const dynamic = 'force-dynamic';
  */
 export async function GET() {
   const user = await currentUser();
-  if (!user)
-    return Response.json({ error: { code: 'unauthenticated', message: 'Sign in to continue.' } }, { status: 401 });
+  if (!user) return unauthenticated();
   const names = await vaultNamesBySubscription((await getServices()).db, user);
   const body: NewDialogData = {
     choices: user.subscriptions.map((s) => ({ id: s.id, displayName: s.displayName, canCreate: allows(s, 'write') })),

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { currentUser } from '@/lib/auth/guard';
+import { PortalError, portalErrorResponse, unauthenticated } from '@/lib/errors';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,11 +9,11 @@ export const dynamic = 'force-dynamic';
 const AGENT_FILE = path.join(process.cwd(), 'dist', 'agent', 'recovery-services-agent.mjs');
 
 export async function GET() {
-  if (!(await currentUser())) return Response.json({ error: 'Sign in to continue.' }, { status: 401 });
+  if (!(await currentUser())) return unauthenticated();
   const agent = await readFile(AGENT_FILE).catch(() => undefined);
   if (!agent) {
     console.error(`The agent bundle is missing at ${AGENT_FILE}: run \`npm run build\`.`);
-    return Response.json({ error: 'The agent is not available on this portal.' }, { status: 503 });
+    return portalErrorResponse(new PortalError('unavailable', 'The agent is not available on this portal.'));
   }
   return new Response(agent, {
     headers: {

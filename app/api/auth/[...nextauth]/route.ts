@@ -1,7 +1,7 @@
 import { NextRequest } from 'next/server';
 import NextAuth from 'next-auth';
 import { getAuthOptions } from '@/lib/auth/options';
-import { errorResponse } from '@/lib/errors';
+import { PortalError, portalErrorResponse } from '@/lib/errors';
 
 type Context = { params: Promise<{ nextauth: string[] }> };
 
@@ -12,7 +12,9 @@ type Context = { params: Promise<{ nextauth: string[] }> };
 async function handler(request: NextRequest, context: Context) {
   const [action, provider] = (await context.params).nextauth;
   if (action === 'callback' && provider === 'credentials' && request.method !== 'POST') {
-    return errorResponse(405, 'method_not_allowed', 'Sign in with the form on /signin.', { Allow: 'POST' });
+    return portalErrorResponse(new PortalError('method_not_allowed', 'Sign in with the form on /signin.'), {
+      Allow: 'POST',
+    });
   }
   // next-auth's error page is the sign-in page, which shows its own messages: the error's text is not needed there.
   if (action === 'error') return new Response(null, { status: 302, headers: { Location: '/signin' } });
@@ -27,7 +29,7 @@ async function handler(request: NextRequest, context: Context) {
       parsed = undefined;
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      return errorResponse(400, 'invalid', 'The request body must be a JSON object.');
+      return portalErrorResponse(new PortalError('invalid', 'The request body must be a JSON object.'));
     }
   }
   const replay = new NextRequest(request.url, { method: 'POST', headers: request.headers, body });

@@ -1,6 +1,6 @@
 import { currentUser } from '@/lib/auth/guard';
 import { issueVaultCredentials } from '@/lib/credentials/issue';
-import { errorResponse, PortalError, portalErrorResponse } from '@/lib/errors';
+import { answerRefusals, PortalError, portalErrorResponse, unauthenticated } from '@/lib/errors';
 import { isSameOriginRequest } from '@/lib/http/origin';
 import { getServices } from '@/lib/services';
 import { portalOrigin } from '@/lib/urls';
@@ -14,12 +14,12 @@ export const dynamic = 'force-dynamic';
 export async function POST(request: Request, { params }: { params: Promise<{ vaultId: string }> }) {
   const svc = await getServices();
   if (!isSameOriginRequest(request, svc.env)) {
-    return errorResponse(403, 'cross_site', 'Download vault credentials from the portal.');
+    return portalErrorResponse(new PortalError('cross_site', 'Download vault credentials from the portal.'));
   }
   const user = await currentUser();
-  if (!user) return errorResponse(401, 'unauthenticated', 'Sign in to continue.');
+  if (!user) return unauthenticated();
   const { vaultId } = await params;
-  try {
+  return answerRefusals(async () => {
     const file = await issueVaultCredentials(svc, user, vaultId, portalOrigin(request, svc.env));
     return new Response(file.contents, {
       headers: {
@@ -28,15 +28,11 @@ export async function POST(request: Request, { params }: { params: Promise<{ vau
         'Cache-Control': 'no-store',
       },
     });
-  } catch (err) {
-    if (err instanceof PortalError) return portalErrorResponse(err);
-    throw err;
-  }
+  });
 }
 
 /** A link, a prefetch or an image tag must never issue a credential. */
 export function GET() {
-  return errorResponse(405, 'method_not_allowed', 'Download vault credentials with the button on QUICK START.', {
-    Allow: 'POST',
-  });
+  const refusal = new PortalError('method_not_allowed', 'Download vault credentials with the button on QUICK START.');
+  return portalErrorResponse(refusal, { Allow: 'POST' });
 }
