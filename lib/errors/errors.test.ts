@@ -125,3 +125,18 @@ describe('the edges', () => {
     await expect(action('fault')).rejects.toThrow('fault');
   });
 });
+
+describe('PortalError across bundles', () => {
+  it('is recognised by instanceof whichever copy of the module made it, and nothing else is', () => {
+    // What another bundle's copy of the class makes: the same brand, another constructor.
+    const other = Object.assign(new Error('The region is busy.'), {
+      code: 'unavailable',
+      [Symbol.for('backup-vault-portal.PortalError')]: true,
+    });
+    expect(other instanceof PortalError).toBe(true);
+    expect(new PortalError('not_found', 'x') instanceof PortalError).toBe(true);
+    expect(new Error('x') instanceof PortalError).toBe(false);
+    const nothing: unknown = null;
+    expect(nothing instanceof PortalError).toBe(false);
+  });
+});

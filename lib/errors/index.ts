@@ -40,10 +40,22 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Marks a PortalError whichever copy of this module made it: the HTTP server's bundle (dist/server/serve.mjs) and
+ * Next.js's bundles each have their own, and share the process's services (so a fault rule's error made by one is
+ * caught by the other's `instanceof`).
+ */
+const BRAND = Symbol.for('backup-vault-portal.PortalError');
+
 /** A failure the user should see: a code for programs, tests and the edges' tables, a message for people. */
 export class PortalError extends Error {
   /** The form's field errors, when the refusal is about fields (the message is then the first of them). */
   readonly fieldErrors?: Record<string, string>;
+  readonly [BRAND] = true;
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && BRAND in value;
+  }
 
   constructor(
     readonly code: ErrorCode,

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from '@/db/client';
 
 /**
  * The portal's one source of "now". JavaScript asks `clock.now()`; SQL calls `portal_now()` (migration 0014), which is
@@ -41,15 +42,23 @@ export class DatabaseClock implements MovableClock {
     this.#offsetMs = Number(rows[0]?.offset_ms ?? 0);
   }
 
-  /** Moves the portal's time, for JavaScript here and for SQL everywhere; never backwards past real time's start. */
+  /**
+   * Moves the portal's time, for JavaScript here and for SQL everywhere. portal_now() is written again with the offset
+   * as a constant, in the same transaction as the row that records it: a function that read the row would be called
+   * once per row of a large statement, where `now() + constant` is inlined and costs what now() costs.
+   */
   async setOffset(offsetMs: number): Promise<void> {
-    if (!Number.isSafeInteger(offsetMs))
+    if (!Number.isSafeInteger(offsetMs)) {
       throw new RangeError('The clock offset must be a whole number of milliseconds.');
-    await this.pool.query(
-      `insert into portal_clock (id, offset_ms) values (true, $1)
-       on conflict (id) do update set offset_ms = excluded.offset_ms`,
-      [offsetMs],
-    );
+    }
+    await withTransaction(this.pool, async (_tx, client) => {
+      await client.query(
+        `insert into portal_clock (id, offset_ms) values (true, $1)
+         on conflict (id) do update set offset_ms = excluded.offset_ms`,
+        [offsetMs],
+      );
+      await client.query(portalNowFunction(offsetMs));
+    });
     this.#offsetMs = offsetMs;
   }
 
@@ -64,4 +73,12 @@ export class DatabaseClock implements MovableClock {
   offsetMs(): number {
     return this.#offsetMs;
   }
+}
+
+/** The SQL function every statement asks for the portal's time (first written by migration 0014, with offset 0). */
+export function portalNowFunction(offsetMs: number): string {
+  if (!Number.isSafeInteger(offsetMs)) throw new RangeError('The clock offset must be a whole number of milliseconds.');
+  return `CREATE OR REPLACE FUNCTION portal_now() RETURNS timestamptz LANGUAGE sql STABLE AS $$
+  SELECT now() + ${offsetMs} * interval '1 millisecond'
+$$`;
 }
