@@ -55,6 +55,13 @@ const BAD_CURSORS = [
   Buffer.from(JSON.stringify(['x', 'a'.repeat(36)])).toString('base64url'),
   Buffer.from('[1,2,3]').toString('base64url'),
   Buffer.from(JSON.stringify(['not a date', '6b1e1a52-0c3e-4f4c-9a57-2f1b7c9d0e11'])).toString('base64url'),
+  // Well-formed but for a NUL, which PostgreSQL refuses in text: the lists answered these 500.
+  Buffer.from(JSON.stringify(['\u0000', '6b1e1a52-0c3e-4f4c-9a57-2f1b7c9d0e11'])).toString('base64url'),
+  Buffer.from(JSON.stringify(['x\u0000y', '6b1e1a52-0c3e-4f4c-9a57-2f1b7c9d0e11'])).toString('base64url'),
+  Buffer.from(JSON.stringify(['2026-01-01T00:00:00.000Z\u0000', '6b1e1a52-0c3e-4f4c-9a57-2f1b7c9d0e11'])).toString(
+    'base64url',
+  ),
+  'A'.repeat(5000),
 ];
 const BAD_HOSTS = ['a b', '', '[::1', 'localhost:99999', 'localhost:0', 'evil.example/x'];
 /** Compact JWS headers the agent's endpoints parse: kids that are not UUIDs, or hold a NUL. */

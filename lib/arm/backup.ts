@@ -3,7 +3,7 @@ import { and, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import { operations } from '@/db/schema';
 import { itemWithPoints, listProtectedItems, type ProtectedItemRow } from '@/lib/backups/portal';
 import { PortalError } from '@/lib/errors';
-import { isUuid } from '@/lib/http/input';
+import { decodeCursor, encodeCursor, isUuid } from '@/lib/http/input';
 import type { VaultRow } from '@/lib/vaults/queries';
 import type { ArmContext } from './context';
 import { notFound } from './errors';
@@ -118,19 +118,17 @@ function jobResource(vault: VaultRow, op: typeof operations.$inferSelect, now: D
 }
 
 function encodeJobCursor(op: { startedAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([op.startedAt.toISOString(), op.id])).toString('base64url');
+  return encodeCursor([op.startedAt.toISOString(), op.id]);
 }
 
 function decodeJobCursor(token: string | null): [Date, string] | undefined {
   if (!token) return undefined;
-  try {
-    const [time, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    const date = new Date(time);
-    if (Number.isNaN(date.getTime()) || !isUuid(id)) throw new Error('bad');
-    return [date, id];
-  } catch {
-    throw new PortalError('invalid', 'The $skipToken is not one this API gave.');
-  }
+  const after = decodeCursor(token, ([time, id]): [Date, string] | undefined => {
+    const date = new Date(time ?? '');
+    return Number.isNaN(date.getTime()) || !isUuid(id) ? undefined : [date, id];
+  });
+  if (!after) throw new PortalError('invalid', 'The $skipToken is not one this API gave.');
+  return after;
 }
 
 /** backupJobs: the vault's jobs, newest first, filtered by status, operation and start time, in pages. */

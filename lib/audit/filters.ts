@@ -4,6 +4,7 @@
  * `before` (newer). Isomorphic: the form and the query share it.
  */
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '@/lib/http/input';
 
 export const LOG_CATEGORIES = [
   'Vaults',
@@ -53,20 +54,13 @@ export type LogFilters = {
 
 type SearchParams = Record<string, string | string[] | undefined>;
 
-export function encodeCursor(cursor: LogCursor): string {
-  return Buffer.from(JSON.stringify([cursor.at, cursor.id])).toString('base64url');
+export function logCursor(cursor: LogCursor): string {
+  return encodeCursor([cursor.at, cursor.id]);
 }
 
 /** A cursor from the URL, or undefined when it is not one this page made. */
-export function decodeCursor(token: string | undefined): LogCursor | undefined {
-  if (!token || !/^[A-Za-z0-9_-]{10,200}$/.test(token)) return undefined;
-  try {
-    const [at, id] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown[];
-    const parsed = cursorSchema.safeParse({ at, id });
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+export function decodeLogCursor(token: string | undefined): LogCursor | undefined {
+  return decodeCursor(token, ([at, id]) => cursorSchema.safeParse({ at, id }).data);
 }
 
 /** The filters a URL asks for; values that mean nothing are dropped (the list is then unfiltered by them). */

@@ -2,7 +2,7 @@ import 'server-only';
 import { and, asc, desc, eq, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { operationLogs } from '@/db/schema';
-import { decodeCursor, encodeCursor, type LogFilters } from './filters';
+import { decodeLogCursor, type LogFilters, logCursor } from './filters';
 
 /** Who reads the logs: a user and the subscriptions they belong to (lib/auth's PortalUser is one). */
 type Reader = { id: string; subscriptions: { id: string }[] };
@@ -72,8 +72,8 @@ export async function listLogEntries(
       sql`concat_ws(' ', ${operationLogs.vaultName}, ${operationLogs.actor}, ${operationLogs.operation}, ${operationLogs.target}, ${operationLogs.detail}) ilike ${pattern}`,
     );
   }
-  const after = decodeCursor(filters.after);
-  const before = after ? undefined : decodeCursor(filters.before);
+  const after = decodeLogCursor(filters.after);
+  const before = after ? undefined : decodeLogCursor(filters.before);
   if (after)
     conditions.push(sql`(${operationLogs.at}, ${operationLogs.id}) < (${atFromMicros(after.at)}, ${after.id})`);
   if (before) {
@@ -108,7 +108,7 @@ export async function listLogEntries(
   if (before) page.reverse();
   const first = page[0];
   const last = page[page.length - 1];
-  const cursorOf = (row: { atMicros: string; id: string }) => encodeCursor({ at: row.atMicros, id: row.id });
+  const cursorOf = (row: { atMicros: string; id: string }) => logCursor({ at: row.atMicros, id: row.id });
   return {
     entries: page.map(({ atMicros: _, ...entry }) => entry),
     // Older entries exist when this page is not the last going back, or when it was reached from an older page.

@@ -3,6 +3,7 @@ import { and, desc, eq, gte, lt, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '@/db/client';
 import { operations } from '@/db/schema';
+import { decodeCursor, encodeCursor } from '@/lib/http/input';
 import { filterRange, JOB_OPERATIONS, JOB_STATUS_FILTERS, type JobFilters } from './filters';
 
 export const JOBS_PAGE_SIZE = 50;
@@ -25,21 +26,9 @@ const jobColumns = {
   dataTransferred: operations.dataTransferred,
 };
 
-function encodeCursor(job: { startedAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([job.startedAt.toISOString(), job.id])).toString('base64url');
-}
-
 const cursorSchema = z.tuple([z.iso.datetime(), z.uuid()]);
 
-function decodeCursor(token: string | undefined): [string, string] | undefined {
-  if (!token) return undefined;
-  try {
-    const parsed = cursorSchema.safeParse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const jobCursor = (job: { startedAt: Date; id: string }) => encodeCursor([job.startedAt.toISOString(), job.id]);
 
 /**
  * A vault's jobs, newest first, filtered by status, operation and start time, one page at a time by keyset (the
@@ -58,7 +47,7 @@ export async function vaultJobs(
   const range = filterRange(filters);
   if (range.from) conditions.push(gte(operations.startedAt, range.from));
   if (range.toExclusive) conditions.push(lt(operations.startedAt, range.toExclusive));
-  const after = decodeCursor(filters.after);
+  const after = decodeCursor(filters.after, (values) => cursorSchema.safeParse(values).data);
   if (after) {
     conditions.push(sql`(${operations.startedAt}, ${operations.id}) < (${after[0]}::timestamptz, ${after[1]}::uuid)`);
   }
@@ -69,7 +58,7 @@ export async function vaultJobs(
     .orderBy(desc(operations.startedAt), desc(operations.id))
     .limit(limit + 1);
   const jobs = rows.slice(0, limit);
-  return { jobs, next: rows.length > limit ? encodeCursor(jobs[jobs.length - 1]!) : undefined };
+  return { jobs, next: rows.length > limit ? jobCursor(jobs[jobs.length - 1]!) : undefined };
 }
 
 export type VaultJob = {

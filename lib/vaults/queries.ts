@@ -3,7 +3,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '@/db/client';
 import { subscriptions, vaults, vaultTabVisits } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
-import { isUuid } from '@/lib/http/input';
+import { decodeCursor, encodeCursor, isUuid } from '@/lib/http/input';
 
 import { VAULT_TABS, type VaultTab } from './tabs';
 
@@ -40,19 +40,12 @@ const columns = {
 export const PAGE_SIZE = 50;
 
 /** Cursor of keyset pagination: the last row's sort key, opaque to the browser. */
-export function encodeCursor(row: { name: string; id: string }): string {
-  return Buffer.from(JSON.stringify([row.name.toLowerCase(), row.id])).toString('base64url');
+export function vaultCursor(row: { name: string; id: string }): string {
+  return encodeCursor([row.name.toLowerCase(), row.id]);
 }
 
-function decodeCursor(cursor: string | undefined): [string, string] | undefined {
-  if (!cursor) return undefined;
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return Array.isArray(value) && typeof value[0] === 'string' && isUuid(value[1]) ? [value[0], value[1]] : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const vaultCursorValues = (values: string[]): [string, string] | undefined =>
+  values.length === 2 && isUuid(values[1]) ? [values[0]!, values[1]] : undefined;
 
 /**
  * One page of the user's vaults ordered by name, using vaults_list_idx: constant cost per page however many exist.
@@ -68,7 +61,7 @@ export async function listVaults(
     .filter((id) => !options.subscriptionId || id === options.subscriptionId);
   if (ids.length === 0) return { rows: [] };
   const limit = options.limit ?? PAGE_SIZE;
-  const after = decodeCursor(options.after);
+  const after = decodeCursor(options.after, vaultCursorValues);
   // Plain SQL on the pool: every list page runs it, and drizzle's building and mapping of it cost about as much CPU
   // as the rest of the query (issue 13). The same statement as columns/vaults_list_idx describe.
   const params: unknown[] = [ids, limit + 1];
@@ -87,7 +80,7 @@ export async function listVaults(
     params,
   );
   const page = rows.slice(0, limit);
-  return { rows: page, next: rows.length > limit ? encodeCursor(page[page.length - 1]!) : undefined };
+  return { rows: page, next: rows.length > limit ? vaultCursor(page[page.length - 1]!) : undefined };
 }
 
 /** `columns` in SQL, for listVaults. */
