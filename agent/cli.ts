@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { backup } from './backup/command';
-import { type AgentContext, type AgentIO, UsageError } from './io';
+import { type AgentContext, type AgentIO, interruptedExitCode, UsageError } from './io';
 import { changeProtection, listPoints } from './items';
 import { registerNodeCrypto } from './native-crypto';
 import type { PassphraseSource } from './passphrase';
 import { type RegisterOptions, register } from './register';
 import { recover } from './restore/command';
 import type { Conflict } from './restore/engine';
+import { DEFAULT_RETRY } from './retry';
 import { runService } from './service';
 import { processEnvironment } from './settings';
 import { defaultStateDir } from './state';
@@ -31,7 +32,11 @@ recover restores a folder as it was at a recovery point into the target folder; 
 server's folder of the same vault, opened with the passphrase that server was registered with.
 `;
 
-/** Runs one agent command and returns its exit code: 0 done, 1 failed (one line on stderr), 2 wrong command line. */
+/**
+ * Runs one agent command and returns its exit code: 0 done, 1 failed (one line on stderr), 2 wrong command line, 130
+ * (143 for SIGTERM) a backup or restore stopped by `io.signal` (one line on stderr). The service (`run`) stops on the
+ * signal and exits 0.
+ */
 export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
   registerNodeCrypto();
   const ctx: AgentContext = {
@@ -41,6 +46,7 @@ export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
     env: io.env ?? processEnvironment(),
     now: io.now ?? (() => new Date()),
     fetch: io.fetch ?? globalThis.fetch,
+    retry: { ...DEFAULT_RETRY, ...io.retry },
   };
   const [command, ...args] = argv;
   try {
@@ -84,6 +90,7 @@ export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
                 : ctx.stdin?.isTTY
                   ? { kind: 'prompt', stdin: ctx.stdin, stderr: ctx.stderr }
                   : undefined,
+            signal: io.signal,
           },
           ctx,
         );
@@ -167,7 +174,8 @@ export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
       return 2;
     }
     ctx.stderr.write(`${oneLine(error)}\n`);
-    return 1;
+    // A backup or restore that stopped because it was asked to, as the shell reports a process ended by the signal.
+    return io.signal?.aborted && command !== 'run' ? interruptedExitCode(io.signal) : 1;
   }
 }
 

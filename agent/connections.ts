@@ -23,6 +23,8 @@ export type Exchange = {
   timeoutMs: number;
   /** Where an answer of declared length goes (a kept buffer of its length); a new buffer when not given. */
   scratch?: ReusedBuffers;
+  /** Ends the exchange (and its connection) at once: the exchange fails with the signal's reason. */
+  signal?: AbortSignal;
 };
 
 /** Status line and headers together may not be larger than this. */
@@ -43,6 +45,7 @@ const idle = new Map<string, Connection[]>();
 
 /** One exchange with the portal at `target` (an http URL: its host and port) on a kept-alive connection. */
 export async function exchange(target: URL, request: Exchange): Promise<Answer> {
+  if (request.signal?.aborted) throw request.signal.reason;
   const key = target.host;
   const kept = idle.get(key)?.pop();
   if (kept) {
@@ -59,11 +62,16 @@ export async function exchange(target: URL, request: Exchange): Promise<Answer> 
   return new Connection(host, Number(target.port || 80), key).exchange(request);
 }
 
-/** The connection ended or failed during an exchange; `answered` when part of an answer had arrived. */
-class ConnectionLost extends Error {
+/**
+ * The connection ended or failed during an exchange; `answered` when part of an answer had arrived. `code` says how,
+ * as the system's errors do (ECONNREFUSED, ECONNRESET, ETIMEDOUT...), for the agent's retries (agent/retry.ts); none
+ * for an answer that is not HTTP as the agent reads it.
+ */
+export class ConnectionLost extends Error {
   constructor(
     message: string,
     readonly answered: boolean,
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -71,9 +79,11 @@ class ConnectionLost extends Error {
 
 type Pending = {
   resolve: (answer: Answer) => void;
-  reject: (error: Error) => void;
+  reject: (error: unknown) => void;
   scratch?: ReusedBuffers;
   timeoutMs: number;
+  /** Stops listening to the exchange's signal. */
+  release: () => void;
 };
 
 /** How the body of the answer being read ends. */
@@ -114,23 +124,36 @@ class Connection {
       },
     });
     this.socket.on('timeout', () =>
-      this.fail(new Error(`no answer within ${(this.pending?.timeoutMs ?? 0) / 1000} s`), true),
+      this.fail(
+        Object.assign(new Error(`no answer within ${(this.pending?.timeoutMs ?? 0) / 1000} s`), { code: 'ETIMEDOUT' }),
+        true,
+      ),
     );
     this.socket.on('error', (error) => this.fail(error, false));
     // An answer that runs to the end of the connection is whole when it ends.
     this.socket.on('end', () => {
       if (this.pending && this.framing === 'close') this.finish(Buffer.from(this.raw.subarray(0, this.rawLength)));
     });
-    this.socket.on('close', () => this.fail(new Error('the portal closed the connection'), false));
+    this.socket.on('close', () =>
+      this.fail(Object.assign(new Error('the portal closed the connection'), { code: 'ECONNRESET' }), false),
+    );
   }
 
   exchange(request: Exchange): Promise<Answer> {
+    if (request.signal?.aborted) {
+      this.close();
+      return Promise.reject(request.signal.reason);
+    }
     if (this.ended) return Promise.reject(new ConnectionLost('the connection is closed', false));
     const length = request.parts.reduce((sum, part) => sum + part.length, 0);
     const lines = [`POST ${request.path} HTTP/1.1`, `Host: ${this.key}`, `Content-Length: ${length}`];
     for (const [name, value] of Object.entries(request.headers)) lines.push(`${name}: ${value}`);
     return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject, scratch: request.scratch, timeoutMs: request.timeoutMs };
+      const { signal } = request;
+      const onAbort = () => this.fail(signal!.reason, true, true);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const release = () => signal?.removeEventListener('abort', onAbort);
+      this.pending = { resolve, reject, scratch: request.scratch, timeoutMs: request.timeoutMs, release };
       this.socket.ref();
       this.socket.setTimeout(request.timeoutMs);
       this.socket.cork();
@@ -166,7 +189,7 @@ class Connection {
       if (!this.framing) this.readHeads();
       if (this.framing === 'chunked') this.readChunks();
     } catch (error) {
-      this.fail(error as Error, true);
+      this.fail(error, true);
     }
   }
 
@@ -254,6 +277,7 @@ class Connection {
     const pending = this.pending!;
     const answer = { status: this.status, statusText: this.statusText, body };
     this.reset();
+    pending.release();
     if (this.closeAfter) this.close();
     else {
       // Kept for the next call; an idle connection does not keep the agent's process alive, and is closed (by the
@@ -276,17 +300,26 @@ class Connection {
     if (this.raw.length > HEAD_LIMIT) this.raw = Buffer.allocUnsafe(HEAD_LIMIT);
   }
 
-  /** Ends the connection; an exchange under way fails (`answered`: some of its answer had arrived, or it timed out). */
-  private fail(error: Error, answered: boolean): void {
+  /**
+   * Ends the connection; an exchange under way fails (`answered`: some of its answer had arrived, or it timed out),
+   * with `error` itself when `asIs` (the exchange's signal aborted with it as its reason).
+   */
+  private fail(error: unknown, answered: boolean, asIs = false): void {
     const pending = this.pending;
     const partly = answered || this.rawLength > 0 || this.framing !== undefined;
     if (this.body) pending?.scratch?.give(this.body);
     this.reset();
     this.close();
     if (!pending) return;
+    pending.release();
+    if (asIs) {
+      pending.reject(error);
+      return;
+    }
     // A connection tried on several addresses fails with all their errors and no message of its own.
-    const message = error instanceof AggregateError && !error.message ? `${error.errors[0]?.message}` : error.message;
-    pending.reject(new ConnectionLost(message, partly));
+    const failure = error instanceof AggregateError && !error.message ? error.errors[0] : error;
+    const { message, code } = failure as { message?: string; code?: unknown };
+    pending.reject(new ConnectionLost(`${message}`, partly, typeof code === 'string' ? code : undefined));
   }
 
   private close(): void {

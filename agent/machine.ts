@@ -1,6 +1,6 @@
 import { AGENT_MESSAGES } from '@/wire/protocol';
 import type { AgentContext } from './io';
-import { callPortal } from './portal';
+import { callPortal, type PortalRequest } from './portal';
 import { signMachineToken } from './proof';
 import { type AgentState, readState } from './state';
 
@@ -11,17 +11,21 @@ export async function registeredState(stateDir: string): Promise<AgentState> {
   return state;
 }
 
-/** One call to the portal signed with the machine's own key (a fresh token per call: each nonce is accepted once). */
+/**
+ * One call to the portal signed with the machine's own key: a fresh token per attempt, since each nonce is accepted
+ * once (a retried call is signed again).
+ */
 export async function callAsMachine<T>(
   state: AgentState,
   ctx: AgentContext,
-  request: { path: string; method: 'GET' | 'POST'; body?: unknown; accept: (body: unknown) => body is T },
+  request: Pick<PortalRequest<T>, 'path' | 'method' | 'body' | 'accept' | 'signal' | 'retry'>,
 ): Promise<T> {
-  const token = await signMachineToken(state.serverId, state.machinePrivateKeyPem, ctx.now());
   return callPortal({
     portalUrl: state.portalUrl,
     fetch: ctx.fetch,
-    headers: { authorization: `Bearer ${token}` },
+    headers: async () => ({
+      authorization: `Bearer ${await signMachineToken(state.serverId, state.machinePrivateKeyPem, ctx.now())}`,
+    }),
     ...request,
   });
 }

@@ -1,13 +1,15 @@
 import type { AgentErrorCode, AgentErrorResponse, RegisterResponse, StatusResponse } from '@/wire/protocol';
+import { PortalFailure, PortalUnavailable, type Retry, transientFailure, transientStatus, withRetries } from './retry';
 import { postParts } from './upload';
 
 /** The portal refused the call and said why: its message is what the user reads, its code what the agent acts on. */
-export class PortalRefusal extends Error {
+export class PortalRefusal extends PortalFailure {
   constructor(
     readonly code: AgentErrorCode,
     message: string,
   ) {
     super(message);
+    this.name = 'PortalRefusal';
   }
 }
 
@@ -18,26 +20,41 @@ export type PortalRequest<T> = {
   portalUrl: string;
   path: string;
   method: 'GET' | 'POST';
-  headers?: Record<string, string>;
+  /** The request's headers, or how to make them for each attempt (a machine signs each call afresh). */
+  headers?: Record<string, string> | (() => Promise<Record<string, string>>);
   /** JSON, or raw bytes (in parts, sent one after another) as application/octet-stream. */
   body?: unknown;
   fetch: typeof fetch;
   /** Whether a 2xx body is the response this call expects. */
   accept: (body: unknown) => body is T;
+  /** Ends the call at once (the command was interrupted): it fails with the signal's reason. */
+  signal?: AbortSignal;
+  /** How long one attempt may wait for its answer. */
+  timeoutMs?: number;
+  /** Tried again while the portal is away (agent/retry.ts); tried once without. */
+  retry?: Retry;
 };
 
 /**
  * One JSON call to the portal. Every failure becomes an Error whose message is what the user should read: the
- * portal's own message when it sent one, otherwise what went wrong on the way.
+ * portal's own message when it sent one, otherwise what went wrong on the way. A failure that waiting may cure is a
+ * PortalUnavailable, tried again as `retry` allows.
  */
-export async function callPortal<T>(request: PortalRequest<T>): Promise<T> {
-  const { portalUrl } = request;
+export function callPortal<T>(request: PortalRequest<T>): Promise<T> {
+  return request.retry ? withRetries(() => attempt(request), request.retry) : attempt(request);
+}
+
+async function attempt<T>(request: PortalRequest<T>): Promise<T> {
+  const { portalUrl, signal } = request;
+  const timeoutMs = request.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  if (signal?.aborted) throw signal.reason;
+  const headers = typeof request.headers === 'function' ? await request.headers() : request.headers;
   let response: Response;
   let text: string;
   const parts = isParts(request.body) ? request.body : undefined;
   try {
     // A POST goes on the agent's own connections (agent/upload.ts); fetch stays for the rest and for tests that
-    // hand the agent a fetch of their own.
+    // hand the agent a fetch of their own. A retried POST sends the same parts again: nothing is copied for it.
     response =
       request.method === 'POST' && request.body !== undefined && request.fetch === globalThis.fetch
         ? await postParts(
@@ -45,10 +62,11 @@ export async function callPortal<T>(request: PortalRequest<T>): Promise<T> {
             {
               accept: 'application/json',
               'content-type': parts ? 'application/octet-stream' : 'application/json',
-              ...request.headers,
+              ...headers,
             },
             parts ?? [Buffer.from(JSON.stringify(request.body))],
-            REQUEST_TIMEOUT_MS,
+            timeoutMs,
+            signal,
           )
         : await request.fetch(`${portalUrl}${request.path}`, {
             method: request.method,
@@ -57,24 +75,44 @@ export async function callPortal<T>(request: PortalRequest<T>): Promise<T> {
               ...(request.body === undefined
                 ? {}
                 : { 'content-type': parts ? 'application/octet-stream' : 'application/json' }),
-              ...request.headers,
+              ...headers,
             },
             body: request.body === undefined ? undefined : parts ? Buffer.concat(parts) : JSON.stringify(request.body),
-            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            signal: signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs),
           });
     text = await response.text();
   } catch (error) {
-    throw new Error(`Could not reach the portal at ${portalUrl}: ${reasonOf(error)}`);
+    if (signal?.aborted) throw signal.reason;
+    throw unreachable(portalUrl, error);
   }
   const body = parseJson(text);
   if (response.ok) {
     if (request.accept(body)) return body;
-    throw new Error(
+    throw new PortalFailure(
       `The portal at ${portalUrl} sent a response the agent does not understand (HTTP ${response.status}).`,
     );
   }
-  if (isAgentErrorResponse(body)) throw new PortalRefusal(body.error.code, body.error.message);
-  throw new Error(`The portal at ${portalUrl} answered HTTP ${response.status} ${response.statusText}`.trimEnd());
+  throw refusal(portalUrl, response.status, response.statusText, body);
+}
+
+/** A call that got no answer: PortalUnavailable when waiting may cure it. */
+export function unreachable(portalUrl: string, error: unknown): PortalFailure {
+  const message = `Could not reach the portal at ${portalUrl}: ${reasonOf(error)}`;
+  const delivered = transientFailure(error);
+  return delivered ? new PortalUnavailable(message, delivered) : new PortalFailure(message);
+}
+
+/**
+ * A call the portal answered with an error: its own message when it sent one (a structured error), otherwise the
+ * status. A portal (or its proxy) that is away or overloaded (502, 503, 504) is PortalUnavailable.
+ */
+export function refusal(portalUrl: string, status: number, statusText: string, body: unknown): PortalFailure {
+  const transient = transientStatus(status);
+  const structured = isAgentErrorResponse(body);
+  const message = structured ? body.error.message : `The portal at ${portalUrl} answered HTTP ${status} ${statusText}`;
+  if (transient) return new PortalUnavailable(message.trimEnd(), transient);
+  if (structured) return new PortalRefusal(body.error.code, body.error.message);
+  return new PortalFailure(message.trimEnd());
 }
 
 /** The portal's answer to a report of a job it no longer runs (cancelled, or failed for silence): why it stops. */

@@ -35,10 +35,12 @@ export async function runService(
   log(`Backup service started for '${state.machineName}' (vault '${state.vaultName}').`);
   while (!options.signal.aborted) {
     try {
+      // Not repeated: the next poll, a few seconds later, is the repeat. Ended at once when the service stops.
       const { items, restoreRequests = [] } = await callAsMachine(state, ctx, {
         path: AGENT_PATHS.items,
         method: 'GET',
         accept: isObject<ItemsResponse>,
+        signal: options.signal,
       });
       for (const item of items.filter((i) => i.status !== 'Stopped')) {
         if (options.signal.aborted) break;
@@ -71,7 +73,7 @@ export async function runService(
         }
       }
     } catch (error) {
-      log(`Could not ask the portal for work: ${(error as Error).message}`);
+      if (!options.signal.aborted) log(`Could not ask the portal for work: ${(error as Error).message}`);
     }
     await sleep((options.pollSeconds ?? POLL_SECONDS) * 1000, options.signal);
   }

@@ -14,8 +14,9 @@ export async function postParts(
   headers: Record<string, string>,
   parts: Uint8Array[],
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<Response> {
-  const answer = await post(new URL(url), { headers, parts, timeoutMs });
+  const answer = await post(new URL(url), { headers, parts, timeoutMs, signal });
   // A Response of a status that has no body (204, 304) refuses one, even empty.
   const body = [101, 204, 205, 304].includes(answer.status) ? null : answer.body;
   return new Response(body, { status: answer.status, statusText: answer.statusText });
@@ -32,12 +33,14 @@ export async function postForBytes(
   json: string,
   timeoutMs: number,
   scratch?: ReusedBuffers,
+  signal?: AbortSignal,
 ): Promise<{ status: number; body: Buffer }> {
   const answer = await post(new URL(url), {
     headers: { ...headers, 'content-type': 'application/json' },
     parts: [Buffer.from(json)],
     timeoutMs,
     scratch,
+    signal,
   });
   return { status: answer.status, body: answer.body };
 }
@@ -50,9 +53,10 @@ function post(target: URL, request: Request): Promise<Answer> {
   return postWithHttps(target, request);
 }
 
-function postWithHttps(target: URL, { headers, parts, timeoutMs, scratch }: Request): Promise<Answer> {
+function postWithHttps(target: URL, { headers, parts, timeoutMs, scratch, signal }: Request): Promise<Answer> {
   const length = parts.reduce((sum, part) => sum + part.length, 0);
-  return new Promise((resolve, reject) => {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<Answer>((resolve, reject) => {
     const request = https.request(
       target,
       {
@@ -78,7 +82,11 @@ function postWithHttps(target: URL, { headers, parts, timeoutMs, scratch }: Requ
         });
         response.on('end', () => {
           if (known && size !== declared) {
-            reject(new Error(`the answer was cut short (${size} of ${declared} bytes)`));
+            reject(
+              Object.assign(new Error(`the answer was cut short (${size} of ${declared} bytes)`), {
+                code: 'ECONNRESET',
+              }),
+            );
             return;
           }
           resolve({
@@ -88,11 +96,22 @@ function postWithHttps(target: URL, { headers, parts, timeoutMs, scratch }: Requ
           });
         });
         response.on('error', reject);
-        response.on('aborted', () => reject(new Error('the portal closed the connection mid-answer')));
+        response.on('aborted', () =>
+          reject(Object.assign(new Error('the portal closed the connection mid-answer'), { code: 'ECONNRESET' })),
+        );
       },
     );
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+    request.on('timeout', () =>
+      request.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })),
+    );
     request.on('error', reject);
+    // Stopped: the request ends at once, and fails with the signal's reason.
+    const onAbort = () => {
+      reject(signal!.reason);
+      request.destroy();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    request.on('close', () => signal?.removeEventListener('abort', onAbort));
     request.cork();
     for (const part of parts) request.write(part);
     request.uncork();

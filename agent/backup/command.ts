@@ -1,22 +1,26 @@
+import { setMaxListeners } from 'node:events';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { deriveVaultKeys, fromBase64, type VaultKeys } from '@/lib/backup-format';
 import {
   AGENT_MESSAGES,
   AGENT_PATHS,
+  type CommitRequest,
   type CommitResponse,
   type ItemsResponse,
   MAX_DATA_SOURCE_GB,
   type MissingResponse,
   type ObjectsResponse,
+  type PointsResponse,
   type ProgressResponse,
   type StartBackupRequest,
   type StartBackupResponse,
 } from '@/wire/protocol';
 import { withRoomyHeap } from '../heap';
-import type { AgentContext } from '../io';
+import { type AgentContext, interruption } from '../io';
 import { callAsMachine, isObject, registeredState } from '../machine';
-import { callPortal, PortalRefusal, sessionEnded } from '../portal';
+import { callPortal, PortalRefusal, type PortalRequest, sessionEnded } from '../portal';
+import { DEFAULT_RETRY, FAILURE_REPORT, PORTAL_SILENCE_MS, type Retry } from '../retry';
 import type { AgentState } from '../state';
 import { initZstd } from '../zstd';
 import { type CachedFile, clearFileCache, readFileCache, writeFileCache } from './cache';
@@ -32,7 +36,7 @@ export type BackupOptions = KeyOptions & {
   /** One protected folder; every protected folder of the machine when absent. */
   path?: string;
   json: boolean;
-  /** Set by the service when the backup must end early (shutdown). */
+  /** Aborted when the backup must stop: the agent was interrupted (SIGINT/SIGTERM), or its service stops. */
   signal?: AbortSignal;
 };
 
@@ -44,10 +48,11 @@ const GB = 1024 ** 3;
 /** `backup`: backs up the machine's protected folders (or one) now; each completed item is one recovery point. */
 export async function backup(options: BackupOptions, ctx: AgentContext): Promise<BackupResult[]> {
   let state = await registeredState(options.stateDir);
-  state = await ensureVaultKey(state, options, ctx);
+  const safe = idempotent(ctx, options.signal);
+  state = await ensureVaultKey(state, options, ctx, safe);
   const keys = await deriveVaultKeys(fromBase64(state.vaultKey!));
   await initZstd();
-  const paths = options.path ? [path.resolve(options.path)] : await protectedFolders(state, ctx);
+  const paths = options.path ? [path.resolve(options.path)] : await protectedFolders(state, ctx, safe);
   const results: BackupResult[] = [];
   for (const itemPath of paths) results.push(await backupItem(state, keys, itemPath, options, ctx));
   if (options.json) ctx.stdout.write(`${JSON.stringify({ event: 'completed', items: results })}\n`);
@@ -55,11 +60,13 @@ export async function backup(options: BackupOptions, ctx: AgentContext): Promise
   return results;
 }
 
-async function protectedFolders(state: AgentState, ctx: AgentContext): Promise<string[]> {
+async function protectedFolders(state: AgentState, ctx: AgentContext, retry: Retry): Promise<string[]> {
   const { items } = await callAsMachine(state, ctx, {
     path: AGENT_PATHS.items,
     method: 'GET',
     accept: isObject<ItemsResponse>,
+    signal: retry.signal,
+    retry,
   });
   const active = items.filter((item) => item.status !== 'Stopped').map((item) => item.path);
   if (active.length === 0) {
@@ -100,6 +107,14 @@ const BACKUP_HEAP_GROWING_PERCENT = 250;
 
 const formatGb = (bytes: number) => `${(bytes / GB).toFixed(2)} GB`;
 
+/** Retries of a call that is safe to repeat (agent/retry.ts), ended by `signal`. */
+function idempotent(ctx: AgentContext, signal?: AbortSignal): Retry {
+  return { policy: ctx.retry ?? DEFAULT_RETRY, repeat: 'always', signal };
+}
+
+/** A silence of the portal this long (or longer) is named when the portal ended the backup meanwhile. */
+const LONG_SILENCE_MS = PORTAL_SILENCE_MS / 2;
+
 async function backupItem(
   state: AgentState,
   keys: VaultKeys,
@@ -107,7 +122,13 @@ async function backupItem(
   options: BackupOptions,
   ctx: AgentContext,
 ): Promise<BackupResult> {
+  const interrupted = () =>
+    options.signal?.aborted
+      ? new Error(`The backup of '${itemPath}' stopped: ${interruption(options.signal)}.`)
+      : undefined;
   return withItemLock(options.stateDir, itemPath, async () => {
+    const early = interrupted();
+    if (early) throw early;
     const scan = await scanFolder(itemPath);
     await checkCapacity(scan.bytes, options.stateDir, (line) => ctx.stderr.write(`${line}\n`));
     for (const skipped of scan.skipped.slice(0, 20)) {
@@ -115,30 +136,69 @@ async function backupItem(
         `Skipped '${path.join(itemPath, skipped)}': not a regular file, folder or link, or unreadable.\n`,
       );
     }
+    const scanned = interrupted();
+    if (scanned) throw scanned;
+    const policy = ctx.retry ?? DEFAULT_RETRY;
     const request: StartBackupRequest = {
       path: itemPath,
       keyId: state.keyId!,
       filesTotal: scan.files,
       bytesTotal: scan.bytes,
     };
+    // Starting a backup makes a job (and ends one of the item left running): not repeated unless the portal surely
+    // never received it.
     const session = await callAsMachine(state, ctx, {
       path: AGENT_PATHS.backups,
       method: 'POST',
       body: request,
       accept: isObject<StartBackupResponse>,
+      signal: options.signal,
+      retry: { policy, repeat: 'unsent', signal: options.signal },
     });
-    const call = <T>(step: Parameters<typeof AGENT_PATHS.session>[1], body: unknown) =>
-      callPortal({
-        portalUrl: state.portalUrl,
-        path: AGENT_PATHS.session(session.sessionId, step),
-        method: 'POST',
-        headers: { authorization: `Bearer ${session.token}` },
-        body,
-        fetch: ctx.fetch,
-        accept: isObject<T>,
-      });
+
+    // Ends the calls still on their way once the backup stops, whatever stopped it.
+    const halt = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, halt.signal]) : halt.signal;
+    // Every call and read on its way, and every wait between tries, listens to it.
+    setMaxListeners(0, signal);
+    // When the portal last answered (anything), and the longest it went without answering: a backup it does not hear
+    // from for PORTAL_SILENCE_MS is ended there.
+    let heard = Date.now();
+    let longestSilence = 0;
+    let endedByPortal = false;
+    const answered = () => {
+      const now = Date.now();
+      longestSilence = Math.max(longestSilence, now - heard);
+      heard = now;
+    };
+    const call = async <T>(
+      step: Parameters<typeof AGENT_PATHS.session>[1],
+      body: unknown,
+      how: Pick<PortalRequest<T>, 'signal' | 'retry' | 'timeoutMs'> = { signal, retry: idempotent(ctx, signal) },
+    ): Promise<T> => {
+      try {
+        const result = await callPortal({
+          portalUrl: state.portalUrl,
+          path: AGENT_PATHS.session(session.sessionId, step),
+          method: 'POST',
+          headers: { authorization: `Bearer ${session.token}` },
+          body,
+          fetch: ctx.fetch,
+          accept: isObject<T>,
+          ...how,
+        });
+        answered();
+        return result;
+      } catch (error) {
+        if (error instanceof PortalRefusal) answered();
+        if (sessionEnded(error) !== undefined) endedByPortal = true;
+        throw error;
+      }
+    };
 
     const progress = new Progress({ bytesTotal: scan.bytes, filesTotal: scan.files });
+    // Which objects are missing, and uploads of content-addressed objects: safe to repeat (an object stored twice is
+    // stored once), so they wait for a portal that is away.
     const uploader = new Uploader(keys, {
       missing: (ids) => call<MissingResponse>('missing', { ids }),
       objects: (parts) => call<ObjectsResponse>('objects', parts),
@@ -149,11 +209,40 @@ async function backupItem(
       progress,
       view,
       transferred: () => uploader.transferred,
-      send: (figures) => call<ProgressResponse>('progress', figures),
+      // Not repeated: the next report, a second later, supersedes one that failed.
+      send: (figures) => call<ProgressResponse>('progress', figures, { signal }),
       ended: sessionEnded,
       signal: options.signal,
       intervalMs: REPORT_INTERVAL_MS,
     });
+    /**
+     * The commit, repeated while the portal is away. A second commit of a session the first one ended is refused
+     * (session_ended, lib/backups/sessions.ts): after a repeat, that refusal may mean the first one made the point,
+     * whose answer was lost; the item's points say (a point is taken at its session's start).
+     */
+    const commit = async (body: CommitRequest): Promise<CommitResponse> => {
+      const stop = interrupted();
+      if (stop) throw stop;
+      let repeated = false;
+      try {
+        // Not cut short by an interruption once sent: the point is made, or not, and the portal says which.
+        return await call<CommitResponse>('commit', body, {
+          retry: { ...idempotent(ctx, signal), onRetry: () => (repeated = true) },
+        });
+      } catch (error) {
+        if (!repeated || sessionEnded(error) === undefined) throw error;
+        const { points } = await callAsMachine(state, ctx, {
+          path: `${AGENT_PATHS.points}?path=${encodeURIComponent(itemPath)}`,
+          method: 'GET',
+          accept: isObject<PointsResponse>,
+          retry: idempotent(ctx, options.signal),
+        });
+        const made = points.find((point) => point.takenAt === session.takenAt);
+        if (!made) throw error;
+        endedByPortal = false;
+        return { pointId: made.id, takenAt: made.takenAt };
+      }
+    };
 
     try {
       const cache = await readFileCache(options.stateDir, itemPath, state.keyId!);
@@ -168,7 +257,7 @@ async function backupItem(
       let tree = await run(cache);
       let committed: CommitResponse;
       try {
-        committed = await call<CommitResponse>('commit', { ...tree, dataTransferred: uploader.transferred });
+        committed = await commit({ ...tree, dataTransferred: uploader.transferred });
       } catch (error) {
         // The vault lost objects the cache says it has (deleted data): read everything again, once.
         if (!(error instanceof PortalRefusal && error.code === 'missing_objects') || cache.size === 0) throw error;
@@ -177,7 +266,7 @@ async function backupItem(
         progress.filesDone = 0;
         uploader.referenced.clear();
         tree = await run(new Map());
-        committed = await call<CommitResponse>('commit', { ...tree, dataTransferred: uploader.transferred });
+        committed = await commit({ ...tree, dataTransferred: uploader.transferred });
       }
       await reporter.finish(true);
       await writeFileCache(options.stateDir, itemPath, state.keyId!, seen);
@@ -188,10 +277,21 @@ async function backupItem(
         dataTransferred: uploader.transferred,
       };
     } catch (error) {
+      // Nothing more is sent for this backup: the batches on their way end at once.
+      halt.abort();
       await reporter.finish(false);
-      const ended = error instanceof PortalRefusal && error.code === 'session_ended';
-      const message = error instanceof StoppedError ? error.message : (error as Error).message;
-      if (!ended) await call('fail', { message }).catch(() => {});
+      await uploader.settle();
+      const stop = interrupted();
+      const message = stop
+        ? `the agent was ${interruption(options.signal!)} on the machine.`
+        : (error as Error).message;
+      if (!endedByPortal) await call('fail', { message }, FAILURE_REPORT).catch(() => {});
+      if (stop) throw stop;
+      if (endedByPortal && longestSilence >= LONG_SILENCE_MS) {
+        throw new Error(
+          `The backup of '${itemPath}' stopped: ${AGENT_MESSAGES.sessionEnded} The agent could not reach the portal for ${Math.round(longestSilence / 1000)} s, and the portal ends a backup it has not heard from for ${PORTAL_SILENCE_MS / 1000} s: run the backup again.`,
+        );
+      }
       throw error instanceof StoppedError ? new Error(`The backup of '${itemPath}' stopped: ${message}`) : error;
     }
   });

@@ -97,25 +97,27 @@ async function backupFile(file: FileNode, run: BackupRun): Promise<string[]> {
     run.progress.bytesDone += data.length;
     for (const chunk of chunker.push(new Uint8Array(data.buffer, data.byteOffset, data.length))) await take(chunk);
   };
-  try {
-    if (file.size < READ_BUFFER) {
-      const data = await readFile(file.abs);
-      // Shorter than the smallest chunk: the whole file is its one chunk, as the chunker would cut it.
-      if (data.length < CHUNK_SIZES.min) {
-        checkStopped(run);
-        read = data.length;
-        run.progress.bytesDone += data.length;
-        if (data.length > 0) await take(data);
-      } else await consume(data);
-    } else {
-      await readInto(file.abs, (buffer) => {
+  // Only the file system's own failures are the file's: a failure of the portal while the file's chunks are sent is
+  // the portal's, and reported as such.
+  const local = (error: unknown) => new Error(`Cannot read '${file.abs}': ${(error as Error).message}`);
+  if (file.size < READ_BUFFER) {
+    const data = await readFile(file.abs).catch((error) => Promise.reject(local(error)));
+    // Shorter than the smallest chunk: the whole file is its one chunk, as the chunker would cut it.
+    if (data.length < CHUNK_SIZES.min) {
+      checkStopped(run);
+      read = data.length;
+      run.progress.bytesDone += data.length;
+      if (data.length > 0) await take(data);
+    } else await consume(data);
+  } else {
+    await readInto(
+      file.abs,
+      (buffer) => {
         reused = buffer.buffer;
         return consume(buffer);
-      });
-    }
-  } catch (error) {
-    if (error instanceof StoppedError) throw error;
-    throw new Error(`Cannot read '${file.abs}': ${(error as Error).message}`);
+      },
+      local,
+    );
   }
   const rest = chunker.finish();
   if (rest && rest.length > 0) await take(rest);
@@ -130,14 +132,21 @@ async function backupFile(file: FileNode, run: BackupRun): Promise<string[]> {
  * Reads a large file through one buffer, reused for every read: a fresh buffer per read (as a read stream
  * allocates) leaves garbage that the collector frees late, and that alone took the agent past 300 MiB. Reuse is safe
  * because nothing keeps a view of the buffer once `consume` returns: the chunker copies what it carries over, and the
- * uploader keeps its own copy of a chunk that is part of a larger buffer (Uploader.add).
+ * uploader keeps its own copy of a chunk that is part of a larger buffer (Uploader.add). A failed open or read fails
+ * with `local`'s error, which names the file; a failure of `consume` (the portal's) is left as it is.
  */
-async function readInto(file: string, consume: (data: Buffer) => Promise<void>): Promise<void> {
-  const handle = await open(file, 'r');
+async function readInto(
+  file: string,
+  consume: (data: Buffer) => Promise<void>,
+  local: (error: unknown) => Error,
+): Promise<void> {
+  const handle = await open(file, 'r').catch((error) => Promise.reject(local(error)));
   try {
     const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, READ_BUFFER, null);
+      const { bytesRead } = await handle
+        .read(buffer, 0, READ_BUFFER, null)
+        .catch((error) => Promise.reject(local(error)));
       if (bytesRead === 0) break;
       await consume(buffer.subarray(0, bytesRead));
     }

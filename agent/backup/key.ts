@@ -3,6 +3,7 @@ import { AGENT_MESSAGES, AGENT_PATHS, type KeyRequest, type KeyResponse } from '
 import type { AgentContext } from '../io';
 import { callAsMachine, isObject } from '../machine';
 import { obtainPassphrase, type PassphraseSource } from '../passphrase';
+import type { Retry } from '../retry';
 import { type AgentState, checkPassphrase, writeState } from '../state';
 
 export type KeyOptions = { stateDir: string; passphrase?: PassphraseSource };
@@ -19,7 +20,12 @@ export async function createVaultKey(passphrase: string): Promise<Pick<AgentStat
  * existed have none: their first backup asks for the passphrase once, checks it against the registration's, and
  * makes one. A key the portal never received (the call failed at registration) is sent now.
  */
-export async function ensureVaultKey(state: AgentState, options: KeyOptions, ctx: AgentContext): Promise<AgentState> {
+export async function ensureVaultKey(
+  state: AgentState,
+  options: KeyOptions,
+  ctx: AgentContext,
+  retry?: Retry,
+): Promise<AgentState> {
   let current = state;
   if (!current.vaultKey || !current.wrappedKey) {
     if (!options.passphrase) {
@@ -39,6 +45,9 @@ export async function ensureVaultKey(state: AgentState, options: KeyOptions, ctx
       method: 'POST',
       body,
       accept: isObject<KeyResponse>,
+      // The same wrapped key sent again gets the same id (lib/backups/keys.ts): safe to repeat.
+      signal: retry?.signal,
+      retry,
     });
     current = { ...current, keyId };
     await writeState(options.stateDir, current);

@@ -1,7 +1,7 @@
 import { SingleBar } from 'cli-progress';
 import { formatBytes } from '@/lib/format';
 import type { ProgressReport } from '@/wire/protocol';
-import type { TextOutput } from '../io';
+import { interruption, type TextOutput } from '../io';
 
 export type Totals = { bytesTotal: number; filesTotal: number };
 
@@ -113,21 +113,27 @@ export function startReporting(options: {
   const { progress, view, transferred, send, ended, signal } = options;
   let reason: string | undefined;
   const onAbort = () => {
-    reason ??= 'the agent was stopped on the machine.';
+    reason ??= `${interruption(signal!)}.`;
   };
+  if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort);
   let reporting: Promise<void> = Promise.resolve();
+  let sending = false;
   const report = () => {
     const figures = progress.report(transferred());
     view.update(figures);
-    reporting = reporting
-      .then(() => send(figures))
-      .then(
-        () => {},
-        (error) => {
-          reason ??= ended(error);
-        },
-      );
+    // A report still on its way (a portal slow to answer, or away) is not queued behind: the next one supersedes it.
+    if (sending) return;
+    sending = true;
+    reporting = send(figures).then(
+      () => {
+        sending = false;
+      },
+      (error) => {
+        sending = false;
+        reason ??= ended(error);
+      },
+    );
   };
   report();
   const timer = setInterval(report, options.intervalMs ?? 1000);

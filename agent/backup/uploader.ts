@@ -75,6 +75,11 @@ export class Uploader {
     this.throwIfFailed();
   }
 
+  /** Waits for the batches on their way to end, sent or failed: a backup that stops leaves none behind it. */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
+  }
+
   private async flush(): Promise<void> {
     if (this.pending.size === 0) return;
     while (this.inFlight.size >= IN_FLIGHT) await Promise.race(this.inFlight);

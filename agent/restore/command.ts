@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import {
   deriveVaultKeys,
@@ -19,10 +20,11 @@ import {
 } from '@/wire/protocol';
 import { Progress, progressView, startReporting } from '../backup/progress';
 import { withRoomyHeap } from '../heap';
-import type { AgentContext } from '../io';
+import { type AgentContext, interruption } from '../io';
 import { callAsMachine, isObject, registeredState } from '../machine';
 import { readPassphraseFile } from '../passphrase';
-import { callPortal, PortalRefusal, sessionEnded } from '../portal';
+import { callPortal, PortalRefusal, type PortalRequest, sessionEnded } from '../portal';
+import { DEFAULT_RETRY, FAILURE_REPORT, type Retry } from '../retry';
 import type { AgentState } from '../state';
 import { initZstd, zstdDecompress } from '../zstd';
 import { type Conflict, type RestoreCounts, readFolder, restoreEntries, StoppedError } from './engine';
@@ -52,7 +54,7 @@ export async function recover(options: RecoverOptions, ctx: AgentContext): Promi
     point: options.point,
     ...(options.fromServer ? { fromServer: options.fromServer } : {}),
   };
-  const start = await startRestore(state, body, ctx);
+  const start = await startRestore(state, body, ctx, options.signal);
   await runRestore(
     state,
     start,
@@ -79,7 +81,7 @@ export async function recoverRequested(
 ): Promise<void> {
   const state = await registeredState(options.stateDir);
   await initZstd();
-  const start = await startRestore(state, { requestId: options.requestId }, ctx);
+  const start = await startRestore(state, { requestId: options.requestId }, ctx, options.signal);
   let request: SealedRestoreRequest | undefined;
   await runRestore(
     state,
@@ -97,12 +99,19 @@ export async function recoverRequested(
   );
 }
 
-async function startRestore(state: AgentState, body: StartRestoreRequest, ctx: AgentContext) {
+/**
+ * Starting a restore makes a Restore job (or takes a request, once): not repeated unless the portal surely never
+ * received it.
+ */
+async function startRestore(state: AgentState, body: StartRestoreRequest, ctx: AgentContext, signal?: AbortSignal) {
+  if (signal?.aborted) throw new Error(`The recovery stopped: ${interruption(signal)}.`);
   return callAsMachine(state, ctx, {
     path: AGENT_PATHS.restores,
     method: 'POST',
     body,
     accept: isObject<StartRestoreResponse>,
+    signal,
+    retry: { policy: ctx.retry ?? DEFAULT_RETRY, repeat: 'unsent', signal },
   });
 }
 
@@ -141,7 +150,17 @@ async function restoreSession(
   options: { json: boolean; signal?: AbortSignal },
   ctx: AgentContext,
 ): Promise<void> {
-  const call = <T>(step: 'progress' | 'complete' | 'fail', body: unknown) =>
+  // Ends the reads still on their way once the restore stops, whatever stopped it.
+  const halt = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, halt.signal]) : halt.signal;
+  // Every call and read on its way, and every wait between tries, listens to it.
+  setMaxListeners(0, signal);
+  const retry: Retry = { policy: ctx.retry ?? DEFAULT_RETRY, repeat: 'always', signal };
+  const call = <T>(
+    step: 'progress' | 'complete' | 'fail',
+    body: unknown,
+    how: Pick<PortalRequest<T>, 'signal' | 'retry' | 'timeoutMs'>,
+  ) =>
     callPortal({
       portalUrl: state.portalUrl,
       path: AGENT_PATHS.restore(start.restoreId, step),
@@ -150,6 +169,7 @@ async function restoreSession(
       body,
       fetch: ctx.fetch,
       accept: isObject<T>,
+      ...how,
     });
   const progress = new Progress({ bytesTotal: start.bytes, filesTotal: start.files });
   const mode = options.json ? 'json' : (ctx.stderr as { isTTY?: boolean }).isTTY ? 'bar' : 'none';
@@ -159,7 +179,8 @@ async function restoreSession(
     progress,
     view,
     transferred: () => reader?.transferred ?? 0,
-    send: (figures) => call<ProgressResponse>('progress', figures),
+    // Not repeated: the next report, a second later, supersedes one that failed.
+    send: (figures) => call<ProgressResponse>('progress', figures, { signal }),
     ended: sessionEnded,
     signal: options.signal,
     intervalMs: REPORT_INTERVAL_MS,
@@ -168,7 +189,11 @@ async function restoreSession(
     await initZstd();
     const keys = await keysOf();
     const { target, conflict, selection } = typeof destination === 'function' ? destination() : destination;
-    reader = new ObjectReader(keys, sessionFetcher(state.portalUrl, start.restoreId, start.token, ctx.fetch));
+    // Reads are safe to repeat: they wait for a portal that is away.
+    reader = new ObjectReader(
+      keys,
+      sessionFetcher(state.portalUrl, start.restoreId, start.token, ctx.fetch, { signal, retry }),
+    );
     const run = { reader, progress, conflict, stopped: reporter.stopped };
     const entries = await selectedEntries(reader, start.rootId, selection);
     const counts: RestoreCounts = await restoreEntries(entries, target, run);
@@ -179,18 +204,33 @@ async function restoreSession(
       dataTransferred: reader.transferred,
       ...counts,
     };
-    await call('complete', done);
+    // Repeated while the portal is away. A repeat refused because the restore is no longer running was most likely
+    // preceded by a first report that ended it (its answer lost); the files are in place either way.
+    let repeated = false;
+    try {
+      await call('complete', done, { retry: { ...retry, onRetry: () => (repeated = true) } });
+    } catch (error) {
+      if (!repeated || sessionEnded(error) === undefined) throw error;
+    }
     if (options.json) {
       ctx.stdout.write(`${JSON.stringify({ event: 'completed', item: start.itemPath, target, ...done })}\n`);
     } else ctx.stdout.write(`${AGENT_MESSAGES.recoveryCompleted}\n`);
   } catch (error) {
+    // Nothing more is read for this restore: the reads on their way end at once.
+    halt.abort();
     await reporter.finish(false);
+    const interrupted = options.signal?.aborted ? interruption(options.signal) : undefined;
     // A token the portal no longer knows mid-restore: the restore's point (or its server) was deleted, which also
-    // failed the job there (lib/restore/ended-points.ts).
+    // failed the job there (lib/backups/ended-restores.ts).
     const gone = error instanceof PortalRefusal && error.code === 'invalid';
-    const message = gone ? RESTORE_GONE : (error as Error).message;
+    const message = interrupted
+      ? `the agent was ${interrupted} on the machine.`
+      : gone
+        ? RESTORE_GONE
+        : (error as Error).message;
     const ended = error instanceof PortalRefusal && (error.code === 'session_ended' || gone);
-    if (!ended) await call('fail', { message }).catch(() => {});
+    if (!ended) await call('fail', { message }, FAILURE_REPORT).catch(() => {});
+    if (interrupted) throw new Error(`The recovery of '${start.itemPath}' stopped: ${interrupted}.`);
     if (gone) throw new Error(`The recovery of '${start.itemPath}' stopped: ${message}`);
     throw error instanceof StoppedError ? new Error(`The recovery of '${start.itemPath}' stopped: ${message}`) : error;
   }

@@ -6,6 +6,7 @@ import { ReusedBuffers } from '@/lib/buffers';
 import { BLOCK, NewFile, SequentialWriter } from '@/lib/direct-io';
 import type { Progress } from '../backup/progress';
 import { forEachConcurrently } from '../pool';
+import { PortalFailure } from '../retry';
 import type { ObjectReader } from './reader';
 import { SmallFileWriter } from './small-files';
 
@@ -259,7 +260,8 @@ async function restoreFile(job: PlannedFile, run: RestoreRun): Promise<void> {
     await file?.close().catch(() => {});
     // Only a temporary file this created: an existing file of that name (it is created exclusively) stays.
     if (created) await rm(temp, { force: true });
-    if (error instanceof StoppedError) throw error;
+    // The portal's failures (a read of the file's data) and a stop are not this file's: reported as they are.
+    if (error instanceof StoppedError || error instanceof PortalFailure || run.stopped()) throw error;
     throw new Error(`Cannot restore '${dest}': ${(error as Error).message}`);
   } finally {
     stagingBuffers.give(staging);

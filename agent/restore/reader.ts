@@ -1,7 +1,8 @@
 import { openObject, type VaultKeys } from '@/lib/backup-format';
 import { ReusedBuffers } from '@/lib/buffers';
 import { readFrame } from '@/wire/frame';
-import { isAgentErrorResponse, PortalRefusal } from '../portal';
+import { isAgentErrorResponse, PortalRefusal, unreachable } from '../portal';
+import { PortalFailure, PortalUnavailable, type Retry, transientStatus, withRetries } from '../retry';
 import { postForBytes } from '../upload';
 import { zstdDecompress } from '../zstd';
 
@@ -106,16 +107,21 @@ export class ObjectReader {
   }
 }
 
-/** FetchObjects over the portal's restore session. */
+/**
+ * FetchObjects over the portal's restore session. Reads are safe to repeat: `retry` waits for a portal that is away;
+ * `signal` ends every read at once (the restore stopped).
+ */
 export function sessionFetcher(
   portalUrl: string,
   restoreId: string,
   token: string,
   fetch: typeof globalThis.fetch,
+  { signal, retry }: { signal?: AbortSignal; retry?: Retry } = {},
 ): FetchObjects {
   // One buffer per request on its way, and one more for the answer being opened.
   const buffers = new ReusedBuffers(IN_FLIGHT + 1);
-  const fetchObjects: FetchObjects = async (ids) => {
+  const once = async (ids: string[]): Promise<Uint8Array> => {
+    if (signal?.aborted) throw signal.reason;
     const url = `${portalUrl}/api/agent/restores/${restoreId}/objects`;
     // Sealed objects do not compress: asking for them as they are spares both sides a pointless gzip.
     const headers = { authorization: `Bearer ${token}`, 'accept-encoding': 'identity' };
@@ -123,19 +129,28 @@ export function sessionFetcher(
     let body: Uint8Array;
     try {
       if (fetch === globalThis.fetch) {
-        ({ status, body } = await postForBytes(url, headers, JSON.stringify({ ids }), 120_000, buffers));
+        ({ status, body } = await postForBytes(
+          url,
+          headers,
+          JSON.stringify({ ids }),
+          READ_TIMEOUT_MS,
+          buffers,
+          signal,
+        ));
       } else {
+        const timeout = AbortSignal.timeout(READ_TIMEOUT_MS);
         const response = await fetch(url, {
           method: 'POST',
           headers: { ...headers, 'content-type': 'application/json' },
           body: JSON.stringify({ ids }),
-          signal: AbortSignal.timeout(120_000),
+          signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
         });
         status = response.status;
         body = new Uint8Array(await response.arrayBuffer());
       }
     } catch (error) {
-      throw new Error(`Could not reach the portal at ${portalUrl}: ${(error as Error).message}`);
+      if (signal?.aborted) throw signal.reason;
+      throw unreachable(portalUrl, error);
     }
     if (status < 200 || status >= 300) {
       let answer: unknown;
@@ -143,11 +158,19 @@ export function sessionFetcher(
         answer = JSON.parse(Buffer.from(body).toString('utf8'));
       } catch {}
       buffers.give(body);
+      const message = isAgentErrorResponse(answer)
+        ? answer.error.message
+        : `The portal at ${portalUrl} answered HTTP ${status} to a read of backup data.`;
+      const transient = transientStatus(status);
+      if (transient) throw new PortalUnavailable(message, transient);
       if (isAgentErrorResponse(answer)) throw new PortalRefusal(answer.error.code, answer.error.message);
-      throw new Error(`The portal at ${portalUrl} answered HTTP ${status} to a read of backup data.`);
+      throw new PortalFailure(message);
     }
     return body;
   };
+  const fetchObjects: FetchObjects = (ids) => (retry ? withRetries(() => once(ids), retry) : once(ids));
   fetchObjects.release = (body) => buffers.give(body);
   return fetchObjects;
 }
+
+const READ_TIMEOUT_MS = 120_000;
