@@ -24,6 +24,8 @@ export const AGENT_MESSAGES = {
   backupRunning: (path: string) => `A backup of '${path}' is already running.`,
   sessionEnded: 'This backup is no longer running: it was cancelled, or the portal stopped hearing from it.',
   missingObjects: 'The backup refers to data the vault does not hold.',
+  storageFull:
+    "The vault's storage is full: the portal could not store this backup's data. Free space in the portal's backup store, then run the backup again.",
   tooLarge: (gb: number) =>
     `The data source is ${gb.toLocaleString('en-US')} GB, more than the 54,400 GB a protected item can hold: protect its subfolders separately.`,
 } as const;
@@ -178,7 +180,8 @@ export type AgentErrorCode =
   | 'not_found'
   | 'conflict'
   | 'missing_objects'
-  | 'session_ended';
+  | 'session_ended'
+  | 'storage_full';
 export type AgentErrorResponse = { error: { code: AgentErrorCode; message: string } };
 
 // ---- Restores -------------------------------------------------------------------------------------------------

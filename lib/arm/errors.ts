@@ -32,6 +32,7 @@ export const ARM_ERRORS: Record<ErrorCode, readonly [status: number, armCode: st
   session_ended: [409, 'Conflict'],
   missing_objects: [409, 'Conflict'],
   unavailable: [503, 'ServiceUnavailable'],
+  storage_full: [507, 'InsufficientStorage'],
 };
 
 /** The ARM API's edge: `{error:{code,message}}` with the ARM code, also in `x-ms-error-code`. */

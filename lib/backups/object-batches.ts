@@ -95,6 +95,22 @@ export function parseFrames(body: Uint8Array): Frame[] {
 }
 
 /**
+ * A store that has no room left (ENOSPC or a quota on a folder, 507 or its code from an S3-protocol server), named as
+ * such to the agent, on JOBS (the agent's reason) and in the portal's log; undefined for any other failure.
+ */
+export function storageFull(err: unknown): PortalError | undefined {
+  const e = err as { code?: string; Code?: string; name?: string; $metadata?: { httpStatusCode?: number } };
+  const full =
+    e?.code === 'ENOSPC' ||
+    e?.code === 'EDQUOT' ||
+    e?.$metadata?.httpStatusCode === 507 ||
+    ['XMinioStorageFull', 'InsufficientStorage'].includes(e?.Code ?? e?.name ?? '');
+  if (!full) return undefined;
+  console.error(`The backup store is full: ${(err as Error).message}`);
+  return new PortalError('storage_full', AGENT_MESSAGES.storageFull);
+}
+
+/**
  * Stores a batch of sealed objects: the ones the vault lacks are written as one pack, whole (atomically) and durable,
  * before their index rows, so the index never names an object the store lacks and nothing is acknowledged before it
  * is on disk. A killed portal leaves at most a pack without rows, invisible to backups and swept by garbage collection.
@@ -117,7 +133,9 @@ export async function storeObjectBatch(
     // One pack per batch (lib/backups/packs.ts), written whole and synced before its rows name it.
     const packId = randomUUID();
     const pack = buildPack(body, fresh);
-    await store.put(packBlobKey(session.keyId, packId), pack.bytes);
+    await store.put(packBlobKey(session.keyId, packId), pack.bytes).catch((err: unknown) => {
+      throw storageFull(err) ?? err;
+    });
     await pool.query(
       `insert into backup_objects (key_id, id, size, pack_id, pack_offset)
        select $1, u.id, u.size, $4, u.pack_offset from unnest($2::text[], $3::int[], $5::int[]) as u(id, size, pack_offset)

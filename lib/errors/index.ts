@@ -36,6 +36,7 @@ export const ERROR_CODES = [
   'missing_objects',
   // The portal.
   'unavailable',
+  'storage_full',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -138,6 +139,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   session_ended: 409,
   missing_objects: 409,
   unavailable: 503,
+  storage_full: 507,
 };
 
 /**

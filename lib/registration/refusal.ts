@@ -40,6 +40,7 @@ export const AGENT_ERRORS: Record<ErrorCode, readonly [status: number, wireCode:
   session_ended: [409, 'session_ended'],
   missing_objects: [409, 'missing_objects'],
   unavailable: [503, 'bad_request'],
+  storage_full: [507, 'storage_full'],
 };
 
 /** A PortalError as the agent receives it: the status and `{"error":{"code","message"}}` with the contract's message. */
