@@ -24,6 +24,7 @@ import { createDatabase } from '@/db/client';
 import { loadUser } from '@/lib/auth/users';
 import { issueVaultCredentials } from '@/lib/credentials/issue';
 import type { Services } from '@/lib/services';
+import { DatabaseClock } from '@/lib/services/clock';
 import { startPortal, stopPortal } from './bench-portal';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -329,8 +330,10 @@ async function vaultCredentials(databaseUrl: string, portalUrl: string): Promise
        values ($1, 'bench-vault', 'westus', 'Active', $2) returning id`,
       [user.subscriptions[0]!.id, user.id],
     );
-    // Issuing credentials reads and writes the database only; the other services are not needed.
-    const svc = { db, pool } as unknown as Services;
+    // Issuing credentials needs the database and the portal's clock only; the other services are not needed.
+    const clock = new DatabaseClock(pool);
+    await clock.refresh();
+    const svc = { db, pool, clock } as unknown as Services;
     const issued = await issueVaultCredentials(svc, user, vault.rows[0]!.id, portalUrl);
     return issued.contents;
   } finally {
