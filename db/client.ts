@@ -9,6 +9,11 @@ export type Database = NodePgDatabase<typeof schema> & { $client: pg.Pool | pg.P
 export function createDatabase(url: string, max = 10): { pool: pg.Pool; db: Database } {
   const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
   pool.on('error', (err) => console.error('database pool error:', err.message));
+  // A client checked out of the pool (pool.connect(): a transaction, garbage collection) whose connection is lost emits
+  // 'error' on itself, and the pool listens only while the client is idle: without a listener of its own, a database
+  // restart mid-transaction would end the process. The statement in flight fails with the error, and the pool drops the
+  // client when it is released (it is no longer queryable); an idle client's error is logged by the pool above.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return { pool, db: drizzle(pool, { schema }) };
 }
 

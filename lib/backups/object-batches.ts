@@ -110,6 +110,41 @@ export function storageFull(err: unknown): PortalError | undefined {
   return new PortalError('storage_full', AGENT_MESSAGES.storageFull);
 }
 
+/** The S3 client's errors of a store that is overloaded or away, as its server or the SDK name them. */
+const STORE_BUSY = new Set([
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ThrottlingException',
+  'Throttling',
+]);
+/** A connection to a network store that was refused, reset, broke or went silent. */
+const STORE_UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * A store that is overloaded or away for a while (an S3 bucket answering 503 SlowDown or 5xx after the S3 client's own
+ * tries, or not answering): `unavailable`, which the agent answers by waiting and sending the batch again, named as
+ * such in the portal's log. undefined for any other failure (a folder store's I/O error stays a fault).
+ */
+export function storeUnavailable(err: unknown, store: BlobStore): PortalError | undefined {
+  const e = err as { code?: string; Code?: string; name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  const busy =
+    (status !== undefined && status >= 500 && status !== 501) ||
+    STORE_BUSY.has(e?.Code ?? e?.name ?? '') ||
+    STORE_UNREACHABLE.has(e?.code ?? '');
+  if (!busy) return undefined;
+  const what = `${e?.Code ?? e?.name ?? e?.code ?? 'Error'}${status ? ` (HTTP ${status})` : ''}`;
+  console.error(`The backup store ${store.description} is unavailable: ${what}: ${(err as Error).message}`);
+  return new PortalError(
+    'unavailable',
+    `The portal's backup store is not answering at the moment (${what}): try again in a few minutes.`,
+  );
+}
+
 /**
  * Stores a batch of sealed objects: the ones the vault lacks are written as one pack, whole (atomically) and durable,
  * before their index rows, so the index never names an object the store lacks and nothing is acknowledged before it
@@ -134,7 +169,7 @@ export async function storeObjectBatch(
     const packId = randomUUID();
     const pack = buildPack(body, fresh);
     await store.put(packBlobKey(session.keyId, packId), pack.bytes).catch((err: unknown) => {
-      throw storageFull(err) ?? err;
+      throw storageFull(err) ?? storeUnavailable(err, store) ?? err;
     });
     await pool.query(
       `insert into backup_objects (key_id, id, size, pack_id, pack_offset)

@@ -55,7 +55,11 @@ export async function collectGarbage(
       const orphanCutoff = new Date(
         Math.min(cutoff.getTime(), now.getTime() - ORPHAN_MIN_AGE_SECONDS * 1000) - svc.clock.offsetMs(),
       );
-      const orphans = await sweepOrphans(svc, client, keyId, orphanCutoff);
+      // A folder store's writes killed before their rename (a portal killed mid-upload) leave temporary files, up to a
+      // batch each: swept as the orphans are, once as old.
+      const temporary =
+        (await svc.store.sweepTemporaryFiles?.(Date.now() - orphanCutoff.getTime(), keyPrefix(keyId))) ?? 0;
+      const orphans = (await sweepOrphans(svc, client, keyId, orphanCutoff)) + temporary;
       return {
         busy: false,
         objects: doomed.length,

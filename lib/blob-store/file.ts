@@ -344,11 +344,12 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  /** Removes leftovers of writes that were killed before their rename; returns how many. */
-  async sweepTemporaryFiles(olderThanMs: number): Promise<number> {
+  /** Removes leftovers of writes that were killed before their rename (under `prefix`); returns how many. */
+  async sweepTemporaryFiles(olderThanMs: number, prefix = ''): Promise<number> {
+    assertBlobPrefix(prefix, { allowEmpty: true });
     const cutoff = Date.now() - olderThanMs;
     let count = 0;
-    for await (const entry of this.walk('', { temporary: true })) {
+    for await (const entry of this.walk(prefix, { temporary: true })) {
       if (entry.kind !== 'temporary') continue;
       try {
         if ((await lstat(entry.file)).mtimeMs > cutoff) continue;

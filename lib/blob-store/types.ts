@@ -43,4 +43,9 @@ export interface BlobStore {
    * do not rely on it, some S3-compatible servers (s3rver) order keys across folder levels differently.
    */
   list(prefix: string): AsyncIterable<BlobInfo>;
+  /**
+   * Removes what writes killed before they finished left under the prefix (the folder store's temporary files) when
+   * older than `olderThanMs`; returns how many. Optional: a store whose writes leave nothing behind (S3) has none.
+   */
+  sweepTemporaryFiles?(olderThanMs: number, prefix?: string): Promise<number>;
 }

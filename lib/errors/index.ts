@@ -110,6 +110,31 @@ export function violatedConstraint(err: unknown): string | undefined {
   return pgErr?.code && ['23505', '23514', '23503'].includes(pgErr.code) ? pgErr.constraint : undefined;
 }
 
+/** SQLSTATEs of a database server that went away or is not back yet: connection exceptions, shutdowns, start-up. */
+const DATABASE_GONE = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03']);
+/** A connection's system errors: refused, reset, broken or silent. */
+const CONNECTION_LOST = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** pg's own errors of a connection lost mid-statement, of a client that lost it, of a pool that cannot connect. */
+const PG_CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+
+/**
+ * Whether a failure is the database being out of reach (restarting, its connections cut, a pool that cannot connect
+ * yet): something waiting cures, not a fault of the statement. pg's errors, also as drizzle wraps them (in `cause`);
+ * the S3 client's errors (which carry `$metadata`) are not the database's.
+ */
+export function databaseUnavailable(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const e = current as { code?: unknown; message?: unknown; cause?: unknown; $metadata?: unknown };
+    if (e.$metadata !== undefined) return false;
+    if (typeof e.code === 'string' && (DATABASE_GONE.has(e.code) || CONNECTION_LOST.has(e.code))) return true;
+    if (typeof e.message === 'string' && PG_CONNECTION_LOST.test(e.message)) return true;
+    current = e.cause;
+  }
+  return false;
+}
+
 /** The HTTP status of each code, for route handlers (the ARM API and the agent's endpoints have their own tables). */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid: 400,

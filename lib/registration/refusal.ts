@@ -3,7 +3,7 @@
  * runs outside Next's react-server condition) answers the agent's bulk data calls (server/http/agent-data.ts) with the
  * same refusals as the route handlers (lib/registration/http.ts).
  */
-import { type ErrorCode, PortalError } from '@/lib/errors';
+import { databaseUnavailable, type ErrorCode, PortalError } from '@/lib/errors';
 import type { AgentErrorCode, AgentErrorResponse } from '@/wire/protocol';
 
 /**
@@ -49,7 +49,20 @@ export function agentError(err: PortalError): { status: number; body: AgentError
   return { status, body: { error: { code, message: err.message } } };
 }
 
-/** The agent's answer to a failure: a PortalError as `agentError`, anything else (a fault) undefined. */
+/** What the agent reads while the portal's database is out of reach (restarting, its connections cut). */
+export const DATABASE_UNAVAILABLE =
+  'The portal cannot reach its database at the moment (it may be restarting): try again in a few minutes.';
+
+/**
+ * The agent's answer to a failure: a PortalError as `agentError`; the database out of reach as `unavailable` (503,
+ * which the agent waits out and tries again, where a 500 would end its backup or restore); anything else (a fault)
+ * undefined.
+ */
 export function agentRefusal(err: unknown): { status: number; body: AgentErrorResponse } | undefined {
-  return err instanceof PortalError ? agentError(err) : undefined;
+  if (err instanceof PortalError) return agentError(err);
+  if (databaseUnavailable(err)) {
+    console.error(`The portal's database is out of reach: ${(err as Error).message}`);
+    return agentError(new PortalError('unavailable', DATABASE_UNAVAILABLE));
+  }
+  return undefined;
 }

@@ -204,7 +204,8 @@ function readBody(
       }
       resolve(buffer.subarray(0, size));
     });
-    req.on('error', (err) => fail(err));
+    // The agent's connection broke mid-body: nothing will read the answer; a refusal keeps it out of the fault log.
+    req.on('error', (err) => fail(malformedUpload(`it was cut short (${err.message})`)));
     req.on('aborted', () => fail(malformedUpload(`it was cut short (${size} of ${declared ?? '?'} bytes arrived)`)));
   });
 }
