@@ -1,17 +1,19 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import net from 'node:net';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as commitRoute from '@/app/api/agent/backups/[sessionId]/commit/route';
 import { failStaleBackups, HEARTBEAT_TIMEOUT_SECONDS } from '@/lib/backups/sessions';
-import { serveAgentData } from '@/server/http/agent-data';
 import { collector, json, type RunResult } from '@/testing/agent';
 import { type Machine, PORTAL, registeredMachine, routeFetch } from '@/testing/backups';
+import { agentApi } from '@/testing/faults/agent-api';
+import { filesBelow } from '@/testing/faults/agents';
+import { TcpProxy } from '@/testing/faults/tcp-proxy';
 import { restoreRoutes } from '@/testing/restore';
 import { type TestServices, testServices } from '@/testing/services';
 import { runAgent } from './cli';
@@ -56,47 +58,19 @@ function exited(child: ChildProcessWithoutNullStreams): Promise<RunResult> {
   });
 }
 
-const HOP_BY_HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'content-length']);
-
 /**
- * The portal's HTTP server as scripts/serve.ts runs it, reduced to the agent's API: bulk calls on the fast path
- * (server/http/agent-data.ts), the rest handed to the route handlers. `seen` is told of every request's path.
+ * The portal's HTTP server as scripts/serve.ts runs it, reduced to the agent's API (testing/faults/agent-api.ts).
+ * `seen` is told of every request's path.
  */
 async function httpPortal(seen: (pathname: string) => void = () => {}): Promise<{ port: number }> {
-  const routes = routeFetch(restoreRoutes).fetch;
+  const api = agentApi(svc);
   const server = createServer((req, res) => {
     seen(new URL(req.url!, PORTAL).pathname);
-    if (serveAgentData(req, res, () => ({ pool: svc.pool, store: svc.store }))) return;
-    void (async () => {
-      const body = await bodyOf(req);
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (typeof value === 'string' && !HOP_BY_HOP.has(name)) headers.set(name, value);
-      }
-      const response = await routes(`${PORTAL}${req.url}`, {
-        method: req.method,
-        headers,
-        body: req.method === 'GET' || req.method === 'HEAD' ? undefined : new Uint8Array(body),
-      });
-      const bytes = Buffer.from(await response.arrayBuffer());
-      res.writeHead(response.status, {
-        'content-type': response.headers.get('content-type') ?? 'application/json',
-        'content-length': String(bytes.length),
-      });
-      res.end(bytes);
-    })().catch((error) => {
-      res.writeHead(500).end(String(error));
-    });
+    api(req, res);
   });
   await listen(server, 0);
   closers.push(() => close(server));
   return { port: (server.address() as net.AddressInfo).port };
-}
-
-async function bodyOf(req: IncomingMessage): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of req) parts.push(part as Buffer);
-  return Buffer.concat(parts);
 }
 
 async function listen(server: Server | net.Server, port: number) {
@@ -107,50 +81,6 @@ async function listen(server: Server | net.Server, port: number) {
 function close(server: Server | net.Server): Promise<void> {
   (server as Server).closeAllConnections?.();
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/**
- * A TCP proxy on loopback in front of the portal. Taken down, it stops listening (a new connection is refused) and
- * cuts every connection it carries (a request on its way fails); brought back, it listens on the same port again.
- */
-class TcpProxy {
-  port = 0;
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-
-  constructor(private readonly target: number) {}
-
-  async up(): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.target, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await listen(server, this.port);
-    this.port = (server.address() as net.AddressInfo).port;
-    this.server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  /** Down for `ms`, then up again on the same port. */
-  async outage(ms: number): Promise<void> {
-    await this.down();
-    await sleep(ms);
-    await this.up();
-  }
 }
 
 /** The machine's agent, talking to the portal at `portalUrl` over HTTP with its own connections and fetch. */
@@ -203,20 +133,6 @@ async function pointCount(folder: string): Promise<number> {
     [folder],
   );
   return rows[0]!.n;
-}
-
-/** Every file below `root` by relative path; with `restoring`, the temporary files a restore writes. */
-async function filesBelow(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string, rel: string) => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const key = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(path.join(dir, entry.name), key);
-      else out.push(key);
-    }
-  };
-  await walk(root, '');
-  return out.sort();
 }
 
 async function expectSameFiles(source: string, target: string) {
