@@ -71,6 +71,9 @@ export const memberships = pgTable(
 /** Where the browser's vaults live for the ARM API: the classic portal's own resource group. */
 export const DEFAULT_RESOURCE_GROUP = 'Default-RecoveryServices-ResourceGroup';
 
+export const alertSeverityEnum = pgEnum('alert_severity', ['Critical', 'Warning']);
+export const alertNotifyEnum = pgEnum('alert_notify', ['PerAlert', 'HourlyDigest']);
+
 export const vaultStatusEnum = pgEnum('vault_status', ['Creating', 'Active', 'Failed', 'Deleting']);
 export const storageReplicationEnum = pgEnum('storage_replication', ['GeoRedundant', 'LocallyRedundant']);
 
@@ -92,11 +95,24 @@ export const vaults = pgTable(
     // The ARM API's resource group (any name, compared case-insensitively as Azure does) and tags.
     resourceGroup: text('resource_group').notNull().default(DEFAULT_RESOURCE_GROUP),
     tags: jsonb('tags').$type<Record<string, string>>().notNull().default({}),
+    // Alert notifications (CONFIGURE's "Alert notifications", ARM's monitoringSettings): who is told, how, of what.
+    alertEmailRecipients: text('alert_email_recipients').notNull().default(''),
+    alertNotify: alertNotifyEnum('alert_notify').notNull().default('PerAlert'),
+    alertSeverities: alertSeverityEnum('alert_severities').array().notNull().default(sql`'{Critical,Warning}'`),
+    alertWebhookUrl: text('alert_webhook_url'),
+    // The HMAC-SHA-256 key webhooks are signed with: the portal's own secret, shown to the user once when set.
+    alertWebhookSecret: text('alert_webhook_secret'),
+    alertStaleHours: integer('alert_stale_hours').notNull().default(48),
+    // ARM's azureMonitorAlertSettings.alertsForAllJobFailures: failed backups and restores raise alerts.
+    alertJobFailures: boolean('alert_job_failures').notNull().default(true),
+    // When the notification settings were last saved: an hourly digest covers alerts raised since then.
+    alertSettingsAt: timestamp('alert_settings_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
   },
   (t) => [
+    check('vaults_alert_stale_hours', sql`${t.alertStaleHours} between 1 and 720`),
     uniqueIndex('vaults_subscription_name_key').on(t.subscriptionId, sql`lower(${t.name})`),
     // Keyset pagination of the lists: ordered by lower(name), id within the caller's subscriptions.
     index('vaults_list_idx').on(t.subscriptionId, sql`lower(${t.name})`, t.id),
@@ -204,6 +220,10 @@ export const operations = pgTable(
     bytesPerSecond: bigint('bytes_per_second', { mode: 'number' }),
     secondsLeft: integer('seconds_left'),
     dataTransferred: bigint('data_transferred', { mode: 'number' }),
+    // A backup that completed but skipped files it could not read: how many, and the encrypted object (of the
+    // point's key) that lists them, which only the passphrase opens.
+    filesSkipped: integer('files_skipped'),
+    skippedListId: text('skipped_list_id'),
   },
   (t) => [
     check('operations_progress_range', sql`${t.progress} between 0 and 100`),
@@ -621,3 +641,80 @@ export const operationLogHeads = pgTable('operation_log_heads', {
   seq: bigint('seq', { mode: 'number' }).notNull(),
   hash: text('hash').notNull(),
 });
+
+export const alertKindEnum = pgEnum('alert_kind', [
+  'BackupFailure',
+  'RestoreFailure',
+  'BackupDataDeleted',
+  'NoRecentBackup',
+  'BackupWarnings',
+  'BackupDataDamaged',
+]);
+export const alertStatusEnum = pgEnum('alert_status', ['Active', 'Resolved']);
+
+/**
+ * An alert the portal raised about an item (raise_alert in migration 0016, called by the operations trigger, the
+ * staleness sweep and deletions of backup data). One Active alert per item and kind (the partial unique index): a
+ * repeat raises its count and latest occurrence. Names are kept, so an alert outlives its item and server.
+ */
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    vaultId: uuid('vault_id')
+      .notNull()
+      .references(() => vaults.id, { onDelete: 'cascade' }),
+    itemId: uuid('item_id').notNull(),
+    itemName: text('item_name').notNull(),
+    serverId: uuid('server_id'),
+    serverName: text('server_name').notNull(),
+    kind: alertKindEnum('kind').notNull(),
+    severity: alertSeverityEnum('severity').notNull(),
+    status: alertStatusEnum('status').notNull().default('Active'),
+    count: integer('count').notNull().default(1),
+    // The latest occurrence's words (a failed job's error) and job.
+    detail: text('detail').notNull().default(''),
+    jobId: uuid('job_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    latestAt: timestamp('latest_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    resolvedBy: uuid('resolved_by').references(() => users.id, { onDelete: 'set null' }),
+  },
+  (t) => [
+    uniqueIndex('alerts_active_key').on(t.itemId, t.kind).where(sql`${t.status} = 'Active'`),
+    index('alerts_vault_idx').on(t.vaultId, t.status, t.latestAt, t.id),
+    index('alerts_created_idx').on(t.createdAt),
+  ],
+);
+
+export const alertChannelEnum = pgEnum('alert_channel', ['email', 'webhook']);
+export const deliveryStateEnum = pgEnum('delivery_state', ['pending', 'sent', 'failed']);
+
+/**
+ * The notifications' durable queue: one row per email or webhook call to make (an alert's, or an hour's digest),
+ * claimed by any worker (for update skip locked), retried with backoff until sent or given up.
+ */
+export const alertDeliveries = pgTable(
+  'alert_deliveries',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    vaultId: uuid('vault_id')
+      .notNull()
+      .references(() => vaults.id, { onDelete: 'cascade' }),
+    alertId: uuid('alert_id').references(() => alerts.id, { onDelete: 'cascade' }),
+    // An hourly digest: the hour (UTC, portal time) whose alerts it sends.
+    digestHour: timestamp('digest_hour', { withTimezone: true }),
+    channel: alertChannelEnum('channel').notNull(),
+    state: deliveryStateEnum('state').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('alert_deliveries_what', sql`(${t.alertId} is null) <> (${t.digestHour} is null)`),
+    uniqueIndex('alert_deliveries_digest_key').on(t.vaultId, t.digestHour).where(sql`${t.digestHour} is not null`),
+    index('alert_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+  ],
+);
