@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RecoveryServicesClient } from '@azure/arm-recoveryservices';
 import { RecoveryServicesBackupClient } from '@azure/arm-recoveryservicesbackup';
 import { NextRequest } from 'next/server';
 import { afterAll, beforeAll } from 'vitest';
@@ -7,7 +8,7 @@ import { handleArmRequest } from '@/lib/arm/router';
 import { type TestServices, testServices } from './services';
 
 /**
- * The ARM API's handler on a local HTTP server, on a fresh database, for the unmodified backup SDK: its models'
+ * The ARM API's handler on a local HTTP server, on a fresh database, for the unmodified SDKs: their models'
  * mappers must read what the API answers, and the API must take what the SDK sends. Call it at the top of a test file.
  */
 export function sdkTestServer() {
@@ -44,27 +45,39 @@ export function sdkTestServer() {
     get svc(): TestServices {
       return svc!;
     },
-    /** The SDK's client with a portal token in place of an Azure AD one, over plain http. */
+    /** The backup SDK's client with a portal token in place of an Azure AD one, over plain http. */
     backupClient(token: string, subscriptionId: string) {
-      const credential = { getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) };
-      const client = new RecoveryServicesBackupClient(credential, subscriptionId, {
-        endpoint,
-        allowInsecureConnection: true,
-      });
-      client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
-      client.pipeline.addPolicy(
-        {
-          name: 'portalToken',
-          sendRequest: (request, next) => {
-            request.headers.set('Authorization', `Bearer ${token}`);
-            return next(request);
-          },
-        },
-        { phase: 'Sign' },
-      );
-      return client;
+      return withToken(new RecoveryServicesBackupClient(credentialOf(token), subscriptionId, options()), token);
+    },
+    /** The vaults SDK's client (@azure/arm-recoveryservices), the same way. */
+    vaultsClient(token: string, subscriptionId: string) {
+      return withToken(new RecoveryServicesClient(credentialOf(token), subscriptionId, options()), token);
     },
   };
+
+  function options() {
+    return { endpoint, allowInsecureConnection: true };
+  }
+}
+
+const credentialOf = (token: string) => ({
+  getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+});
+
+/** The SDKs' own bearer policy refuses plain http: the token goes in with a policy of ours (arm-api-requests.md). */
+function withToken<T extends RecoveryServicesClient | RecoveryServicesBackupClient>(client: T, token: string): T {
+  client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
+  client.pipeline.addPolicy(
+    {
+      name: 'portalToken',
+      sendRequest: (request, next) => {
+        request.headers.set('Authorization', `Bearer ${token}`);
+        return next(request);
+      },
+    },
+    { phase: 'Sign' },
+  );
+  return client;
 }
 
 export async function all<T>(items: AsyncIterable<T>): Promise<T[]> {

@@ -14,8 +14,27 @@ const PROVISIONING_STATE: Record<VaultRow['status'], string> = {
   Deleting: 'Deleting',
 };
 
-/** The SDK's `Vault` model. */
-export function vaultResource(vault: VaultRow) {
+/**
+ * A vault's alert settings as ARM's `monitoringSettings` name them: `alertsForAllJobFailures` is `alert_job_failures`
+ * (failed backups and restores raise alerts), `alertsForCriticalOperations` is whether Critical is among
+ * `alert_severities` (the severities notified by email and webhook).
+ */
+export type MonitoringState = { jobFailures: boolean; critical: boolean };
+
+export type AlertsState = 'Enabled' | 'Disabled';
+
+export const alertsState = (on: boolean): AlertsState => (on ? 'Enabled' : 'Disabled');
+
+/** The SDK's `MonitoringSettings` model. */
+export function monitoringSettings(state: MonitoringState) {
+  return {
+    azureMonitorAlertSettings: { alertsForAllJobFailures: alertsState(state.jobFailures) },
+    classicAlertSettings: { alertsForCriticalOperations: alertsState(state.critical) },
+  };
+}
+
+/** The SDK's `Vault` model; `monitoring` is the vault's alert settings (monitoringStates). */
+export function vaultResource(vault: VaultRow, monitoring: MonitoringState) {
   return {
     id: vaultPath(vault),
     name: vault.name,
@@ -29,6 +48,7 @@ export function vaultResource(vault: VaultRow) {
       publicNetworkAccess: 'Enabled',
       privateEndpointStateForBackup: 'None',
       privateEndpointStateForSiteRecovery: 'None',
+      monitoringSettings: monitoringSettings(monitoring),
     },
     systemData: { createdAt: vault.createdAt.toISOString(), createdByType: 'User' },
   };

@@ -13,6 +13,7 @@ import { saveVaultTagsOrThrow } from '@/lib/vaults/tags';
 import { messages as vaultMessages, vaultNameSchema, vaultTagsSchema } from '@/lib/vaults/validation';
 import { type ArmContext, jsonBody, subscriptionIdOf } from './context';
 import { notFound } from './errors';
+import { monitoringSettingsSchema, monitoringStates, saveMonitoringSettingsOrThrow } from './monitoring';
 import { VAULT_TYPE, vaultPath, vaultResource } from './resources';
 
 /** Small enough that a subscription's 25 vaults take several pages, so clients meet nextLink as they do on Azure. */
@@ -38,6 +39,27 @@ async function reload(ctx: ArmContext, vaultId: string): Promise<VaultRow> {
   return (await vaultAccessOrThrow(ctx.svc.db, ctx.user, vaultId, 'read')).vault;
 }
 
+/**
+ * The vaults as the SDK's `Vault` model, with their monitoring settings (one query for all of them); a vault gone
+ * since it was read is left out.
+ */
+async function resources(ctx: ArmContext, rows: VaultRow[]) {
+  const monitoring = await monitoringStates(
+    ctx.svc.db,
+    rows.map((v) => v.id),
+  );
+  return rows.flatMap((v) => {
+    const state = monitoring.get(v.id);
+    return state ? [vaultResource(v, state)] : [];
+  });
+}
+
+async function resource(ctx: ArmContext, vault: VaultRow) {
+  const [one] = await resources(ctx, [vault]);
+  if (!one) throw notFound(`The Resource '${VAULT_TYPE}/${vault.name}' was not found.`);
+  return one;
+}
+
 /** Azure accepts a location's display name too ("West Europe"); both become the id. */
 const locationSchema = z
   .string()
@@ -49,21 +71,23 @@ const locationSchema = z
     }),
   );
 
-const redundancySchema = z
+/** The properties PUT and PATCH change; any other (read-only, or not offered) is ignored, as before. */
+const propertiesSchema = z
   .object({
     redundancySettings: z
       .object({ standardTierStorageRedundancy: z.enum(['GeoRedundant', 'LocallyRedundant']).optional() })
       .optional(),
+    monitoringSettings: monitoringSettingsSchema.optional(),
   })
   .optional();
 
 const putSchema = z.object({
   location: locationSchema,
   tags: vaultTagsSchema.optional(),
-  properties: redundancySchema,
+  properties: propertiesSchema,
 });
 
-const patchSchema = z.object({ tags: vaultTagsSchema.optional(), properties: redundancySchema });
+const patchSchema = z.object({ tags: vaultTagsSchema.optional(), properties: propertiesSchema });
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
@@ -80,7 +104,11 @@ function asyncOperationUrl(ctx: ArmContext, vault: VaultRow, operationId: string
   return `${ctx.origin}${vaultPath(vault)}/operationStatus/${operationId}${query}`;
 }
 
-/** Tags and storage replication, through the same functions as the pages; each refusal is the page's message. */
+/**
+ * Tags, storage replication and monitoring settings, each only when given (the rest stays as it is); tags and
+ * replication through the same functions as the pages, each refusal the page's message. The body was validated
+ * whole before, so a bad value changes nothing.
+ */
 async function applyChanges(ctx: ArmContext, vault: VaultRow, changes: z.infer<typeof patchSchema>) {
   if (changes.tags) {
     await saveVaultTagsOrThrow(ctx.svc, ctx.user, { vaultId: vault.id, tags: changes.tags });
@@ -89,6 +117,8 @@ async function applyChanges(ctx: ArmContext, vault: VaultRow, changes: z.infer<t
   if (replication && replication !== vault.storageReplication) {
     await saveStorageReplicationOrThrow(ctx.svc, ctx.user, { vaultId: vault.id, storageReplication: replication });
   }
+  const monitoring = changes.properties?.monitoringSettings;
+  if (monitoring) await saveMonitoringSettingsOrThrow(ctx.svc, ctx.user, vault, monitoring);
 }
 
 /**
@@ -110,7 +140,7 @@ export async function putVaultResource(ctx: ArmContext): Promise<Response> {
       );
     }
     await applyChanges(ctx, existing, body);
-    return Response.json(vaultResource(await reload(ctx, existing.id)), { status: 200 });
+    return Response.json(await resource(ctx, await reload(ctx, existing.id)), { status: 200 });
   }
 
   const created = await createVaultOrThrow(ctx.svc, ctx.user, {
@@ -120,10 +150,9 @@ export async function putVaultResource(ctx: ArmContext): Promise<Response> {
     resourceGroup,
     tags: body.tags,
   });
-  const replication = body.properties?.redundancySettings?.standardTierStorageRedundancy;
   const vault = await reload(ctx, created.data.vaultId);
-  if (replication) await applyChanges(ctx, vault, { properties: body.properties });
-  return Response.json(vaultResource(await reload(ctx, vault.id)), {
+  if (body.properties) await applyChanges(ctx, vault, { properties: body.properties });
+  return Response.json(await resource(ctx, await reload(ctx, vault.id)), {
     status: 201,
     headers: {
       'Azure-AsyncOperation': asyncOperationUrl(ctx, vault, created.data.operationId),
@@ -133,15 +162,15 @@ export async function putVaultResource(ctx: ArmContext): Promise<Response> {
 }
 
 export async function getVaultResource(ctx: ArmContext): Promise<Response> {
-  return Response.json(vaultResource(await vaultOfPath(ctx)));
+  return Response.json(await resource(ctx, await vaultOfPath(ctx)));
 }
 
-/** PATCH: tags (replaced as a whole, as Azure does) and storage replication. */
+/** PATCH: tags (replaced as a whole, as Azure does), storage replication and monitoring settings, each if given. */
 export async function patchVaultResource(ctx: ArmContext): Promise<Response> {
   const body = parse(patchSchema, await jsonBody(ctx));
   const vault = await vaultOfPath(ctx);
   await applyChanges(ctx, vault, body);
-  return Response.json(vaultResource(await reload(ctx, vault.id)));
+  return Response.json(await resource(ctx, await reload(ctx, vault.id)));
 }
 
 /** DELETE: marks the vault Deleting as the Dashboard's DELETE does and answers 202; deleting nothing is 204. */
@@ -173,7 +202,7 @@ async function listPage(ctx: ArmContext, resourceGroup?: string): Promise<Respon
   const nextLink = next
     ? `${ctx.origin}${ctx.path}?${new URLSearchParams({ 'api-version': ctx.apiVersion, $skipToken: next })}`
     : undefined;
-  return Response.json({ value: rows.map(vaultResource), ...(nextLink ? { nextLink } : {}) });
+  return Response.json({ value: await resources(ctx, rows), ...(nextLink ? { nextLink } : {}) });
 }
 
 export function listVaultsBySubscription(ctx: ArmContext): Promise<Response> {
