@@ -1,4 +1,4 @@
-/** A dashboard figure: its label and a large value, green, red or blue by its tone. */
+/** A dashboard figure: its label and a large value, green, red, blue or amber by its tone. */
 export function Tile({
   label,
   value,
@@ -6,7 +6,7 @@ export function Tile({
 }: {
   label: string;
   value: string | number;
-  tone?: 'good' | 'bad' | 'busy';
+  tone?: 'good' | 'bad' | 'busy' | 'warn';
 }) {
   const color =
     tone === 'good'
@@ -15,7 +15,9 @@ export function Tile({
         ? 'text-portal-red'
         : tone === 'busy'
           ? 'text-portal-blue'
-          : '';
+          : tone === 'warn'
+            ? 'text-[#8a6d00]'
+            : '';
   return (
     <div className="border border-portal-line px-4 py-3">
       <dt className="text-xs font-semibold tracking-wide text-portal-muted">{label}</dt>

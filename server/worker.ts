@@ -1,3 +1,5 @@
+import { startAlertDeliveries } from '@/lib/alerts/deliver';
+import { queueDigests, raiseStaleAlerts } from '@/lib/alerts/raise';
 import { runBackupDataJob } from '@/lib/backups/purge';
 import { failStaleBackups } from '@/lib/backups/sessions';
 import { type BackupDataJob, type OperationJob, QUEUES, type RetentionJob } from '@/lib/queues';
@@ -21,7 +23,9 @@ const RETENTION_CRON = '7 * * * *';
 
 /**
  * Subscribes this process to the operation queues; any number of servers may do so on one database. Each also
- * sweeps backups whose agents stopped reporting: the sweep is a conditional update, so servers never fail one twice.
+ * sweeps backups whose agents stopped reporting (a conditional update, so servers never fail one twice), raises
+ * `No recent backup` alerts and queues hourly digests (both once, by the database's unique indexes), and makes the
+ * alerts' email and webhook deliveries.
  */
 export async function startOperationWorkers(svc: Services, events: WorkerEvents = {}): Promise<void> {
   const handlers = { [QUEUES.provisionVault]: provisionVault, [QUEUES.deleteVault]: removeVault };
@@ -52,6 +56,10 @@ export async function startOperationWorkers(svc: Services, events: WorkerEvents 
     await svc.clock.refresh().catch((err) => console.error('clock refresh failed:', err.message));
     failStaleBackups(svc).catch((err) => console.error('stale backup sweep failed:', err.message));
     failStaleRestores(svc).catch((err) => console.error('stale restore sweep failed:', err.message));
+    raiseStaleAlerts(svc).catch((err) => console.error('no-recent-backup check failed:', err.message));
+    queueDigests(svc).catch((err) => console.error('alert digests failed:', err.message));
   }, STALE_BACKUP_SWEEP_MS);
   sweep.unref();
+  // Alert emails and webhooks: their own loop, so a slow mail server or webhook holds up nothing else.
+  startAlertDeliveries(svc);
 }

@@ -17,6 +17,7 @@ export const LOG_CATEGORIES = [
   'People',
   'Tokens',
   'Security',
+  'Alerts',
 ] as const;
 
 export const LOG_STATUSES = ['Succeeded', 'Failed', 'Started', 'Cancelled', 'Refused'] as const;

@@ -14,13 +14,14 @@ export type LogCategory =
   | 'Restores'
   | 'People'
   | 'Tokens'
-  | 'Security';
+  | 'Security'
+  | 'Alerts';
 
 export type LogStatus = 'Succeeded' | 'Failed' | 'Started' | 'Cancelled' | 'Refused';
 
 export type LogEntry = {
-  /** Who: the person (their id and email as they are now). */
-  actor: { id: string; email: string };
+  /** Who: the person (their id and email as they are now), or the portal itself (no id) for its own work. */
+  actor: { id: string | null; email: string };
   /** The subscription the change belongs to; without one the entry goes to the person's own chain (tokens, security). */
   subscriptionId?: string | null;
   vault?: { id: string; name: string } | null;

@@ -1,3 +1,4 @@
+import { raiseDataDeleted } from '@/lib/alerts/raise';
 import 'server-only';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -189,6 +190,7 @@ export const stopProtection = actionOf(async function stopProtection(
         { itemId: item.id },
         'protection was stopped and its backup data deleted, with the recovery point.',
       );
+      await raiseDataDeleted(tx, [item.id], user.email);
       await tx.delete(protectedItems).where(eq(protectedItems.id, item.id));
       const keys = await tx
         .select({ id: backupKeys.id })

@@ -1,8 +1,9 @@
+import { raiseDataDeleted } from '@/lib/alerts/raise';
 import 'server-only';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
-import { backupKeys, recoveryPoints, registeredServers } from '@/db/schema';
+import { backupKeys, protectedItems, recoveryPoints, registeredServers } from '@/db/schema';
 import type { PortalUser } from '@/lib/auth/users';
 import { failRestoresOfDeleted } from '@/lib/backups/ended-restores';
 import { type ActionDone, actionOf, PortalError } from '@/lib/errors';
@@ -100,6 +101,15 @@ export async function unregisterServerOrThrow(svc: Services, user: PortalUser, i
       client,
       { keyIds: keys.map((k) => k.id), serverId: server.id },
       'the server was deleted, with its recovery points.',
+    );
+    const items = await tx
+      .select({ id: protectedItems.id })
+      .from(protectedItems)
+      .where(eq(protectedItems.serverId, server.id));
+    await raiseDataDeleted(
+      tx,
+      items.map((i) => i.id),
+      user.email,
     );
     // Points first: their references hold the objects, which the server's deletion removes by cascade.
     await tx.delete(recoveryPoints).where(

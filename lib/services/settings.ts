@@ -49,6 +49,20 @@ const schema = z
           .map((s) => s.trim().toLowerCase())
           .filter(Boolean),
       ),
+    // Alert emails: the SMTP server (smtp://user:pass@host:port, or smtps:// for TLS from the start) and the sender.
+    SMTP_URL: z
+      .string()
+      .trim()
+      .refine(
+        (v) => URL.canParse(v) && ['smtp:', 'smtps:'].includes(new URL(v).protocol) && new URL(v).hostname !== '',
+        'must be smtp://[user:pass@]host[:port] or smtps://[user:pass@]host[:port]',
+      )
+      .optional(),
+    ALERTS_FROM: z
+      .string()
+      .trim()
+      .min(3, 'must be an email address, e.g. Backup portal <alerts@example.com>')
+      .optional(),
     // A developer's setting: a folder for the server's CPU profiles (node --cpu-prof), see the README.
     PORTAL_CPU_PROF: z.string().trim().min(1, 'must be a folder').optional(),
     BACKUP_STORE: z

@@ -6,6 +6,7 @@ export const VAULT_TABS = [
   { slug: 'protected-items', label: 'PROTECTED ITEMS' },
   { slug: 'policies', label: 'POLICIES' },
   { slug: 'jobs', label: 'JOBS' },
+  { slug: 'alerts', label: 'ALERTS' },
   { slug: 'configure', label: 'CONFIGURE' },
 ] as const;
 

@@ -1,6 +1,8 @@
+import Link from 'next/link';
 import { Tile } from '@/components/tile';
 import { DeleteVault } from '@/components/vaults/delete-vault';
 import { Facts } from '@/components/vaults/facts';
+import { activeAlertCounts } from '@/lib/alerts/queries';
 import { loadVaultTab } from '@/lib/vaults/page';
 import { regionName } from '@/lib/vaults/regions';
 import { REPLICATION } from '@/lib/vaults/replication';
@@ -8,7 +10,7 @@ import { formatBytes, vaultUsage } from '@/lib/vaults/usage';
 
 export default async function DashboardPage({ params }: { params: Promise<{ vaultId: string }> }) {
   const { vault, svc, canChange } = await loadVaultTab(params, 'dashboard');
-  const usage = await vaultUsage(svc.db, vault.id);
+  const [usage, alerts] = await Promise.all([vaultUsage(svc.db, vault.id), activeAlertCounts(svc.db, vault.id)]);
   return (
     <div className="grid max-w-5xl gap-10 lg:grid-cols-[2fr_1fr]">
       <section aria-labelledby="usage-overview">
@@ -26,6 +28,16 @@ export default async function DashboardPage({ params }: { params: Promise<{ vaul
           <Tile label="FAILED" value={usage.jobs.failed} tone={usage.jobs.failed ? 'bad' : undefined} />
           <Tile label="IN PROGRESS" value={usage.jobs.inProgress} tone="busy" />
         </dl>
+        <h3 className="mt-6 mb-3 text-lg font-light">active alerts</h3>
+        <dl className="grid grid-cols-3 gap-3">
+          <Tile label="CRITICAL" value={alerts.Critical} tone={alerts.Critical ? 'bad' : undefined} />
+          <Tile label="WARNING" value={alerts.Warning} tone={alerts.Warning ? 'warn' : undefined} />
+        </dl>
+        <p className="mt-2 text-sm">
+          <Link href={`/recovery-services/vaults/${vault.id}/alerts`} className="text-portal-blue underline">
+            View alerts
+          </Link>
+        </p>
       </section>
       <section aria-labelledby="quick-glance">
         <h2 id="quick-glance" className="mb-4 text-xl font-light">
