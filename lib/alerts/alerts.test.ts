@@ -151,6 +151,39 @@ describe('alerts', () => {
     }
   });
 
+  it('a webhook that never answers holds up no backup: the next backups run while its call hangs', async () => {
+    const hanging: import('node:http').ServerResponse[] = [];
+    const { createServer } = await import('node:http');
+    const server = createServer((_request, response) => hanging.push(response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const stop = startAlertDeliveries(svc, { pollMs: 100, mailer: null });
+    try {
+      const { machine, failing } = await machineWithFaults('HANGING');
+      await protectedFolder(machine);
+      await settings(machine, { webhookUrl: `http://127.0.0.1:${port}/never` });
+      failing.on = true;
+      expect((await machine.agent('backup')).code).not.toBe(0);
+      await eventually(() => hanging.length > 0 || undefined, 10_000, 'the webhook call');
+      // The call is in flight and unanswered: backups go on as usual, and resolve the alert.
+      failing.on = false;
+      expect((await machine.agent('backup')).code).toBe(0);
+      expect((await machine.agent('backup')).code).toBe(0);
+      expect(hanging.length).toBe(1);
+      expect((await alertsOf(machine.vaultId))[0]).toMatchObject({ kind: 'BackupFailure', status: 'Resolved' });
+      const [delivery] = (
+        await svc.pool.query(`select state, attempts from alert_deliveries where vault_id = $1`, [machine.vaultId])
+      ).rows;
+      expect(delivery).toMatchObject({ state: 'pending', attempts: 1 });
+      await machine.remove();
+    } finally {
+      for (const response of hanging) response.destroy();
+      await stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('with the mail server down for an hour, no alert is lost: all are delivered once it is back', async () => {
     const smtp = await startSmtpReceiver();
     await smtp.stop();
