@@ -3,6 +3,10 @@
  * (lib/registration). Keep it free of Node- or Next-only imports beyond what both sides have.
  */
 
+/** `1 file could not be read and was skipped.`, or `N files ... were`, as the job and its alert say it too. */
+const skippedFiles = (count: number) =>
+  `${count.toLocaleString('en-US')} ${count === 1 ? 'file' : 'files'} could not be read and ${count === 1 ? 'was' : 'were'} skipped.`;
+
 /** The contract's texts, printed by the agent exactly. */
 export const AGENT_MESSAGES = {
   registered: 'Machine registration succeeded.',
@@ -14,6 +18,8 @@ export const AGENT_MESSAGES = {
   notRegistered: 'This machine is not registered to a backup vault.',
   revoked: 'This machine is no longer registered to the backup vault: it was deleted in the portal.',
   backupCompleted: 'Backup completed.',
+  skippedFiles,
+  backupCompletedWithWarnings: (count: number) => `Backup completed with warnings: ${skippedFiles(count)}`,
   recoveryCompleted: 'Recovery completed.',
   wrongPassphrase: 'The passphrase is incorrect.',
   pendingInitialBackup: 'Protected - (pending initial backup)',
@@ -161,12 +167,19 @@ export type ProgressResponse = { running: boolean };
 
 export type CommitRequest = {
   rootId: string;
-  /** Every object the recovery point needs: file chunks and directory listings, the root among them. */
+  /** Every object the recovery point needs: file chunks, directory listings (the root among them), the skipped list. */
   objectIds: string[];
   files: number;
   folders: number;
   bytes: number;
   dataTransferred: number;
+  /**
+   * Files (and folders) the backup could not read and left out of the point, when there were any: how many, and the
+   * object (sealed under the point's key, one of objectIds) that lists their paths and why (lib/backup-format's
+   * encodeSkippedList). `files` and `bytes` count only what the point holds.
+   */
+  filesSkipped?: number;
+  skippedListId?: string;
 };
 export type CommitResponse = { pointId: string; takenAt: string };
 export type FailRequest = { message: string };

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { deriveVaultKeys, fromBase64, type VaultKeys } from '@/lib/backup-format';
+import { deriveVaultKeys, fromBase64, type SkippedFile, type VaultKeys } from '@/lib/backup-format';
 import {
   AGENT_MESSAGES,
   AGENT_PATHS,
@@ -40,7 +40,17 @@ export type BackupOptions = KeyOptions & {
   signal?: AbortSignal;
 };
 
-export type BackupResult = { path: string; pointId: string; takenAt: string; dataTransferred: number };
+export type BackupResult = {
+  path: string;
+  pointId: string;
+  takenAt: string;
+  dataTransferred: number;
+  /** Files and folders that could not be read, left out of the point (listed on stderr). */
+  skipped: number;
+};
+
+/** How many skipped entries are named on stderr; the rest are counted. */
+const NAMED_SKIPS = 20;
 
 const REPORT_INTERVAL_MS = 1000;
 const GB = 1024 ** 3;
@@ -55,8 +65,13 @@ export async function backup(options: BackupOptions, ctx: AgentContext): Promise
   const paths = options.path ? [path.resolve(options.path)] : await protectedFolders(state, ctx, safe);
   const results: BackupResult[] = [];
   for (const itemPath of paths) results.push(await backupItem(state, keys, itemPath, options, ctx));
-  if (options.json) ctx.stdout.write(`${JSON.stringify({ event: 'completed', items: results })}\n`);
-  else ctx.stdout.write(`${AGENT_MESSAGES.backupCompleted}\n`);
+  const skipped = results.reduce((sum, result) => sum + result.skipped, 0);
+  if (options.json) ctx.stdout.write(`${JSON.stringify({ event: 'completed', items: results, skipped })}\n`);
+  else {
+    ctx.stdout.write(
+      `${skipped > 0 ? AGENT_MESSAGES.backupCompletedWithWarnings(skipped) : AGENT_MESSAGES.backupCompleted}\n`,
+    );
+  }
   return results;
 }
 
@@ -112,6 +127,20 @@ function idempotent(ctx: AgentContext, signal?: AbortSignal): Retry {
   return { policy: ctx.retry ?? DEFAULT_RETRY, repeat: 'always', signal };
 }
 
+/**
+ * Names the first entries the backup left out on stderr, `Skipped '<path>': <reason>.`, and counts the rest: sockets,
+ * pipes and devices as the scan meets them (never backed up), and after the commit what could not be read (the
+ * backup's warnings).
+ */
+function printSkipped(ctx: AgentContext, skipped: SkippedFile[], itemPath: string): void {
+  for (const entry of skipped.slice(0, NAMED_SKIPS)) {
+    ctx.stderr.write(`Skipped '${path.join(itemPath, entry.path)}': ${entry.reason}.\n`);
+  }
+  if (skipped.length > NAMED_SKIPS) {
+    ctx.stderr.write(`… and ${(skipped.length - NAMED_SKIPS).toLocaleString('en-US')} more\n`);
+  }
+}
+
 /** A silence of the portal this long (or longer) is named when the portal ended the backup meanwhile. */
 const LONG_SILENCE_MS = PORTAL_SILENCE_MS / 2;
 
@@ -131,11 +160,11 @@ async function backupItem(
     if (early) throw early;
     const scan = await scanFolder(itemPath);
     await checkCapacity(scan.bytes, options.stateDir, (line) => ctx.stderr.write(`${line}\n`));
-    for (const skipped of scan.skipped.slice(0, 20)) {
-      ctx.stderr.write(
-        `Skipped '${path.join(itemPath, skipped)}': not a regular file, folder or link, or unreadable.\n`,
-      );
-    }
+    printSkipped(
+      ctx,
+      scan.special.map((rel) => ({ path: rel, reason: 'not a regular file, folder or link' })),
+      itemPath,
+    );
     const scanned = interrupted();
     if (scanned) throw scanned;
     const policy = ctx.retry ?? DEFAULT_RETRY;
@@ -257,7 +286,7 @@ async function backupItem(
       let tree = await run(cache);
       let committed: CommitResponse;
       try {
-        committed = await commit({ ...tree, dataTransferred: uploader.transferred });
+        committed = await commit({ ...tree.commit, dataTransferred: uploader.transferred });
       } catch (error) {
         // The vault lost objects the cache says it has (deleted data): read everything again, once.
         if (!(error instanceof PortalRefusal && error.code === 'missing_objects') || cache.size === 0) throw error;
@@ -266,15 +295,17 @@ async function backupItem(
         progress.filesDone = 0;
         uploader.referenced.clear();
         tree = await run(new Map());
-        committed = await commit({ ...tree, dataTransferred: uploader.transferred });
+        committed = await commit({ ...tree.commit, dataTransferred: uploader.transferred });
       }
       await reporter.finish(true);
       await writeFileCache(options.stateDir, itemPath, state.keyId!, seen);
+      printSkipped(ctx, tree.skipped, itemPath);
       return {
         path: itemPath,
         pointId: committed.pointId,
         takenAt: committed.takenAt,
         dataTransferred: uploader.transferred,
+        skipped: tree.skipped.length,
       };
     } catch (error) {
       // Nothing more is sent for this backup: the batches on their way end at once.

@@ -1,11 +1,19 @@
 import { open, readFile } from 'node:fs/promises';
-import { CHUNK_SIZES, Chunker, objectId, type TreeEntry, type VaultKeys } from '@/lib/backup-format';
+import {
+  CHUNK_SIZES,
+  Chunker,
+  encodeSkippedList,
+  objectId,
+  type SkippedFile,
+  type TreeEntry,
+  type VaultKeys,
+} from '@/lib/backup-format';
 import { encodeTreePages } from '@/lib/backup-format/tree';
 import type { CommitRequest, ProgressReport } from '@/wire/protocol';
 import { forEachConcurrently } from '../pool';
 import type { CachedFile } from './cache';
 import type { Progress } from './progress';
-import type { DirNode, FileNode, Scan } from './scan';
+import { compareNames, type DirNode, type FileNode, isFileFailure, type Scan, unreadableReason } from './scan';
 import type { Uploader } from './uploader';
 
 // Several small files are read and hashed at once; large ones are streamed one buffer at a time. Chunks are views of
@@ -27,43 +35,69 @@ export type BackupRun = {
   stopped: () => string | undefined;
 };
 
+/** What a backed-up tree commits, and what it could not read (to print: the commit carries only their count). */
+export type BackedUpTree = { commit: Omit<CommitRequest, 'dataTransferred'>; skipped: SkippedFile[] };
+
+/** The files left out of one run of backupTree: how many, and the bytes the scan counted for them. */
+type Skips = { list: SkippedFile[]; files: number; bytes: number };
+
 /**
  * Backs up a scanned folder: every file cut into content-defined chunks, one listing per folder, bottom up, so the
- * root listing's id names the whole tree. Returns what the commit needs.
+ * root listing's id names the whole tree. Returns what the commit needs. A file the file system will not let it read
+ * (permission denied, deleted meanwhile, an I/O error) is left out of its folder's listing and listed, with the
+ * folders the scan could not list, in one more object of the point: the job's warning names only how many.
  */
-export async function backupTree(scan: Scan, run: BackupRun): Promise<Omit<CommitRequest, 'dataTransferred'>> {
-  const rootId = await backupDir(scan.root, run);
+export async function backupTree(scan: Scan, run: BackupRun): Promise<BackedUpTree> {
+  const skips: Skips = { list: [...scan.unreadable], files: 0, bytes: 0 };
+  const rootId = await backupDir(scan.root, run, skips);
+  skips.list.sort((a, b) => compareNames(a.path, b.path));
+  let skippedListId: string | undefined;
+  if (skips.list.length > 0) {
+    const bytes = encodeSkippedList(skips.list);
+    skippedListId = await objectId(run.keys, bytes);
+    await run.uploader.add(skippedListId, bytes);
+  }
   await run.uploader.finish();
   return {
-    rootId,
-    objectIds: [...run.uploader.referenced],
-    files: scan.files,
-    folders: scan.folders,
-    bytes: scan.bytes,
+    commit: {
+      rootId,
+      objectIds: [...run.uploader.referenced],
+      files: scan.files - skips.files,
+      folders: scan.folders,
+      bytes: scan.bytes - skips.bytes,
+      ...(skippedListId ? { filesSkipped: skips.list.length, skippedListId } : {}),
+    },
+    skipped: skips.list,
   };
 }
 
-async function backupDir(dir: DirNode, run: BackupRun): Promise<string> {
+async function backupDir(dir: DirNode, run: BackupRun, skips: Skips): Promise<string> {
   const entries: TreeEntry[] = new Array(dir.children.length);
   const files: Array<{ index: number; node: FileNode }> = [];
   for (const [index, node] of dir.children.entries()) {
     checkStopped(run);
     if (node.type === 'dir') {
-      entries[index] = { ...common(node), type: 'dir', size: 0, tree: await backupDir(node, run) };
+      entries[index] = { ...common(node), type: 'dir', size: 0, tree: await backupDir(node, run, skips) };
     } else if (node.type === 'symlink') {
       entries[index] = { ...common(node), type: 'symlink', size: 0, target: node.target };
     } else files.push({ index, node });
   }
   await forEachConcurrently(files, FILE_CONCURRENCY, async (job) => {
-    entries[job.index] = {
-      ...common(job.node),
-      type: 'file',
-      size: job.node.size,
-      chunks: await backupFile(job.node, run),
-    };
+    try {
+      const chunks = await backupFile(job.node, run);
+      entries[job.index] = { ...common(job.node), type: 'file', size: job.node.size, chunks };
+    } catch (error) {
+      if (!(error instanceof UnreadableError)) throw error;
+      skips.list.push({ path: job.node.rel, reason: error.reason });
+      skips.files += 1;
+      skips.bytes += job.node.size;
+    }
   });
-  // A huge folder's listing is several objects (pages and their index); the last is the one the parent names.
-  const listing = await encodeTreePages({ version: 1, entries }, (bytes) => objectId(run.keys, bytes));
+  // A huge folder's listing is several objects (pages and their index); the last is the one the parent names. A
+  // file that could not be read leaves a hole, which filter drops.
+  const listing = await encodeTreePages({ version: 1, entries: entries.filter(Boolean) }, (bytes) =>
+    objectId(run.keys, bytes),
+  );
   for (const object of listing.objects) await run.uploader.add(object.id, object.bytes);
   return listing.id;
 }
@@ -72,6 +106,10 @@ function common(node: { name: string; mode: number; mtimeMs: number }) {
   return { name: node.name, mode: node.mode & 0o7777, mtimeMs: Math.floor(node.mtimeMs) };
 }
 
+/**
+ * A file's chunks; UnreadableError when the file system refused to open or read it: its chunks already sent are left
+ * for garbage collection, its progress is counted as done, and it is not cached (the next backup reads it again).
+ */
 async function backupFile(file: FileNode, run: BackupRun): Promise<string[]> {
   const cached = run.cache.get(file.rel);
   if (cached && cached.size === file.size && cached.mtimeMs === file.mtimeMs && cached.ino === file.ino) {
@@ -97,27 +135,38 @@ async function backupFile(file: FileNode, run: BackupRun): Promise<string[]> {
     run.progress.bytesDone += data.length;
     for (const chunk of chunker.push(new Uint8Array(data.buffer, data.byteOffset, data.length))) await take(chunk);
   };
-  // Only the file system's own failures are the file's: a failure of the portal while the file's chunks are sent is
-  // the portal's, and reported as such.
-  const local = (error: unknown) => new Error(`Cannot read '${file.abs}': ${(error as Error).message}`);
-  if (file.size < READ_BUFFER) {
-    const data = await readFile(file.abs).catch((error) => Promise.reject(local(error)));
-    // Shorter than the smallest chunk: the whole file is its one chunk, as the chunker would cut it.
-    if (data.length < CHUNK_SIZES.min) {
-      checkStopped(run);
-      read = data.length;
-      run.progress.bytesDone += data.length;
-      if (data.length > 0) await take(data);
-    } else await consume(data);
-  } else {
-    await readInto(
-      file.abs,
-      (buffer) => {
-        reused = buffer.buffer;
-        return consume(buffer);
-      },
-      local,
-    );
+  // Only the file system's own failures are the file's, and skip it: a failure of the portal while the file's chunks
+  // are sent is the portal's, and a failure of the agent's own process (too many open files) fails the backup.
+  const local = (error: unknown) =>
+    isFileFailure(error)
+      ? new UnreadableError(unreadableReason(error))
+      : new Error(`Cannot read '${file.abs}': ${(error as Error).message}`);
+  try {
+    if (file.size < READ_BUFFER) {
+      const data = await readFile(file.abs).catch((error) => Promise.reject(local(error)));
+      // Shorter than the smallest chunk: the whole file is its one chunk, as the chunker would cut it.
+      if (data.length < CHUNK_SIZES.min) {
+        checkStopped(run);
+        read = data.length;
+        run.progress.bytesDone += data.length;
+        if (data.length > 0) await take(data);
+      } else await consume(data);
+    } else {
+      await readInto(
+        file.abs,
+        (buffer) => {
+          reused = buffer.buffer;
+          return consume(buffer);
+        },
+        local,
+      );
+    }
+  } catch (error) {
+    if (!(error instanceof UnreadableError)) throw error;
+    // The progress adds up to the scan's totals all the same.
+    run.progress.bytesDone += file.size - read;
+    run.progress.filesDone += 1;
+    throw error;
   }
   const rest = chunker.finish();
   if (rest && rest.length > 0) await take(rest);
@@ -156,6 +205,13 @@ async function readInto(
 }
 
 export class StoppedError extends Error {}
+
+/** A failed open or read of a file (never a failure of the portal's calls): the file is skipped, with the reason. */
+class UnreadableError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
 
 function checkStopped(run: BackupRun) {
   const reason = run.stopped();

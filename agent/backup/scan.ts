@@ -1,5 +1,6 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { SkippedFile } from '@/lib/backup-format';
 
 export type FileNode = {
   type: 'file';
@@ -23,7 +24,19 @@ export type DirNode = {
 export type LinkNode = { type: 'symlink'; name: string; rel: string; mode: number; mtimeMs: number; target: string };
 export type Node = FileNode | DirNode | LinkNode;
 
-export type Scan = { root: DirNode; files: number; folders: number; bytes: number; skipped: string[] };
+export type Scan = {
+  root: DirNode;
+  files: number;
+  folders: number;
+  bytes: number;
+  /** Sockets, pipes and devices: not backed up, by design (reported, not a warning). */
+  special: string[];
+  /**
+   * Folders that could not be listed (each stays in the point, empty) and entries that vanished or could not be
+   * examined while the walk ran: the backup's warnings, with the files it then cannot read (engine.ts).
+   */
+  unreadable: SkippedFile[];
+};
 
 /**
  * Walks the folder once before reading any file: the totals drive the progress bar, the size limit and the free
@@ -42,7 +55,8 @@ export async function scanFolder(root: string): Promise<Scan> {
     files: 0,
     folders: 0,
     bytes: 0,
-    skipped: [],
+    special: [],
+    unreadable: [],
   };
   const pending: DirNode[] = [scan.root];
   for (let dir = pending.pop(); dir; dir = pending.pop()) {
@@ -50,8 +64,10 @@ export async function scanFolder(root: string): Promise<Scan> {
     try {
       names = await readdir(dir.abs);
     } catch (error) {
-      if (dir === scan.root) throw new Error(`Cannot read '${root}': ${(error as Error).message}`);
-      scan.skipped.push(dir.rel);
+      if (dir === scan.root || !isFileFailure(error)) {
+        throw new Error(`Cannot read '${dir.abs}': ${(error as Error).message}`);
+      }
+      scan.unreadable.push({ path: dir.rel, reason: unreadableReason(error) });
       continue;
     }
     names.sort(compareNames);
@@ -73,14 +89,52 @@ export async function scanFolder(root: string): Promise<Scan> {
         } else if (st.isSymbolicLink()) {
           dir.children.push({ type: 'symlink', target: await readlink(abs), ...common });
         } else {
-          scan.skipped.push(rel);
+          scan.special.push(rel);
         }
-      } catch {
-        scan.skipped.push(rel);
+      } catch (error) {
+        if (!isFileFailure(error)) throw new Error(`Cannot read '${abs}': ${(error as Error).message}`);
+        scan.unreadable.push({ path: rel, reason: unreadableReason(error) });
       }
     }
   }
   return scan;
+}
+
+// The file system's answers in a few words, without the path Node's messages repeat (the list names it already).
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'it was deleted during the backup',
+  ENOTDIR: 'its folder was replaced during the backup',
+  EISDIR: 'it was replaced by a folder during the backup',
+  EIO: 'input/output error',
+  EBUSY: 'resource busy or locked',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'name too long',
+  ESTALE: 'stale file handle',
+  ENXIO: 'no such device or address',
+  EINVAL: 'invalid argument',
+};
+
+/**
+ * Failures of the agent's own process rather than of a file: retried by the next backup, never a file skipped for
+ * good (the backup fails, naming the file).
+ */
+const PROCESS_FAILURES = new Set(['EMFILE', 'ENFILE', 'ENOMEM']);
+
+/** Whether a failed open, read or listing is the file's own (skipped, a warning) rather than the agent's. */
+export function isFileFailure(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && !PROCESS_FAILURES.has(code);
+}
+
+/** Why an entry could not be read, in a few words: `permission denied`, or the error's code and words. */
+export function unreadableReason(error: unknown): string {
+  const { code, message } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code && REASONS[code]) return REASONS[code];
+  // `EXDEV: cross-device link not permitted, open '/srv/x'` without the path.
+  const words = typeof message === 'string' ? message.replace(/, \w+ '.*'$/s, '') : '';
+  return words || code || 'unknown error';
 }
 
 /** The order of entries in a listing: by UTF-16 code units, as the format's canonical trees sort them. */

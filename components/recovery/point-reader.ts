@@ -5,7 +5,15 @@
  * the point's address and object ids, which the server already knows.
  */
 import { decompress } from 'fzstd';
-import { deriveVaultKeys, openObject, parseWrappedVaultKey, unwrapVaultKey, type VaultKeys } from '@/lib/backup-format';
+import {
+  decodeSkippedList,
+  deriveVaultKeys,
+  openObject,
+  parseWrappedVaultKey,
+  type SkippedList,
+  unwrapVaultKey,
+  type VaultKeys,
+} from '@/lib/backup-format';
 import { decodeListing, isTreeIndex, readPage, readTree, type TreeEntry } from '@/lib/backup-format/tree';
 
 export type PointAddress = { vaultId: string; itemId: string; pointId: string };
@@ -52,6 +60,11 @@ export class PointReader {
   async object(id: string): Promise<Uint8Array> {
     const sealed = new Uint8Array(await (await fetchOk(`${base(this.address)}/objects/${id}`)).arrayBuffer());
     return openObject(this.keys, id, sealed, (data) => decompress(data));
+  }
+
+  /** The list of what the backup that made the point could not read (its job's skipped files), by the list's id. */
+  async skippedFiles(id: string): Promise<SkippedList> {
+    return decodeSkippedList(await this.object(id));
   }
 
   /** A folder's listing: a small folder's entries at once; a large one's pages named, to be read with loadPage. */

@@ -30,6 +30,13 @@ export {
   sealObject,
   sealObjectPieces,
 } from './objects';
+export {
+  decodeSkippedList,
+  encodeSkippedList,
+  SKIPPED_LIST_MAX_BYTES,
+  type SkippedFile,
+  type SkippedList,
+} from './skipped';
 export { decodeTree, encodeTree, type Tree, type TreeEntry } from './tree';
 export {
   DEFAULT_KDF,

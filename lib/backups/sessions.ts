@@ -47,6 +47,8 @@ const commitSchema = z.object({
   folders: count,
   bytes: count,
   dataTransferred: count,
+  filesSkipped: count.optional(),
+  skippedListId: objectIdSchema.optional(),
 });
 
 /**
@@ -224,6 +226,16 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
   const request = parseAgentBody(commitSchema, body, 'recovery point');
   const ids = [...new Set(request.objectIds)];
   if (!ids.includes(request.rootId)) throw new PortalError('invalid', 'The recovery point must list its root.');
+  const skipped = request.filesSkipped ?? 0;
+  if (skipped > 0 !== (request.skippedListId !== undefined)) {
+    throw new PortalError(
+      'invalid',
+      'The recovery point is not valid: filesSkipped and skippedListId go together, for a backup that skipped files.',
+    );
+  }
+  if (request.skippedListId !== undefined && !ids.includes(request.skippedListId)) {
+    throw new PortalError('invalid', 'The recovery point must list the object that lists its skipped files.');
+  }
 
   return withTransaction(svc.pool, async (tx, client) => {
     const [running] = await tx
@@ -232,6 +244,19 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
       .where(and(eq(backupSessions.id, session.id), eq(backupSessions.running, true)))
       .for('update');
     if (!running) throw new PortalError('session_ended', AGENT_MESSAGES.sessionEnded);
+    if (skipped > 0) {
+      // What was skipped was counted when the backup started: its files (files_total), and folders it could not list.
+      const [job] = await tx
+        .select({ filesTotal: operations.filesTotal })
+        .from(operations)
+        .where(eq(operations.id, session.operationId));
+      if (skipped > (job?.filesTotal ?? 0) + request.folders) {
+        throw new PortalError(
+          'invalid',
+          `The recovery point is not valid: it skipped ${skipped} files of the ${job?.filesTotal ?? 0} files and ${request.folders} folders the backup counted.`,
+        );
+      }
+    }
     const { rows: missing } = await client.query<{ id: string }>(
       `select u.id from unnest($2::text[]) as u(id)
        where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id) limit 5`,
@@ -272,6 +297,9 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
       .where(eq(backupSessions.id, session.id));
     // The new point may push older ones out of the item's policy.
     await enqueueRetention(svc, client, [session.itemId]);
+    // The skipped files are set by the update that ends the job: the operations_alerts trigger reads them as the
+    // status changes, and raises the Warning (BackupWarnings) alert.
+    const completed = skipped > 0 ? ` completed with warnings: ${AGENT_MESSAGES.skippedFiles(skipped)}` : ' completed.';
     await tx
       .update(operations)
       .set({
@@ -281,7 +309,9 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
         filesDone: request.files,
         dataTransferred: request.dataTransferred,
         secondsLeft: 0,
-        message: sql`'The backup of ''' || ${operations.itemName} || ''' on ''' || ${operations.serverName} || ''' completed.'`,
+        filesSkipped: skipped > 0 ? skipped : null,
+        skippedListId: request.skippedListId ?? null,
+        message: sql`'The backup of ''' || ${operations.itemName} || ''' on ''' || ${operations.serverName} || '''' || ${completed}`,
         endedAt: sql`portal_now()`,
         updatedAt: sql`portal_now()`,
       })

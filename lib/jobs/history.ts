@@ -24,6 +24,8 @@ const jobColumns = {
   bytesPerSecond: operations.bytesPerSecond,
   secondsLeft: operations.secondsLeft,
   dataTransferred: operations.dataTransferred,
+  filesSkipped: operations.filesSkipped,
+  skippedListId: operations.skippedListId,
 };
 
 const cursorSchema = z.tuple([z.iso.datetime(), z.uuid()]);
@@ -77,16 +79,47 @@ export type VaultJob = {
   bytesPerSecond: number | null;
   secondsLeft: number | null;
   dataTransferred: number | null;
+  /** A backup that completed but could not read some files: how many, and the encrypted object that lists them. */
+  filesSkipped: number | null;
+  skippedListId: string | null;
 };
 
-/** One job of the vault with everything its details show; null when the id names none here. */
-export async function vaultJob(db: Database, vaultId: string, jobId: string): Promise<VaultJob | null> {
+/** Where a job's list of skipped files is read from: a recovery point of its item that holds the list's object. */
+export type SkippedListPlace = { itemId: string; pointId: string; listId: string };
+
+/**
+ * One job of the vault with everything its details show; null when the id names none here. A backup that skipped
+ * files names the point its list is read from: the point the backup made, found as the first of the item's points
+ * taken since the job started that holds the list (on recovery_points_item_idx and the objects' primary key), or a
+ * later one with the same list (an id names its content); null once retention deleted every such point.
+ */
+export async function vaultJob(
+  db: Database,
+  vaultId: string,
+  jobId: string,
+): Promise<(VaultJob & { skippedList: SkippedListPlace | null }) | null> {
   if (!z.uuid().safeParse(jobId).success) return null;
   const [job] = await db
-    .select(jobColumns)
+    .select({
+      ...jobColumns,
+      itemId: operations.itemId,
+      // Written out: the builder names a column of the outer query without its table, which the subquery's own
+      // tables would capture. A point's time is its session's start as JavaScript held it, to the millisecond.
+      listPointId: sql<string | null>`(select p.id from recovery_points p
+        join recovery_point_objects o on o.point_id = p.id and o.object_id = "operations"."skipped_list_id"
+        where p.item_id = "operations"."item_id"
+          and p.taken_at >= "operations"."started_at" - interval '1 millisecond'
+        order by p.taken_at, p.id limit 1)`,
+    })
     .from(operations)
     .where(and(eq(operations.id, jobId), eq(operations.vaultId, vaultId), ne(operations.kind, 'ConfigureVault')));
-  return job ?? null;
+  if (!job) return null;
+  const { itemId, listPointId, ...rest } = job;
+  return {
+    ...rest,
+    skippedList:
+      itemId && listPointId && job.skippedListId ? { itemId, pointId: listPointId, listId: job.skippedListId } : null,
+  };
 }
 
 export const OPERATION_LABELS: Record<string, string> = JOB_OPERATIONS;

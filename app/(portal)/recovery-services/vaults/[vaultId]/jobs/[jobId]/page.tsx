@@ -35,6 +35,17 @@ export default async function JobDetailsPage({ params }: { params: Promise<{ vau
           files: job.filesTotal === null ? null : { done: job.filesDone ?? 0, total: job.filesTotal },
           bytes: job.bytesTotal === null ? null : { done: job.bytesDone ?? 0, total: job.bytesTotal },
           message: job.message,
+          skipped: job.filesSkipped
+            ? {
+                count: job.filesSkipped,
+                list: job.skippedList
+                  ? {
+                      point: { vaultId: vault.id, itemId: job.skippedList.itemId, pointId: job.skippedList.pointId },
+                      listId: job.skippedList.listId,
+                    }
+                  : null,
+              }
+            : null,
         }}
       />
     </>
