@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -130,6 +130,26 @@ const ACTIONS: Record<string, ActionRow> = {
     level: 'write',
     page: vaultPage('configure'),
     args: (ids) => [ids.vaultId, 'LocallyRedundant'],
+  },
+  'lib/alerts/actions.ts#saveAlertSettingsAction': {
+    level: 'write',
+    page: vaultPage('configure'),
+    args: (ids) => [
+      {
+        vaultId: ids.vaultId,
+        emailRecipients: 'roles@example.com',
+        notify: 'PerAlert',
+        severities: ['Critical'],
+        webhookUrl: '',
+        staleHours: '48',
+      },
+    ],
+  },
+  'lib/alerts/actions.ts#resolveAlertsAction': {
+    level: 'write',
+    page: vaultPage('alerts'),
+    // No such alert: allowed roles are told it is already resolved, the others are refused for their role.
+    args: (ids) => [ids.vaultId, [randomUUID()]],
   },
   'lib/operations/actions.ts#dismissOperationAction': {
     level: 'own',

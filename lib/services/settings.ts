@@ -32,6 +32,9 @@ const schema = z
       .optional(),
     // Behind a reverse proxy: honour its X-Forwarded-Host, -Proto and -For (validated). Off, they are ignored.
     TRUST_PROXY: z.enum(['0', '1'], { error: 'must be 1 (behind a reverse proxy) or 0' }).default('0'),
+    // Emulator mode for test suites (npm run emulator): an in-memory database, provisioning in 0 s, a known admin, and
+    // the control API under /_emulator/ (loopback clients only).
+    PORTAL_EMULATOR: z.enum(['0', '1'], { error: 'must be 1 (emulator mode) or 0' }).default('0'),
     PORTAL_ADMIN_EMAIL: z.email('must be an email address').optional(),
     PORTAL_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
     AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -100,6 +103,8 @@ export type Env = z.infer<typeof schema> & {
   /** PORTAL_URL's origin, or http://localhost:$PORT. */
   portalOrigin: string;
   trustProxy: boolean;
+  /** PORTAL_EMULATOR=1. */
+  emulator: boolean;
 };
 
 export class EnvError extends Error {
@@ -142,6 +147,7 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     dataDir: path.resolve(data.PORTAL_DATA_DIR),
     portalOrigin: data.PORTAL_URL ? new URL(data.PORTAL_URL).origin : `http://localhost:${data.PORT}`,
     trustProxy: data.TRUST_PROXY === '1',
+    emulator: data.PORTAL_EMULATOR === '1',
   };
 }
 
