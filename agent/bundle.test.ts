@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { compactVerify, importX509 } from 'jose';
+import { compactVerify, decodeJwt, importX509 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVaultCredentialsFile } from '@/lib/credentials/vault-credentials-file';
 import {
@@ -14,7 +15,7 @@ import {
   VAULT_ID,
   VAULT_NAME,
 } from '@/testing/agent';
-import { AGENT_MESSAGES, AGENT_PATHS, type StatusResponse } from '@/wire/protocol';
+import { AGENT_MESSAGES, AGENT_PATHS, FOLLOWS_PORTAL_CLOCK_LINE, type StatusResponse } from '@/wire/protocol';
 import { USAGE } from './cli';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -95,6 +96,9 @@ describe('the bundled agent', () => {
     let certificatePem: string;
     let credentialsPath: string;
     let passphrasePath: string;
+    /** How far the stand-in portal's clock is ahead, and the times its signed requests claimed. */
+    const portalOffsetMs = 24 * 3600_000;
+    const signedAt: Record<string, number> = {};
 
     beforeAll(async () => {
       server = createServer((request, response) => {
@@ -108,12 +112,18 @@ describe('the bundled agent', () => {
           if (request.method === 'POST' && request.url === AGENT_PATHS.register) {
             const { proof } = JSON.parse(Buffer.concat(chunks).toString()) as { proof: string };
             const verified = await compactVerify(proof, await importX509(certificatePem, 'RS256')).catch(() => null);
+            signedAt.register = decodeJwt(proof).iat!;
             return verified ? reply(201, REGISTERED) : reply(400, { error: { code: 'invalid', message: 'bad proof' } });
           }
           if (request.method === 'POST' && request.url === AGENT_PATHS.keys) {
             return reply(200, { keyId: '5e0c3a8e-2f6b-4d4e-9b1f-7a2c4d6e8f10' });
           }
+          if (request.method === 'GET' && request.url === AGENT_PATHS.clock) {
+            return reply(200, { now: new Date(Date.now() + portalOffsetMs).toISOString() });
+          }
           if (request.method === 'GET' && request.url === AGENT_PATHS.status) {
+            const token = request.headers.authorization?.slice('Bearer '.length);
+            if (token) signedAt.status = decodeJwt(token).iat!;
             const status: StatusResponse = { ...REGISTERED, status: 'Registered' };
             return request.headers.authorization?.startsWith('Bearer ')
               ? reply(200, status)
@@ -154,6 +164,37 @@ describe('the bundled agent', () => {
       const status = await node([agent, 'status', '--state-dir', stateDir]);
       expect(status.code).toBe(0);
       expect(status.stdout).toContain(`Portal: ${portalUrl}\nVault: ${VAULT_NAME} (${VAULT_ID})\n`);
+    });
+
+    it("follows the portal's clock when downloaded from an emulator (its first statement says so)", async () => {
+      // The download route of a portal in emulator mode puts the line right after the #! line.
+      const [shebang, ...rest] = (await readFile(agent, 'utf8')).split('\n');
+      expect(shebang).toMatch(/^#!/);
+      const following = path.join(temp.dir, 'dist', 'following-agent.mjs');
+      await writeFile(following, [shebang, FOLLOWS_PORTAL_CLOCK_LINE, ...rest].join('\n'));
+      const stateDir = path.join(temp.dir, 'state-following');
+      const registered = await node([
+        following,
+        'register',
+        '--vault-credentials',
+        credentialsPath,
+        '--passphrase-file',
+        passphrasePath,
+        '--state-dir',
+        stateDir,
+      ]);
+      expect(registered).toEqual({ code: 0, stdout: `${AGENT_MESSAGES.registered}\n`, stderr: '' });
+      const status = await node([following, 'status', '--state-dir', stateDir]);
+      expect(status.code).toBe(0);
+      const portalNow = (Date.now() + portalOffsetMs) / 1000;
+      for (const call of ['register', 'status']) {
+        expect(signedAt[call]).toBeGreaterThan(portalNow - 60);
+        expect(signedAt[call]).toBeLessThanOrEqual(portalNow);
+      }
+
+      // The bundle as built keeps its machine's time.
+      expect((await node([agent, 'status', '--state-dir', stateDir])).code).toBe(0);
+      expect(signedAt.status).toBeLessThanOrEqual(Date.now() / 1000);
     });
 
     it('says which portal it could not reach and why', async () => {

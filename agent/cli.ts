@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { backup } from './backup/command';
+import { PortalClock } from './clock';
 import { type AgentContext, type AgentIO, interruptedExitCode, UsageError } from './io';
 import { changeProtection, listPoints } from './items';
 import { registerNodeCrypto } from './native-crypto';
@@ -9,7 +10,7 @@ import { recover } from './restore/command';
 import type { Conflict } from './restore/engine';
 import { DEFAULT_RETRY } from './retry';
 import { runService } from './service';
-import { processEnvironment } from './settings';
+import { followsPortalClock, processEnvironment } from './settings';
 import { defaultStateDir } from './state';
 import { status } from './status';
 
@@ -39,14 +40,20 @@ server's folder of the same vault, opened with the passphrase that server was re
  */
 export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
   registerNodeCrypto();
+  const env = io.env ?? processEnvironment();
+  const localNow = io.now ?? (() => new Date());
+  const fetch = io.fetch ?? globalThis.fetch;
+  // An agent that follows the portal's clock keeps the portal's time, read from the portal before it signs anything.
+  const portalClock = followsPortalClock(env) ? new PortalClock(localNow, fetch) : undefined;
   const ctx: AgentContext = {
     stdout: io.stdout,
     stderr: io.stderr,
     stdin: io.stdin,
-    env: io.env ?? processEnvironment(),
-    now: io.now ?? (() => new Date()),
-    fetch: io.fetch ?? globalThis.fetch,
+    env,
+    now: portalClock ? () => portalClock.now() : localNow,
+    fetch,
     retry: { ...DEFAULT_RETRY, ...io.retry },
+    portalClock,
   };
   const [command, ...args] = argv;
   try {

@@ -1,3 +1,4 @@
+import type { PortalClock } from './clock';
 import type { RetryPolicy } from './retry';
 
 /** Where the agent writes text: process.stdout/stderr, or a collector in tests. */
@@ -22,9 +23,12 @@ export type AgentIO = {
   retry?: Partial<RetryPolicy>;
 };
 
-/** AgentIO with its defaults filled in: what the commands run with. */
+/**
+ * AgentIO with its defaults filled in: what the commands run with. `portalClock`: the agent follows the portal's clock
+ * (agent/clock.ts), and `now` is that clock's.
+ */
 export type AgentContext = Required<Omit<AgentIO, 'stdin' | 'signal' | 'retry'>> &
-  Pick<AgentIO, 'stdin'> & { retry?: RetryPolicy };
+  Pick<AgentIO, 'stdin'> & { retry?: RetryPolicy; portalClock?: PortalClock };
 
 /** A wrong command line: its message is followed by the usage text and exit code 2. */
 export class UsageError extends Error {

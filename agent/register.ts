@@ -10,6 +10,7 @@ import {
   type RegistrationClaims,
 } from '@/wire/protocol';
 import { createVaultKey, ensureVaultKey } from './backup/key';
+import { followPortalClock } from './clock';
 import type { AgentContext } from './io';
 import { obtainPassphrase, type PassphraseSource } from './passphrase';
 import { callPortal, isRegisterResponse } from './portal';
@@ -32,6 +33,8 @@ export type RegisterOptions = {
 export async function register(options: RegisterOptions, ctx: AgentContext): Promise<void> {
   const passphrase = await obtainPassphrase(options.passphrase);
   const credentials = await loadVaultCredentials(options.vaultCredentialsPath);
+  // An agent that follows the portal's clock judges the file's expiry and signs its proof by the portal's time.
+  await followPortalClock(ctx, credentials.portalUrl);
   const now = ctx.now();
   if (now.getTime() > credentials.notAfter.getTime()) throw new Error(AGENT_MESSAGES.expired);
   await prepareStateDir(options.stateDir);

@@ -1,6 +1,7 @@
 import { describeSchedule } from '@/lib/schedule';
 import { AGENT_PATHS, type ItemsResponse, type ItemView } from '@/wire/protocol';
 import { backup } from './backup/command';
+import { CLOCK_REFRESH_MS, followPortalClock } from './clock';
 import type { AgentContext } from './io';
 import { callAsMachine, isObject, registeredState } from './machine';
 import { recoverRequested } from './restore/command';
@@ -19,7 +20,9 @@ export const SCHEDULE_OFFSET_VARIABLE = 'AGENT_TEST_SCHEDULE_OFFSET_SECONDS';
  * schedule and when its next backup is due, so a changed policy takes effect at the next poll. It runs the backups
  * that are due (a run missed while the service was stopped is due, once) and those asked for with BACKUP NOW, one
  * at a time; each item also holds its own lock, so a `backup` typed meanwhile never runs beside it. A failed poll or
- * backup is reported and the service goes on; SIGINT/SIGTERM stop it between steps.
+ * backup is reported and the service goes on; SIGINT/SIGTERM stop it between steps. An agent that follows the portal's
+ * clock reads it before its first line and again every minute (agent/clock.ts), so its schedules, signed calls and log
+ * lines keep the portal's time even when the portal's clock is moved while the service runs.
  */
 export async function runService(
   options: { stateDir: string; json: boolean; signal: AbortSignal; pollSeconds?: number; clock?: () => Date },
@@ -27,6 +30,9 @@ export async function runService(
 ): Promise<void> {
   const state = await registeredState(options.stateDir);
   const log = (line: string) => ctx.stdout.write(`${ctx.now().toISOString()} ${line}\n`);
+  const followClock = () =>
+    followPortalClock(ctx, state.portalUrl, { maxAgeMs: CLOCK_REFRESH_MS, signal: options.signal });
+  await followClock().catch((error: Error) => log(`Could not read the portal's clock: ${error.message}`));
   const offsetMs = Number(ctx.env[SCHEDULE_OFFSET_VARIABLE] ?? 0) * 1000 || 0;
   const clock = options.clock ?? (() => new Date(ctx.now().getTime() + offsetMs));
   // The scheduled run each item last started: a run whose backup failed is not retried until the next one.
@@ -35,6 +41,7 @@ export async function runService(
   log(`Backup service started for '${state.machineName}' (vault '${state.vaultName}').`);
   while (!options.signal.aborted) {
     try {
+      await followClock();
       // Not repeated: the next poll, a few seconds later, is the repeat. Ended at once when the service stops.
       const { items, restoreRequests = [] } = await callAsMachine(state, ctx, {
         path: AGENT_PATHS.items,

@@ -1,20 +1,14 @@
-import { AGENT_MESSAGES, AGENT_PATHS } from '@/wire/protocol';
+import { AGENT_PATHS } from '@/wire/protocol';
 import type { AgentContext } from './io';
-import { callPortal, isStatusResponse } from './portal';
-import { signMachineToken } from './proof';
-import { readState } from './state';
+import { callAsMachine, registeredState } from './machine';
+import { isStatusResponse } from './portal';
 
 /** Asks the portal what it knows of this machine, proving who is asking with the machine's own key. */
 export async function status(options: { stateDir: string }, ctx: AgentContext): Promise<void> {
-  const state = await readState(options.stateDir);
-  if (!state) throw new Error(AGENT_MESSAGES.notRegistered);
-  const token = await signMachineToken(state.serverId, state.machinePrivateKeyPem, ctx.now());
-  const server = await callPortal({
-    portalUrl: state.portalUrl,
+  const state = await registeredState(options.stateDir);
+  const server = await callAsMachine(state, ctx, {
     path: AGENT_PATHS.status,
     method: 'GET',
-    headers: { authorization: `Bearer ${token}` },
-    fetch: ctx.fetch,
     accept: isStatusResponse,
   });
   ctx.stdout.write(

@@ -9,6 +9,7 @@ import * as missingRoute from '@/app/api/agent/backups/[sessionId]/missing/route
 import * as objectsRoute from '@/app/api/agent/backups/[sessionId]/objects/route';
 import * as progressRoute from '@/app/api/agent/backups/[sessionId]/progress/route';
 import * as backupsRoute from '@/app/api/agent/backups/route';
+import * as clockRoute from '@/app/api/agent/clock/route';
 import * as itemsRoute from '@/app/api/agent/items/route';
 import * as keysRoute from '@/app/api/agent/keys/route';
 import * as pointsRoute from '@/app/api/agent/points/route';
@@ -63,6 +64,7 @@ export function routeFetch(intercept?: (request: Request) => Response | undefine
       '/api/agent/items': itemsRoute,
       '/api/agent/points': pointsRoute,
       '/api/agent/backups': backupsRoute,
+      '/api/agent/clock': clockRoute,
     };
     const handler = routes[pathname]?.[request.method as keyof Methods];
     if (!handler) return new Response('not found', { status: 404 });
@@ -120,7 +122,14 @@ export type Machine = {
 /** A user, an Active vault and a machine registered to it by the agent, with its own state directory. */
 export async function registeredMachine(
   svc: TestServices,
-  options: { user?: PortalUser; vaultId?: string; name?: string; fetch?: typeof globalThis.fetch } = {},
+  options: {
+    user?: PortalUser;
+    vaultId?: string;
+    name?: string;
+    fetch?: typeof globalThis.fetch;
+    /** The agent's environment (empty by default). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<Machine> {
   serveRoutesFrom(svc);
   const user = options.user ?? (await createTestUser(svc));
@@ -145,7 +154,7 @@ export async function registeredMachine(
   const agent = async (...argv: string[]): Promise<RunResult> => {
     const stdout = collector();
     const stderr = collector();
-    const code = await runAgent([...argv, '--state-dir', stateDir], { stdout, stderr, env: {}, fetch });
+    const code = await runAgent([...argv, '--state-dir', stateDir], { stdout, stderr, env: options.env ?? {}, fetch });
     return { code, stdout: stdout.text(), stderr: stderr.text() };
   };
   const registered = await agent(

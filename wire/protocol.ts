@@ -50,7 +50,22 @@ export const AGENT_PATHS = {
   restores: '/api/agent/restores',
   restore: (restoreId: string, step: 'objects' | 'progress' | 'complete' | 'fail') =>
     `/api/agent/restores/${restoreId}/${step}`,
+  clock: '/api/agent/clock',
 } as const;
+
+/**
+ * The portal's time, answered to anyone (it discloses only the time): an agent that follows the portal's clock signs
+ * its calls and reads its schedules by it (agent/clock.ts).
+ */
+export type ClockResponse = { now: string };
+
+/**
+ * Set to true by the first statement of an agent file downloaded from a portal in emulator mode, whose clock tests
+ * move: that agent follows the portal's clock (asks it with AGENT_PATHS.clock) instead of its machine's.
+ */
+export const FOLLOWS_PORTAL_CLOCK_GLOBAL = '__RECOVERY_SERVICES_AGENT_FOLLOWS_PORTAL_CLOCK__';
+/** The line that sets it, after the bundle's `#!` line (app/downloads/recovery-services-agent.mjs). */
+export const FOLLOWS_PORTAL_CLOCK_LINE = `globalThis.${FOLLOWS_PORTAL_CLOCK_GLOBAL} = true;`;
 
 /** `aud` of a registration proof; a proof for anything else is refused. */
 export const REGISTRATION_AUDIENCE = 'recovery-services-agent/register';
