@@ -37,7 +37,7 @@ export const messages = {
 /** 256 random bits, base64url. */
 export const invitationTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 
-const emailSchema = z
+export const emailSchema = z
   .string({ error: messages.email })
   .trim()
   .toLowerCase()
