@@ -5,11 +5,13 @@
 import { createServer, IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import next from 'next';
+import { RequestJournal } from '@/lib/emulator/control';
 import { getServices } from '@/lib/services';
 import { getEnv } from '@/lib/services/settings';
 import { Admission, isPageRender, PAGE_RENDERS_AT_ONCE } from '@/server/http/admission';
 import { serveAgentData } from '@/server/http/agent-data';
 import { FORM_LIMIT_BYTES, isPageFormPost, isWellFormedForm, screenRequest } from '@/server/http/edge';
+import { journalUser, serveEmulatorControl } from '@/server/http/emulator';
 import { cookieHeaderHasSession, FRONT_DOOR_HEADER, frontDoor } from '@/server/http/front-door';
 import { securityHeaders } from '@/server/http/headers';
 
@@ -84,6 +86,10 @@ function letInPage(req: IncomingMessage, res: ServerResponse): boolean {
   return true;
 }
 
+// Emulator mode's journal of answered requests (GET /_emulator/requests), and who made each.
+const journal = env.emulator ? new RequestJournal() : undefined;
+const whoIs = env.emulator ? journalUser(env.AUTH_SECRET, () => services) : undefined;
+
 // Page renders a few at a time, first come first served (server/http/admission.ts).
 const pages = new Admission(PAGE_RENDERS_AT_ONCE);
 
@@ -93,6 +99,18 @@ const server = createServer(async (req, res) => {
   if (!verdict.ok) {
     refuse(res, verdict.status, verdict.message);
     return;
+  }
+  if (journal) {
+    // Emulator mode: its control API, and the journal of every other request answered.
+    if (serveEmulatorControl(req, res, () => services, journal)) return;
+    const at = services.clock.now().toISOString();
+    const cookie = req.headers.cookie;
+    res.once('finish', () => {
+      const path = (req.url ?? '').split('?')[0]!;
+      void whoIs!(cookie).then((user) =>
+        journal.add({ method: req.method ?? '', path, status: res.statusCode, at, user }),
+      );
+    });
   }
   // The agent's batches of backup data skip Next.js's request-body handling (server/http/agent-data.ts).
   if (serveAgentData(req, res, () => services)) return;

@@ -3,7 +3,8 @@
  * first admin, builds the app when there is no build, and serves it on $PORT. Ctrl-C stops everything.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createDatabase } from '@/db/client';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '@/db/embedded';
@@ -45,14 +46,24 @@ async function main() {
   }
 
   // Files an older version (or a careless copy) left readable by others are made private again.
+  // Emulator mode: an in-memory database (unless DATABASE_URL names one) and a temporary data folder, removed at exit.
+  let scratch: string | undefined;
+  if (env.emulator) {
+    scratch = mkdtempSync(path.join(os.tmpdir(), 'portal-emulator-'));
+    env = { ...env, dataDir: scratch };
+  }
   securePrivateFiles(env);
   const authSecret = resolveAuthSecret(env);
   let embedded: EmbeddedPostgres | undefined;
   let url = env.DATABASE_URL;
   if (!url) {
-    embedded = await startEmbeddedPostgres(path.join(env.dataDir, 'pglite'));
+    embedded = await startEmbeddedPostgres(env.emulator ? undefined : path.join(env.dataDir, 'pglite'));
     url = embedded.url;
-    console.log(`Embedded PostgreSQL (PGlite) at ${url}, data in ${path.join(env.dataDir, 'pglite')}`);
+    console.log(
+      env.emulator
+        ? `Emulator mode: in-memory PostgreSQL (PGlite) at ${url}`
+        : `Embedded PostgreSQL (PGlite) at ${url}, data in ${path.join(env.dataDir, 'pglite')}`,
+    );
   }
 
   let child: ChildProcess | undefined;
@@ -65,6 +76,7 @@ async function main() {
       await new Promise((resolve) => child!.once('exit', resolve));
     }
     await embedded?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     process.exit(code);
   };
   process.on('SIGINT', () => void stop(0));
@@ -95,6 +107,7 @@ async function main() {
     AUTH_TRUST_HOST: env.trustProxy ? 'true' : '',
     NEXT_TELEMETRY_DISABLED: '1',
     PORTAL_DATA_DIR: env.dataDir,
+    ...(env.emulator ? { PORTAL_EMULATOR: '1' } : {}),
   });
 
   const built =

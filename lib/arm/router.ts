@@ -126,6 +126,9 @@ async function dispatch(request: NextRequest, segments: string[], svc: Services)
   if (!user) {
     throw new PortalError('invalid_token', 'The access token is invalid, revoked or not a bearer token.');
   }
+  // The emulator's fault rule for the ARM API (matched by the vault's name in the path, when there is one).
+  const vaultAt = segments.findIndex((s) => s.toLowerCase() === 'vaults');
+  await svc.faults.check('Arm', { name: vaultAt >= 0 ? segments[vaultAt + 1] : undefined });
 
   // Outside the caller's subscriptions everything is "not found", whatever the method or the rest of the path.
   let subscription: ArmContext['subscription'];

@@ -56,6 +56,33 @@ const commitSchema = z.object({
  * authenticates the uploads. A session of the same item that this machine left running (its agent was killed) is
  * failed first: one machine never runs two backups of an item (its agent holds a lock), so the old one is dead.
  */
+/**
+ * The emulator's fault rule for Backup (matched by the server's name): the backup fails with its message where the
+ * user sees it, a Failed job (which raises its alert as any failed backup does) and the agent's error line.
+ */
+async function failedByFaultRule(svc: Services, machine: AuthenticatedMachine, item: { id: string; path: string }) {
+  const fault = await svc.faults.check('Backup', { name: machine.name }).then(
+    () => undefined,
+    (err: Error) => err.message,
+  );
+  if (fault === undefined) return;
+  await svc.db.insert(operations).values({
+    subscriptionId: machine.subscriptionId,
+    vaultId: machine.vaultId,
+    vaultName: machine.vaultName,
+    kind: 'Backup',
+    itemId: item.id,
+    itemName: item.path,
+    serverId: machine.id,
+    serverName: machine.name,
+    status: 'Failed',
+    progress: 100,
+    message: `The backup of '${item.path}' on '${machine.name}' failed: ${fault}`,
+    endedAt: sql`portal_now()`,
+  });
+  throw new PortalError('conflict', fault);
+}
+
 export async function startBackup(
   svc: Services,
   machine: AuthenticatedMachine,
@@ -64,6 +91,7 @@ export async function startBackup(
   const request = parseAgentBody(startSchema, body, 'backup request');
   const item = await machineItem(svc, machine, request.path);
   if (item.status === 'Stopped') throw new PortalError('conflict', AGENT_MESSAGES.protectionStopped(item.path));
+  await failedByFaultRule(svc, machine, item);
   const secret = randomBytes(32).toString('base64url');
 
   return withTransaction(svc.pool, async (tx, client) => {

@@ -28,6 +28,7 @@ export async function issueVaultCredentials(
     notReady: (v) => `Vault credentials can be downloaded once the backup vault '${v.name}' is active.`,
   });
 
+  await svc.faults.check('DownloadCredentials', { name: vault.name });
   // Made before the transaction: key generation takes a moment and needs no lock.
   const download = await createVaultCredentialsFile({
     vaultName: vault.name,

@@ -37,6 +37,10 @@ export async function registerMachine(svc: Services, proof: unknown, now = svc.c
   if (credential.notBefore.getTime() > now.getTime()) throw invalid();
   if (!checkLifetime(claims.data, now, PROOF_LIFETIME_SECONDS)) throw invalid();
   const { machineName, machinePublicKey, nonce, subscriptionId } = claims.data;
+  // The emulator's fault rule (matched by the machine's name): the agent prints its message.
+  await svc.faults.check('RegisterServer', { name: machineName }).catch((err: Error) => {
+    throw new PortalError('conflict', err.message);
+  });
 
   try {
     return await withTransaction(svc.pool, async (tx) => {

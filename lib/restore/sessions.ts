@@ -120,6 +120,10 @@ export async function startRestore(
   body: unknown,
 ): Promise<StartRestoreResponse> {
   const request = parseAgentBody(startSchema, body, 'restore request');
+  // The emulator's fault rule (matched by the server's name): the agent prints its message.
+  await svc.faults.check('Restore', { name: machine.name }).catch((err: Error) => {
+    throw new PortalError('conflict', err.message);
+  });
   const secret = randomBytes(32).toString('base64url');
   const tokenHash = hashToken(secret).toString('hex');
   return withTransaction(svc.pool, async (_tx, client) => {

@@ -8,6 +8,8 @@ import { PortalError } from '@/lib/errors';
 export type FaultRule = {
   /** The operation's name. */
   operation: string;
+  /** Only for this subject (a vault's or a server's name, compared case-insensitively). */
+  match?: { name?: string };
   /** The message the user sees when it fails; no message only delays. */
   message?: string;
   /** Milliseconds to wait before going on (or failing). */
@@ -38,10 +40,19 @@ export class Faults {
     this.#rules = [];
   }
 
-  /** Applies the first rule for `operation` that is due: waits its delay, then throws its message as a PortalError. */
-  async check(operation: string): Promise<void> {
+  /**
+   * Applies the first rule for `operation` (and this subject, when the rule names one) that is due: waits its delay,
+   * then throws its message as a PortalError.
+   */
+  async check(operation: string, subject: { name?: string } = {}): Promise<void> {
     if (this.#rules.length === 0) return;
-    const rule = this.#rules.find((r) => r.operation === operation && (r.times === undefined || r.fired < r.times));
+    const name = subject.name?.toLowerCase();
+    const rule = this.#rules.find(
+      (r) =>
+        r.operation === operation &&
+        (r.match?.name === undefined || r.match.name.toLowerCase() === name) &&
+        (r.times === undefined || r.fired < r.times),
+    );
     if (!rule || (rule.probability !== undefined && Math.random() >= rule.probability)) return;
     rule.fired += 1;
     if (rule.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));

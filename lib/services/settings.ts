@@ -134,8 +134,18 @@ function shownValue(name: string, value: string | undefined): string {
   return ` (got "${redactUrl(value ?? '')}")`;
 }
 
+/**
+ * What emulator mode (PORTAL_EMULATOR=1) takes unless told otherwise: provisioning in 0 s and a known admin (the
+ * first admin's email is admin@localhost unless PORTAL_ADMIN_EMAIL says otherwise, server/seed.ts).
+ */
+export const EMULATOR_DEFAULTS = {
+  VAULT_PROVISIONING_SECONDS: '0',
+  PORTAL_ADMIN_PASSWORD: 'emulator-password',
+} as const;
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
-  const result = schema.safeParse(clean(source));
+  const given = clean(source);
+  const result = schema.safeParse(given.PORTAL_EMULATOR === '1' ? { ...EMULATOR_DEFAULTS, ...given } : given);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');

@@ -39,18 +39,26 @@ export async function provisionVault(svc: Services, operationId: string): Promis
   const op = await loadOperation(svc, operationId);
   if (op?.status !== 'InProgress' || !op.vaultId) return false;
   await runSteps(svc, operationId, op.progress, svc.env.VAULT_PROVISIONING_SECONDS * 1000);
+  // A fault rule (the emulator's) fails the creation with its message, where the user sees it: the notification.
+  const fault = await svc.faults.check('CreateVault', { name: op.vaultName }).then(
+    () => undefined,
+    (err: Error) => err.message,
+  );
 
   return withTransaction(svc.pool, async (tx) => {
     const [vault] = await tx.select().from(vaults).where(eq(vaults.id, op.vaultId!)).for('update');
     if (vault?.status !== 'Creating') return false;
-    const fails = svc.env.VAULT_PROVISIONING_FAIL_NAMES.includes(vault.name.toLowerCase());
+    const fails = fault !== undefined || svc.env.VAULT_PROVISIONING_FAIL_NAMES.includes(vault.name.toLowerCase());
     await tx
       .update(vaults)
       .set({ status: fails ? 'Failed' : 'Active', updatedAt: sql`portal_now()` })
       .where(eq(vaults.id, vault.id));
-    const message = fails
-      ? `The backup vault '${vault.name}' could not be created: no storage could be allocated in ${regionName(vault.region)} (a failure simulated by VAULT_PROVISIONING_FAIL_NAMES).`
-      : `The backup vault '${vault.name}' has been successfully created.`;
+    const message =
+      fault !== undefined
+        ? `The backup vault '${vault.name}' could not be created: ${fault}`
+        : fails
+          ? `The backup vault '${vault.name}' could not be created: no storage could be allocated in ${regionName(vault.region)} (a failure simulated by VAULT_PROVISIONING_FAIL_NAMES).`
+          : `The backup vault '${vault.name}' has been successfully created.`;
     return completeOperation(tx, operationId, fails ? 'Failed' : 'Succeeded', message);
   });
 }
@@ -60,6 +68,25 @@ export async function removeVault(svc: Services, operationId: string): Promise<b
   const op = await loadOperation(svc, operationId);
   if (op?.status !== 'InProgress' || !op.vaultId) return false;
   await runSteps(svc, operationId, op.progress, Math.min(svc.env.VAULT_PROVISIONING_SECONDS, 2) * 1000);
+  const fault = await svc.faults.check('DeleteVault', { name: op.vaultName }).then(
+    () => undefined,
+    (err: Error) => err.message,
+  );
+  if (fault !== undefined) {
+    // The emulator's fault rule: the deletion fails with its message and the vault stays, Active again.
+    return withTransaction(svc.pool, async (tx) => {
+      await tx
+        .update(vaults)
+        .set({ status: 'Active', updatedAt: sql`portal_now()` })
+        .where(and(eq(vaults.id, op.vaultId!), eq(vaults.status, 'Deleting')));
+      return completeOperation(
+        tx,
+        operationId,
+        'Failed',
+        `The backup vault '${op.vaultName}' could not be deleted: ${fault}`,
+      );
+    });
+  }
   return withTransaction(svc.pool, async (tx) => {
     const removed = await tx
       .delete(vaults)
