@@ -33,7 +33,8 @@ function sameAlerts(a: AlertSettingsView, b: AlertSettingsView): boolean {
 
 /**
  * CONFIGURE: storage replication (until the first registration locks it) and the alert notifications, saved together
- * by the command bar's SAVE (each part only when it changed) and put back by DISCARD.
+ * by the command bar's SAVE (each part only when it changed) and put back by DISCARD. The form is not remounted when a
+ * save refreshes the page, so the webhook's secret (answered by that save only) stays on screen until the user leaves.
  */
 export function ConfigureForm({
   vaultId,

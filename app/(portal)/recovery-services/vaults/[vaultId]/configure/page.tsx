@@ -14,7 +14,6 @@ export default async function ConfigurePage({ params }: { params: Promise<{ vaul
   };
   return (
     <ConfigureForm
-      key={`${vault.storageReplication}-${vault.replicationLocked}-${JSON.stringify(view)}`}
       vaultId={vault.id}
       saved={vault.storageReplication}
       locked={vault.replicationLocked}
