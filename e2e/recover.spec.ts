@@ -91,11 +91,6 @@ test('a new user backs up a folder, browses a recovery point in the browser, dow
   portal: page,
 }) => {
   test.setTimeout(180_000);
-  // The page saves through the File System Access API where it exists; without it, through a Blob and a link,
-  // which Playwright sees as a download.
-  await page.addInitScript(() => {
-    delete (window as { showSaveFilePicker?: unknown }).showSaveFilePicker;
-  });
   await page.goto('/recovery-services');
   await createActiveVault(page, VAULT);
   await page.getByRole('link', { name: VAULT, exact: true }).click();
@@ -109,6 +104,10 @@ test('a new user backs up a folder, browses a recovery point in the browser, dow
     await writeFile(path.join(folder, 'reports', `report-${i}.txt`), `Quarterly report ${i}\n`.repeat(200));
   }
   await symlink('report-19.txt', path.join(folder, 'reports', 'latest'));
+  // A folder larger than the page may hold at once, downloaded below as it streams.
+  await mkdir(path.join(folder, 'large'));
+  const large = [randomBytes(32 * MiB), randomBytes(32 * MiB)];
+  for (const [i, data] of large.entries()) await writeFile(path.join(folder, 'large', `part-${i}.bin`), data);
   expect((await machine.run('protect', '--path', folder)).code).toBe(0);
   const backedUp = await machine.run('backup');
   expect(backedUp.stderr).toBe('');
@@ -177,6 +176,68 @@ test('a new user backs up a folder, browses a recovery point in the browser, dow
   expect(await readFile(path.join(unzipped, 'reports', 'report-4.txt'), 'utf8')).toBe(
     'Quarterly report 4\n'.repeat(200),
   );
+
+  // A large folder streams as an ordinary download: the download begins before its content is read (most of its
+  // objects are fetched after Playwright saw it start), and the page's live JavaScript memory, array buffers included,
+  // stays far below the folder's 64 MiB.
+  const cdp = await page.context().newCDPSession(page);
+  const liveMemory = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const usage = await cdp.send('Runtime.getHeapUsage');
+    return usage.usedSize + usage.backingStorageSize;
+  };
+  await fileRow(page, 'large/').click();
+  const baseline = await liveMemory();
+  let peak = baseline;
+  let measuring = true;
+  const sampling = (async () => {
+    while (measuring) {
+      peak = Math.max(peak, await liveMemory());
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  let objectReads = 0;
+  const countReads = (request: Request) => {
+    if (/\/objects\/[0-9a-f]{64}$/.test(request.url())) objectReads++;
+  };
+  page.on('request', countReads);
+  const [largeDownload] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('toolbar', { name: 'Command bar' }).getByRole('button', { name: 'DOWNLOAD' }).click(),
+  ]);
+  const readsBeforeStart = objectReads;
+  const largeSaved = path.join(machine.workDir, 'large.zip');
+  await largeDownload.saveAs(largeSaved);
+  measuring = false;
+  await sampling;
+  page.off('request', countReads);
+  await expect(page.getByRole('status').filter({ hasText: 'Downloaded large.zip.' })).toBeVisible();
+  expect(largeDownload.suggestedFilename()).toBe('large.zip');
+  const largeZipped = unzipStored(await readFile(largeSaved));
+  for (const [i, data] of large.entries()) expect(largeZipped.get(`large/part-${i}.bin`)?.equals(data)).toBe(true);
+  // 64 MiB in chunks of about 512 KiB: over a hundred reads, nearly all once the download had begun.
+  expect(objectReads).toBeGreaterThan(100);
+  expect(readsBeforeStart).toBeLessThan(objectReads / 4);
+  console.log(
+    `large.zip: ${objectReads} reads, ${readsBeforeStart} before the download began; live memory ${(baseline / MiB).toFixed(1)} MiB, at most ${(peak / MiB).toFixed(1)} MiB`,
+  );
+  expect(peak - baseline).toBeLessThan(24 * MiB);
+
+  // Cancelling the download in the browser stops the reading in the page.
+  const downloadButton = page.getByRole('toolbar', { name: 'Command bar' }).getByRole('button', { name: 'DOWNLOAD' });
+  const [cancelled] = await Promise.all([page.waitForEvent('download'), downloadButton.click()]);
+  await cancelled.cancel();
+  expect(await cancelled.failure()).toBe('canceled');
+  await expect(page.getByRole('status').filter({ hasText: 'The download of large.zip was cancelled.' })).toBeVisible();
+
+  // A chunk that does not open fails the download in the browser, and the page says so.
+  let reads = 0;
+  const objects = /\/objects\/[0-9a-f]{64}$/;
+  await page.route(objects, (route) => (++reads === 6 ? route.fulfill({ body: randomBytes(4096) }) : route.continue()));
+  const [failed] = await Promise.all([page.waitForEvent('download'), downloadButton.click()]);
+  expect(await failed.failure()).not.toBeNull();
+  await expect(page.getByRole('alert').filter({ hasText: 'The download of large.zip failed' })).toBeVisible();
+  await page.unroute(objects);
 
   // Privacy: the passphrase, the key derived from it, the vault key it opens and the keys derived from that appear
   // in no request the page sent during the whole browse-and-download.

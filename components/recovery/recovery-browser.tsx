@@ -1,7 +1,7 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { type FormEvent, useCallback, useMemo, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useMemo, useState } from 'react';
 import { DayPicker } from 'react-day-picker';
 import 'react-day-picker/style.css';
 import { RestoreIcon, SaveIcon } from '@/components/icons';
@@ -9,7 +9,7 @@ import { CommandBarActions, CommandButton } from '@/components/shell/command-bar
 import { WrongPassphraseError } from '@/lib/backup-format';
 import { pointsOfMonthAction } from '@/lib/restore/actions';
 import type { PointSummary } from '@/lib/restore/browse';
-import { chooseSink, downloadName, downloadStream } from './download';
+import { chooseSink, downloadName, downloadStream, isCancelled, prepareDownloads } from './download';
 import { FilesGrid, type Selection } from './files-grid';
 import { type FolderListing, PointReader } from './point-reader';
 import { RecoverToServer, type RestoreTarget } from './recover-to-server';
@@ -43,6 +43,11 @@ export function RecoveryBrowser({
   const [busy, setBusy] = useState(false);
   const [opened, setOpened] = useState<{ reader: PointReader; root: FolderListing } | null>(null);
   const [selection, setSelection] = useState<Selection>(null);
+
+  // The download worker (download.ts), registered now so that it is active by the first DOWNLOAD.
+  useEffect(() => {
+    void prepareDownloads();
+  }, []);
 
   const points = useQuery({
     queryKey: ['recovery-points', itemId, month.getTime()],
@@ -103,14 +108,14 @@ export function RecoveryBrowser({
   async function download() {
     if (!opened || !selection || selection.entry.type === 'symlink') return;
     const name = downloadName(selection.entry);
-    const sink = await chooseSink(name);
-    if (!sink) return;
     setStatus({ error: false, text: `Downloading ${name}…` });
     try {
+      const sink = await chooseSink(name);
       await sink.write(downloadStream(opened.reader, selection.entry));
       setStatus({ error: false, text: `Downloaded ${name}.` });
     } catch (error) {
-      setStatus({ error: true, text: `The download of ${name} failed: ${(error as Error).message}` });
+      if (isCancelled(error)) setStatus({ error: false, text: `The download of ${name} was cancelled.` });
+      else setStatus({ error: true, text: `The download of ${name} failed: ${(error as Error).message}` });
     }
   }
 
