@@ -5,3 +5,18 @@ test('the health check answers ok once the database is migrated', async ({ reque
   expect(response.status()).toBe(200);
   expect(await response.json()).toEqual({ status: 'ok' });
 });
+
+test('outside emulator mode there is no control API: /_emulator/ is not found', async ({ request }) => {
+  for (const [method, path] of [
+    ['GET', '/_emulator/clock'],
+    ['POST', '/_emulator/reset'],
+    ['GET', '/api/emulator/clock'],
+  ] as const) {
+    const response = await request.fetch(path, { method, headers: { 'x-portal-emulator-control': '1' } });
+    expect([401, 404]).toContain(response.status());
+    expect(response.status()).not.toBe(200);
+  }
+  // The vaults are all still there: nothing was reset.
+  const health = await request.get('/api/health');
+  expect(health.status()).toBe(200);
+});

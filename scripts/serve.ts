@@ -5,13 +5,13 @@
 import { createServer, IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import next from 'next';
-import { RequestJournal } from '@/lib/emulator/control';
+import { processJournal } from '@/lib/emulator/journal';
 import { getServices } from '@/lib/services';
 import { getEnv } from '@/lib/services/settings';
 import { Admission, isPageRender, PAGE_RENDERS_AT_ONCE } from '@/server/http/admission';
 import { serveAgentData } from '@/server/http/agent-data';
 import { FORM_LIMIT_BYTES, isPageFormPost, isWellFormedForm, screenRequest } from '@/server/http/edge';
-import { journalUser, serveEmulatorControl } from '@/server/http/emulator';
+import { admitEmulatorControl } from '@/server/http/emulator';
 import { cookieHeaderHasSession, FRONT_DOOR_HEADER, frontDoor } from '@/server/http/front-door';
 import { securityHeaders } from '@/server/http/headers';
 
@@ -86,9 +86,8 @@ function letInPage(req: IncomingMessage, res: ServerResponse): boolean {
   return true;
 }
 
-// Emulator mode's journal of answered requests (GET /_emulator/requests), and who made each.
-const journal = env.emulator ? new RequestJournal() : undefined;
-const whoIs = env.emulator ? journalUser(env.AUTH_SECRET, () => services) : undefined;
+// Emulator mode's journal of answered requests (GET /_emulator/requests reads it: lib/emulator/journal.ts).
+const journal = env.emulator ? processJournal() : undefined;
 
 // Page renders a few at a time, first come first served (server/http/admission.ts).
 const pages = new Admission(PAGE_RENDERS_AT_ONCE);
@@ -100,16 +99,19 @@ const server = createServer(async (req, res) => {
     refuse(res, verdict.status, verdict.message);
     return;
   }
-  if (journal) {
-    // Emulator mode: its control API, and the journal of every other request answered.
-    if (serveEmulatorControl(req, res, () => services, journal)) return;
+  // Emulator mode: its control API (loopback clients only), and the journal of every request answered.
+  if (!admitEmulatorControl(req, res, env.emulator)) return;
+  if (journal && !req.url?.startsWith('/api/emulator/')) {
     const at = services.clock.now().toISOString();
     const cookie = req.headers.cookie;
     res.once('finish', () => {
-      const path = (req.url ?? '').split('?')[0]!;
-      void whoIs!(cookie).then((user) =>
-        journal.add({ method: req.method ?? '', path, status: res.statusCode, at, user }),
-      );
+      journal.add({
+        method: req.method ?? '',
+        path: (req.url ?? '').split('?')[0]!,
+        status: res.statusCode,
+        at,
+        cookie,
+      });
     });
   }
   // The agent's batches of backup data skip Next.js's request-body handling (server/http/agent-data.ts).

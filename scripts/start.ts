@@ -19,6 +19,8 @@ const tsxCli = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 // The production server is scripts/serve.ts bundled by `npm run build` (scripts/build-server.mjs) and run by plain node:
 // under tsx every request paid for its module hooks and source-mapped stack traces. Development runs the source.
 const servedBundle = path.join(root, 'dist', 'server', 'serve.mjs');
+// An empty in-memory cluster's files, loaded by emulator mode instead of running initdb (db/embedded.ts).
+const EMULATOR_SNAPSHOT = path.join(root, 'dist', 'emulator', 'pglite-cluster.tar.gz');
 
 function fail(message: string): never {
   console.error(message);
@@ -57,7 +59,9 @@ async function main() {
   let embedded: EmbeddedPostgres | undefined;
   let url = env.DATABASE_URL;
   if (!url) {
-    embedded = await startEmbeddedPostgres(env.emulator ? undefined : path.join(env.dataDir, 'pglite'));
+    embedded = env.emulator
+      ? await startEmbeddedPostgres(undefined, { snapshot: EMULATOR_SNAPSHOT })
+      : await startEmbeddedPostgres(path.join(env.dataDir, 'pglite'));
     url = embedded.url;
     console.log(
       env.emulator

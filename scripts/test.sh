@@ -25,3 +25,5 @@ if [ -n "${DATABASE_URL:-}" ]; then
 else
   npx playwright test
 fi
+step "the example suite against the emulator (examples/playwright, two workers in parallel)"
+npx playwright test -c examples/playwright

@@ -8,6 +8,7 @@ import { FileBlobStore } from '@/lib/blob-store/file';
 import { PortalError } from '@/lib/errors';
 import type { Services } from '@/lib/services';
 import type { FaultRule } from '@/lib/services/faults';
+import { processJournal } from './journal';
 
 /** The operations a fault rule can name (the contract's list). */
 export const FAULT_OPERATIONS = [
@@ -103,28 +104,6 @@ export async function realClock(svc: Services): Promise<{ now: string }> {
   return { now: svc.clock.now().toISOString() };
 }
 
-/** One answered request, as `GET /_emulator/requests` lists it. */
-export type JournalEntry = { method: string; path: string; status: number; at: string; user: string | null };
-
-/** The requests the portal answered, newest last; the oldest go beyond `limit`. */
-export class RequestJournal {
-  #entries: JournalEntry[] = [];
-  constructor(private readonly limit = 10_000) {}
-  add(entry: JournalEntry): void {
-    this.#entries.push(entry);
-    if (this.#entries.length > this.limit) this.#entries.splice(0, this.#entries.length - this.limit);
-  }
-  since(at?: string): JournalEntry[] {
-    if (!at) return [...this.#entries];
-    const from = Date.parse(at);
-    if (Number.isNaN(from)) throw new PortalError('invalid', 'since must be a date and time (ISO 8601).');
-    return this.#entries.filter((e) => Date.parse(e.at) >= from);
-  }
-  clear(): void {
-    this.#entries = [];
-  }
-}
-
 /** The tables reset leaves alone: the migrations' own record and the clock's row (reset sets it to real time). */
 const KEEP = new Set(['portal_clock']);
 let adminHash: { password: string; hash: string } | undefined;
@@ -135,11 +114,7 @@ let adminHash: { password: string; hash: string } | undefined;
  * sign-ins stay valid), the real clock, no fault rules, an empty journal and blob store. One subscription: its
  * vaults and everything in them, its jobs, alerts and logs, and its members other than its Owners.
  */
-export async function resetEmulator(
-  svc: Services,
-  journal: RequestJournal,
-  input: unknown,
-): Promise<{ reset: 'all' | string }> {
+export async function resetEmulator(svc: Services, input: unknown): Promise<{ reset: 'all' | string }> {
   const subscriptionId = (input as { subscriptionId?: unknown } | null)?.subscriptionId;
   if (subscriptionId !== undefined) {
     if (!z.uuid().safeParse(subscriptionId).success) throw new PortalError('invalid', 'subscriptionId must be a uuid.');
@@ -182,7 +157,7 @@ export async function resetEmulator(
   });
   await svc.clock.setOffset(0);
   svc.faults.clear();
-  journal.clear();
+  processJournal().clear();
   if (svc.store instanceof FileBlobStore) await rm(svc.store.root, { recursive: true, force: true });
   return { reset: 'all' };
 }

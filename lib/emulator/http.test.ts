@@ -1,39 +1,36 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestJournal } from '@/lib/emulator/control';
 import { createVault } from '@/lib/vaults/create';
+import { isLoopback } from '@/server/http/emulator';
+import { serveRoutesFrom } from '@/testing/backups';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
-import { isLoopback, serveEmulatorControl } from './emulator';
+import { EMULATOR_CONTROL_HEADER, emulatorControl } from './http';
+import { processJournal } from './journal';
 
 let svc: TestServices;
-let server: Server;
-let base: string;
-const journal = new RequestJournal();
 
 beforeAll(async () => {
-  svc = await testServices({ PORTAL_EMULATOR: '1' });
-  server = createServer((req, res) => {
-    if (!serveEmulatorControl(req, res, () => svc, journal)) {
-      res.statusCode = 404;
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/_emulator`;
+  svc = await testServices({ PORTAL_EMULATOR: '1', AUTH_SECRET: 'an emulator test secret that is long enough' });
+  serveRoutesFrom(svc);
   await call('POST', '/reset');
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
   await svc.close();
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
+/** A control request as the HTTP server hands it to the route (server/http/emulator.ts sets the header). */
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = { [EMULATOR_CONTROL_HEADER]: '1' },
+) {
+  const url = new URL(`http://localhost/_emulator${path}`);
+  const request = new Request(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  const response = await emulatorControl(request, url.pathname.slice('/_emulator/'.length).split('/'));
   return { status: response.status, body: await response.json() };
 }
 
@@ -46,7 +43,8 @@ async function adminId() {
 }
 
 describe('the emulator control API', () => {
-  it('answers loopback clients only', () => {
+  it('answers only requests the HTTP server let in (loopback clients in emulator mode)', async () => {
+    expect((await call('GET', '/clock', undefined, {})).status).toBe(404);
     expect(isLoopback('127.0.0.1')).toBe(true);
     expect(isLoopback('::1')).toBe(true);
     expect(isLoopback('::ffff:127.0.0.1')).toBe(true);
@@ -166,19 +164,14 @@ describe('the emulator control API', () => {
   });
 
   it('requests: the journal since a time, newest last; unknown controls are 404', async () => {
-    journal.add({
-      method: 'GET',
-      path: '/recovery-services',
-      status: 200,
-      at: '2030-01-01T00:00:00.000Z',
-      user: 'a@b.c',
-    });
+    const journal = processJournal();
+    journal.add({ method: 'GET', path: '/recovery-services', status: 200, at: '2030-01-01T00:00:00.000Z' });
     journal.add({
       method: 'POST',
       path: '/api/agent/register',
       status: 400,
       at: '2030-01-01T00:00:05.000Z',
-      user: null,
+      cookie: 'x=1',
     });
     const since = await call('GET', '/requests?since=2030-01-01T00:00:01Z');
     expect(since.body.requests).toEqual([

@@ -19,7 +19,7 @@ const ARM_PATH = /^\/subscriptions(\/|$)/i;
  * Paths that answer without a session: sign-in, invitation links (the link is the credential), next-auth, the health
  * check, and the APIs with their own auth.
  */
-const OPEN_PATH = /^\/(signin|invitations\/|api\/auth|api\/health|api\/agent|api\/arm\/)/;
+const OPEN_PATH = /^\/(signin|invitations\/|api\/auth|api\/health|api\/agent|api\/arm\/|api\/emulator\/)/;
 
 /** next-auth's session cookie, over http and over https. */
 export const SESSION_COOKIES = ['next-auth.session-token', '__Secure-next-auth.session-token'] as const;
