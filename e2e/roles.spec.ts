@@ -23,8 +23,19 @@ const VAULT = 'roles-vault';
 /** What a row needs of the caller. read/write/manage: of the vault's subscription (manage: its Owners); own: one's own things (any signed-in
  * person, never reaching another's); signed-in: anyone signed in; public: anyone; credential: only with its own
  * credential (an invitation link), which a session is not; machine: agents only (a person's
- * session gets nothing); not-served: the method answers 405 to everyone. */
-type Level = 'read' | 'write' | 'manage' | 'own' | 'signed-in' | 'public' | 'credential' | 'machine' | 'not-served';
+ * session gets nothing); not-served: the method answers 405 to everyone; emulator: emulator mode's control API, not
+ * found (404) for everyone outside emulator mode, as this server runs. */
+type Level =
+  | 'read'
+  | 'write'
+  | 'manage'
+  | 'own'
+  | 'signed-in'
+  | 'public'
+  | 'credential'
+  | 'machine'
+  | 'not-served'
+  | 'emulator';
 type Who = 'Owner' | 'Contributor' | 'Reader' | 'stranger';
 const WHO: Who[] = ['stranger', 'Reader', 'Contributor', 'Owner'];
 
@@ -39,7 +50,11 @@ function refuses(level: Level, who: Who): boolean {
 /** The calls that must change nothing: checked first, while nothing runs in the background (an allowed change's
  * background work finishing would show in their database checks). */
 const changesNothing = (level: Level, who: Who) =>
-  refuses(level, who) || level === 'credential' || level === 'machine' || level === 'not-served';
+  refuses(level, who) ||
+  level === 'credential' ||
+  level === 'machine' ||
+  level === 'not-served' ||
+  level === 'emulator';
 
 type Ids = {
   subscriptionId: string;
@@ -377,6 +392,25 @@ const ROUTES: Record<string, RouteRow | 'next-auth'> = {
   // Agents authenticate as machines (signed proofs), never with a person's session.
   'app/api/agent/register/route.ts POST': agentRoute('/api/agent/register', 'POST'),
   'app/api/agent/status/route.ts GET': agentRoute('/api/agent/status', 'GET'),
+  // The portal's time, for agents that follow it (emulator mode's downloads): no secret in it.
+  'app/api/agent/clock/route.ts GET': { level: 'public', send: (a) => a.request.get('/api/agent/clock') },
+  // Emulator mode's control API: outside it, not found for anyone, even with the header the HTTP server sets.
+  'app/api/emulator/[...route]/route.ts GET': {
+    level: 'emulator',
+    send: (a) => a.request.get('/api/emulator/clock', { headers: { 'x-portal-emulator-control': '1' } }),
+  },
+  'app/api/emulator/[...route]/route.ts POST': {
+    level: 'emulator',
+    send: (a) => a.request.post('/api/emulator/reset', { headers: { 'x-portal-emulator-control': '1' } }),
+  },
+  'app/api/emulator/[...route]/route.ts PUT': {
+    level: 'emulator',
+    send: (a) => a.request.put('/api/emulator/faults', { data: [], headers: { 'x-portal-emulator-control': '1' } }),
+  },
+  'app/api/emulator/[...route]/route.ts DELETE': {
+    level: 'emulator',
+    send: (a) => a.request.delete('/api/emulator/clock', { headers: { 'x-portal-emulator-control': '1' } }),
+  },
   'app/api/agent/keys/route.ts POST': agentRoute('/api/agent/keys', 'POST'),
   'app/api/agent/items/route.ts GET': agentRoute('/api/agent/items', 'GET'),
   'app/api/agent/items/route.ts POST': agentRoute('/api/agent/items', 'POST'),
@@ -675,6 +709,9 @@ test.describe('roles on every action', () => {
         expect(await databaseDigest(), `${text}: the database changed`).toBe(digest);
       } else if (level === 'not-served') {
         expect(outcome.status, text).toBe(405);
+        expect(await databaseDigest(), `${text}: the database changed`).toBe(digest);
+      } else if (level === 'emulator') {
+        expect(outcome.status, text).toBe(404);
         expect(await databaseDigest(), `${text}: the database changed`).toBe(digest);
       } else {
         expectAllowed(level, outcome, text);

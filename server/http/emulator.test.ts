@@ -47,10 +47,13 @@ describe("emulator mode's door to the control API", () => {
     expect(forged.headers[CONTROL_HEADER]).toBeUndefined();
   });
 
-  it('outside emulator mode leaves /_emulator/ to Next.js (a 404 page) and still strips the header', () => {
+  it('outside emulator mode /_emulator/ is not found, and the header is stripped from any request', () => {
     const req = request('/_emulator/reset', '127.0.0.1', { [CONTROL_HEADER]: '1' });
-    expect(admitEmulatorControl(req, response().res, false)).toBe(true);
-    expect(req.url).toBe('/_emulator/reset');
-    expect(req.headers[CONTROL_HEADER]).toBeUndefined();
+    const { res, sent } = response();
+    expect(admitEmulatorControl(req, res, false)).toBe(false);
+    expect(sent.status).toBe(404);
+    const other = request('/recovery-services', '127.0.0.1', { [CONTROL_HEADER]: '1' });
+    expect(admitEmulatorControl(other, response().res, false)).toBe(true);
+    expect(other.headers[CONTROL_HEADER]).toBeUndefined();
   });
 });

@@ -15,18 +15,20 @@ export function isLoopback(address: string | undefined): boolean {
 
 /**
  * Emulator mode's door to its control API: a `/_emulator/...` request from a loopback client goes on to the route
- * with the header that lets it in; from anywhere else it is refused here. Every request loses a header of that name it
+ * with the header that lets it in; from anywhere else it is refused here, and outside emulator mode it is not found. Every request loses a header of that name it
  * brought, so only this server can set it. Answers false when it has answered the request itself.
  */
 export function admitEmulatorControl(req: IncomingMessage, res: ServerResponse, emulator: boolean): boolean {
   delete req.headers[CONTROL_HEADER];
-  if (!emulator || !req.url?.startsWith(EMULATOR_PREFIX)) return true;
-  if (!isLoopback(req.socket.remoteAddress)) {
-    res.writeHead(403, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
-    res.end(
-      JSON.stringify({ error: { code: 'forbidden', message: 'The emulator control API answers this machine only.' } }),
-    );
+  if (!req.url?.startsWith(EMULATOR_PREFIX)) return true;
+  const refuse = (status: number, code: string, message: string) => {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    res.end(JSON.stringify({ error: { code, message } }));
     return false;
+  };
+  if (!emulator) return refuse(404, 'not_found', 'Not found: this portal is not in emulator mode.');
+  if (!isLoopback(req.socket.remoteAddress)) {
+    return refuse(403, 'forbidden', 'The emulator control API answers this machine only.');
   }
   req.url = HANDLER_PREFIX + req.url.slice(EMULATOR_PREFIX.length);
   req.headers[CONTROL_HEADER] = '1';
