@@ -5,7 +5,12 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler, type PGLiteSocketHandlerOptions } from '@electric-sql/pglite-socket';
 import { ProtocolUnitQueue } from './pglite-queue';
 
-export type EmbeddedPostgres = { url: string; stop(): Promise<void> };
+export type EmbeddedPostgres = {
+  url: string;
+  stop(): Promise<void>;
+  /** Saves the cluster's files as a snapshot that `startEmbeddedPostgres(undefined, { snapshot })` loads. */
+  save(snapshot: string): Promise<void>;
+};
 
 /**
  * PGlite behind a PostgreSQL wire-protocol socket on a free loopback port, so the portal talks to it through `pg`
@@ -45,13 +50,15 @@ export async function startEmbeddedPostgres(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();
     },
+    save: (snapshot) => saveSnapshot(db, snapshot),
   };
 }
 
 /**
- * An in-memory PGlite. Creating one runs initdb (about 2.5 s here); loading the files of a fresh one takes a quarter of
- * that, so with `snapshot` (a file path) the first start saves them there (gzipped, about 5 MB) and later starts load
- * them. The snapshot holds an empty cluster only (no migrations, no data), so it never goes stale.
+ * An in-memory PGlite. Creating one runs initdb (about 2.5 s here); loading the files of a saved one takes a quarter of
+ * that. With `snapshot` (a file path) an existing snapshot is loaded (npm run build saves one with the migrations
+ * applied: scripts/build-emulator.ts, named for the migrations it holds); without one the first start saves the fresh
+ * cluster there (gzipped, about 5 MB).
  */
 async function inMemory(snapshot: string | undefined): Promise<PGlite> {
   if (snapshot && existsSync(snapshot)) {

@@ -1,12 +1,15 @@
 /**
- * Part of `npm run build`: saves an empty in-memory PGlite cluster's files (dist/emulator/pglite-cluster.tar.gz), so
- * `npm run emulator` loads them instead of running initdb (db/embedded.ts).
+ * Part of `npm run build`: saves an in-memory PGlite cluster with the migrations applied, so `npm run emulator` loads it
+ * instead of running initdb and the migrations (db/embedded.ts). Its name carries a digest of the migrations' journal
+ * (emulatorSnapshot), so a snapshot of other migrations is never loaded.
  */
-import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { saveSnapshot } from '@/db/embedded';
+import { startEmbeddedPostgres } from '@/db/embedded';
+import { migrateDatabase } from '@/db/migrate';
+import { emulatorSnapshot } from '@/db/snapshot';
 
-const snapshot = path.resolve(import.meta.dirname, '..', 'dist', 'emulator', 'pglite-cluster.tar.gz');
-const db = await PGlite.create('memory://');
-await saveSnapshot(db, snapshot);
-await db.close();
+const snapshot = emulatorSnapshot();
+const embedded = await startEmbeddedPostgres();
+await migrateDatabase(embedded.url);
+await embedded.save(snapshot);
+await embedded.stop();
+console.log(`Emulator database snapshot: ${snapshot}`);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { createDatabase } from '@/db/client';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '@/db/embedded';
 import { migrateDatabase } from '@/db/migrate';
+import { emulatorSnapshot } from '@/db/snapshot';
 import { resolveAuthSecret, securePrivateFiles } from '@/lib/secrets';
 import { childEnv, type Env, EnvError, getEnv, redactUrl } from '@/lib/services/settings';
 import { ensureFirstAdmin } from '@/server/seed';
@@ -19,8 +20,6 @@ const tsxCli = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 // The production server is scripts/serve.ts bundled by `npm run build` (scripts/build-server.mjs) and run by plain node:
 // under tsx every request paid for its module hooks and source-mapped stack traces. Development runs the source.
 const servedBundle = path.join(root, 'dist', 'server', 'serve.mjs');
-// An empty in-memory cluster's files, loaded by emulator mode instead of running initdb (db/embedded.ts).
-const EMULATOR_SNAPSHOT = path.join(root, 'dist', 'emulator', 'pglite-cluster.tar.gz');
 
 function fail(message: string): never {
   console.error(message);
@@ -60,7 +59,7 @@ async function main() {
   let url = env.DATABASE_URL;
   if (!url) {
     embedded = env.emulator
-      ? await startEmbeddedPostgres(undefined, { snapshot: EMULATOR_SNAPSHOT })
+      ? await startEmbeddedPostgres(undefined, { snapshot: emulatorSnapshot() })
       : await startEmbeddedPostgres(path.join(env.dataDir, 'pglite'));
     url = embedded.url;
     console.log(
