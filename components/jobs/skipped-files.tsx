@@ -1,6 +1,7 @@
 'use client';
 
 import { type FormEvent, useState } from 'react';
+import { PassphraseField } from '@/components/recovery/passphrase-field';
 import { type PointAddress, PointReader } from '@/components/recovery/point-reader';
 import { TableHead } from '@/components/table-head';
 import { type SkippedList, WrongPassphraseError } from '@/lib/backup-format';
@@ -38,16 +39,7 @@ export function SkippedFiles({ point, listId }: { point: PointAddress; listId: s
   return (
     <div className="flex flex-col gap-4 text-sm">
       <form onSubmit={show} className="flex flex-wrap items-end gap-4">
-        <label className="flex w-80 flex-col gap-1">
-          Passphrase
-          <input
-            type="password"
-            autoComplete="off"
-            value={passphrase}
-            onChange={(e) => setPassphrase(e.target.value)}
-            className="border border-portal-line px-2 py-1.5"
-          />
-        </label>
+        <PassphraseField value={passphrase} onChange={setPassphrase} className="flex w-80 flex-col gap-1" />
         <button
           type="submit"
           disabled={passphrase === '' || busy}

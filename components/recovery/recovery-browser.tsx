@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useCallback, useEffect, useMemo, useState } from 'react';
 import { DayPicker } from 'react-day-picker';
+import { PassphraseField } from './passphrase-field';
 import 'react-day-picker/style.css';
 import { RestoreIcon, SaveIcon } from '@/components/icons';
 import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
@@ -161,16 +162,7 @@ export function RecoveryBrowser({
               ))}
             </select>
           </label>
-          <label className="flex flex-col gap-1">
-            Passphrase
-            <input
-              type="password"
-              autoComplete="off"
-              value={passphrase}
-              onChange={(e) => setPassphrase(e.target.value)}
-              className="border border-portal-line px-2 py-1.5"
-            />
-          </label>
+          <PassphraseField value={passphrase} onChange={setPassphrase} />
           <button
             type="submit"
             disabled={!pointId || passphrase === '' || busy}
