@@ -1,36 +1,59 @@
 import { parseArgs } from 'node:util';
 import { backup } from './backup/command';
+import { changePassphrase } from './change-passphrase';
 import { PortalClock } from './clock';
 import { type AgentContext, type AgentIO, interruptedExitCode, UsageError } from './io';
 import { changeProtection, listPoints } from './items';
 import { registerNodeCrypto } from './native-crypto';
 import type { PassphraseSource } from './passphrase';
+import { proxyCommand, readSavedProxy, setProxies } from './proxy';
 import { type RegisterOptions, register } from './register';
 import { recover } from './restore/command';
 import type { Conflict } from './restore/engine';
+import { DEFAULT_SAMPLE_PERCENT, verify } from './restore/verify';
 import { DEFAULT_RETRY } from './retry';
 import { runService } from './service';
 import { followsPortalClock, processEnvironment } from './settings';
 import { defaultStateDir } from './state';
 import { status } from './status';
+import { installService, uninstallService } from './systemd';
+import { changeThrottle, throttleSettings } from './throttle';
 
 export const USAGE = `Usage:
   recovery-services-agent register --vault-credentials PATH (--passphrase-file PATH | --generate-passphrase)
                                    [--machine-name NAME] [--state-dir DIR]
   recovery-services-agent status [--state-dir DIR]
-  recovery-services-agent protect --path DIR [--path DIR ...] [--state-dir DIR]
+  recovery-services-agent protect --path DIR [--path DIR ...] [--exclude PATTERN ...] [--state-dir DIR]
   recovery-services-agent unprotect --path DIR [--path DIR ...] [--state-dir DIR]
   recovery-services-agent backup [--path DIR] [--json] [--passphrase-file PATH] [--state-dir DIR]
   recovery-services-agent points [--path DIR] [--state-dir DIR]
   recovery-services-agent recover --path DIR [--point latest|TIME] --target DIR [--conflict copies|overwrite|skip]
                                   [--from-server NAME --passphrase-file PATH] [--json] [--state-dir DIR]
+  recovery-services-agent verify --path DIR [--point latest|TIME] [--sample PERCENT] [--json] [--state-dir DIR]
   recovery-services-agent run [--json] [--state-dir DIR]
+  recovery-services-agent throttle [--work-hours "Mon-Fri 08:00-18:00" --work-rate RATE --other-rate RATE | --off]
+                                   [--state-dir DIR]
+  recovery-services-agent proxy [--url http://[USER:PASSWORD@]HOST:PORT | --off] [--state-dir DIR]
+  recovery-services-agent install-service [--print] [--state-dir DIR]
+  recovery-services-agent uninstall-service
+  recovery-services-agent change-passphrase --passphrase-file OLD --new-passphrase-file NEW [--state-dir DIR]
 
 Without a passphrase option, register asks for the passphrase when run in a terminal.
 The passphrase never leaves this machine; keep it safe, it is needed to restore data.
 backup needs the passphrase only once, on machines registered before backups existed.
+protect --exclude leaves out what matches the .gitignore-style pattern, relative to the folder (*.tmp, cache/,
+!keep.tmp); protect again on the folder replaces its patterns (none without --exclude).
 recover restores a folder as it was at a recovery point into the target folder; with --from-server, another
 server's folder of the same vault, opened with the passphrase that server was registered with.
+throttle limits the upload rate of backups: RATE is like 512KB/s, 1.5MB/s, 10MB/s (KB = 1024 bytes, at least 64KB/s)
+or unlimited; the work hours are days (Mon-Fri, Mon,Wed,Fri) and times in the machine's local time. --off removes it.
+proxy --url saves the proxy every call to the portal goes through (CONNECT, with its user and password, which are
+kept in the state directory and never printed), over HTTPS_PROXY / HTTP_PROXY / NO_PROXY; --off removes it.
+verify reads back a recovery point's listings and a random share of its chunks (5 % by default) and checks them,
+writing nothing; a damaged point is named and the command fails.
+install-service runs \`run\` with this state directory as the systemd service recovery-services-agent.service
+(--print only prints its unit); uninstall-service stops and removes it.
+change-passphrase wraps the vault key again with the new passphrase: the old one no longer opens this server's backups.
 `;
 
 /**
@@ -57,6 +80,12 @@ export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
   };
   const [command, ...args] = argv;
   try {
+    // The proxies the calls to the portal go through (agent/proxy.ts); none through a fetch of a test's own.
+    setProxies(
+      fetch === globalThis.fetch && command !== undefined && !['proxy', 'help', '--help', '-h'].includes(command)
+        ? { saved: await readSavedProxy(savedStateDir(args, ctx)), env }
+        : undefined,
+    );
     switch (command) {
       case 'register':
         await register(parseRegisterArgs(args, ctx), ctx);
@@ -69,11 +98,18 @@ export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
         const values = parseCommandArgs(args, {
           path: { type: 'string', multiple: true },
           'state-dir': { type: 'string' },
+          // Only protect takes patterns: unprotect refuses --exclude as an unknown option.
+          ...(command === 'protect' ? { exclude: { type: 'string', multiple: true } } : {}),
         });
         const paths = (values.path as string[] | undefined) ?? [];
         if (paths.length === 0 || paths.some((p) => p === '')) throw new UsageError(`${command} needs --path DIR.`);
         await changeProtection(
-          { stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx), paths, action: command },
+          {
+            stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx),
+            paths,
+            action: command,
+            exclude: (values.exclude as string[] | undefined) ?? [],
+          },
           ctx,
         );
         return 0;
@@ -153,6 +189,31 @@ export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
         );
         return 0;
       }
+      case 'verify': {
+        const values = parseCommandArgs(args, {
+          path: { type: 'string' },
+          point: { type: 'string' },
+          sample: { type: 'string' },
+          json: { type: 'boolean' },
+          'state-dir': { type: 'string' },
+        });
+        const folder = nonEmpty(values.path as string | undefined, '--path');
+        if (!folder) throw new UsageError('verify needs --path DIR.');
+        const sample = Number((values.sample as string | undefined) ?? DEFAULT_SAMPLE_PERCENT);
+        if (!(sample > 0 && sample <= 100)) throw new UsageError('--sample must be a percentage above 0, up to 100.');
+        await verify(
+          {
+            stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx),
+            path: folder,
+            point: nonEmpty(values.point as string | undefined, '--point'),
+            sample,
+            json: values.json === true,
+            signal: io.signal,
+          },
+          ctx,
+        );
+        return 0;
+      }
       case 'run': {
         const values = parseCommandArgs(args, { json: { type: 'boolean' }, 'state-dir': { type: 'string' } });
         await runService(
@@ -160,6 +221,85 @@ export async function runAgent(argv: string[], io: AgentIO): Promise<number> {
             stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx),
             json: values.json === true,
             signal: io.signal ?? new AbortController().signal,
+          },
+          ctx,
+        );
+        return 0;
+      }
+      case 'install-service': {
+        const values = parseCommandArgs(args, { print: { type: 'boolean' }, 'state-dir': { type: 'string' } });
+        await installService(
+          { stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx), print: values.print === true },
+          ctx,
+        );
+        return 0;
+      }
+      case 'uninstall-service':
+        // --state-dir is taken for symmetry with install-service; the unit is the machine's one.
+        parseCommandArgs(args, { 'state-dir': { type: 'string' } });
+        await uninstallService(ctx);
+        return 0;
+      case 'change-passphrase': {
+        const values = parseCommandArgs(args, {
+          'passphrase-file': { type: 'string' },
+          'new-passphrase-file': { type: 'string' },
+          'state-dir': { type: 'string' },
+        });
+        const passphraseFile = nonEmpty(values['passphrase-file'] as string | undefined, '--passphrase-file');
+        const newPassphraseFile = nonEmpty(
+          values['new-passphrase-file'] as string | undefined,
+          '--new-passphrase-file',
+        );
+        if (!passphraseFile || !newPassphraseFile) {
+          throw new UsageError('change-passphrase needs --passphrase-file OLD and --new-passphrase-file NEW.');
+        }
+        await changePassphrase(
+          { stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx), passphraseFile, newPassphraseFile },
+          ctx,
+        );
+        return 0;
+      }
+      case 'proxy': {
+        const values = parseCommandArgs(args, {
+          url: { type: 'string' },
+          off: { type: 'boolean' },
+          'state-dir': { type: 'string' },
+        });
+        const url = nonEmpty(values.url as string | undefined, '--url');
+        if (url !== undefined && values.off === true) throw new UsageError('Give either --url or --off, not both.');
+        await proxyCommand(
+          { stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx), url, off: values.off === true },
+          ctx,
+        );
+        return 0;
+      }
+      case 'throttle': {
+        const values = parseCommandArgs(args, {
+          'work-hours': { type: 'string' },
+          'work-rate': { type: 'string' },
+          'other-rate': { type: 'string' },
+          off: { type: 'boolean' },
+          'state-dir': { type: 'string' },
+        });
+        const given = [values['work-hours'], values['work-rate'], values['other-rate']].filter((v) => v !== undefined);
+        if (values.off === true && given.length > 0)
+          throw new UsageError('Give either --off or the throttle, not both.');
+        if (given.length > 0 && given.length < 3) {
+          throw new UsageError('throttle needs --work-hours, --work-rate and --other-rate together (or --off).');
+        }
+        await changeThrottle(
+          {
+            stateDir: stateDirOf(values['state-dir'] as string | undefined, ctx),
+            settings:
+              values.off === true
+                ? 'off'
+                : given.length === 3
+                  ? throttleSettings(
+                      values['work-hours'] as string,
+                      values['work-rate'] as string,
+                      values['other-rate'] as string,
+                    )
+                  : undefined,
           },
           ctx,
         );
@@ -239,6 +379,13 @@ function passphraseSource(
   if (generate) return { kind: 'generate' };
   if (ctx.stdin?.isTTY) return { kind: 'prompt', stdin: ctx.stdin, stderr: ctx.stderr };
   throw new UsageError('A passphrase is needed: give --passphrase-file PATH or --generate-passphrase.');
+}
+
+/** The state directory a command line names (or the default), read before the command's own options are. */
+function savedStateDir(args: string[], ctx: Pick<AgentContext, 'env'>): string {
+  const { values } = parseArgs({ args, options: { 'state-dir': { type: 'string' } }, strict: false });
+  const option = values['state-dir'];
+  return typeof option === 'string' && option !== '' ? option : defaultStateDir(ctx.env);
 }
 
 function stateDirOf(option: string | undefined, ctx: Pick<AgentContext, 'env'>): string {

@@ -1,5 +1,7 @@
 import net from 'node:net';
 import type { ReusedBuffers } from '@/lib/buffers';
+import { type UploadPace, writePaced } from './pace';
+import { connectRequest, ProxyRefused, type ProxyServer, proxyFor, tunnelFailure } from './proxy';
 
 /**
  * The agent's POSTs to a portal on plain http (backup uploads, restore reads, and its other calls), on kept-alive TCP
@@ -25,6 +27,8 @@ export type Exchange = {
   scratch?: ReusedBuffers;
   /** Ends the exchange (and its connection) at once: the exchange fails with the signal's reason. */
   signal?: AbortSignal;
+  /** The upload throttle: the body is written no faster than it allows (agent/throttle.ts). */
+  pace?: UploadPace;
 };
 
 /** Status line and headers together may not be larger than this. */
@@ -46,7 +50,9 @@ const idle = new Map<string, Connection[]>();
 /** One exchange with the portal at `target` (an http URL: its host and port) on a kept-alive connection. */
 export async function exchange(target: URL, request: Exchange): Promise<Answer> {
   if (request.signal?.aborted) throw request.signal.reason;
-  const key = target.host;
+  // Through a proxy (agent/proxy.ts), a connection is a CONNECT tunnel to the portal, kept apart from direct ones.
+  const proxy = proxyFor(target);
+  const key = proxy ? `${target.host} via ${proxy.url}` : target.host;
   const kept = idle.get(key)?.pop();
   if (kept) {
     try {
@@ -59,7 +65,9 @@ export async function exchange(target: URL, request: Exchange): Promise<Answer> 
   }
   // The URL writes an IPv6 address in brackets; the connection wants it without.
   const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
-  return new Connection(host, Number(target.port || 80), key).exchange(request);
+  const port = Number(target.port || 80);
+  const through = proxy ? { proxy, authority: `${target.hostname}:${port}` } : undefined;
+  return new Connection(host, port, key, target.host, through).exchange(request);
 }
 
 /**
@@ -104,15 +112,22 @@ class Connection {
   private received = 0;
   private closeAfter = false;
   private ended = false;
+  /** A throttled body is being written. */
+  private writing = false;
+  /** Waiting for the proxy's answer to CONNECT; then the request waiting for the tunnel. */
+  private opening = false;
+  private deferred: (() => void) | undefined;
 
   constructor(
     host: string,
     port: number,
     private readonly key: string,
+    private readonly authority: string,
+    through?: { proxy: ProxyServer; authority: string },
   ) {
     this.socket = net.connect({
-      host,
-      port,
+      host: through ? through.proxy.hostname : host,
+      port: through ? through.proxy.port : port,
       noDelay: true,
       onread: {
         // A body of declared length straight into its place, at most up to its end; anything else into `reads`.
@@ -137,6 +152,10 @@ class Connection {
     this.socket.on('close', () =>
       this.fail(Object.assign(new Error('the portal closed the connection'), { code: 'ECONNRESET' }), false),
     );
+    if (through) {
+      this.opening = true;
+      this.socket.write(connectRequest(through.proxy, through.authority), 'latin1');
+    }
   }
 
   exchange(request: Exchange): Promise<Answer> {
@@ -146,7 +165,7 @@ class Connection {
     }
     if (this.ended) return Promise.reject(new ConnectionLost('the connection is closed', false));
     const length = request.parts.reduce((sum, part) => sum + part.length, 0);
-    const lines = [`POST ${request.path} HTTP/1.1`, `Host: ${this.key}`, `Content-Length: ${length}`];
+    const lines = [`POST ${request.path} HTTP/1.1`, `Host: ${this.authority}`, `Content-Length: ${length}`];
     for (const [name, value] of Object.entries(request.headers)) lines.push(`${name}: ${value}`);
     return new Promise((resolve, reject) => {
       const { signal } = request;
@@ -156,10 +175,24 @@ class Connection {
       this.pending = { resolve, reject, scratch: request.scratch, timeoutMs: request.timeoutMs, release };
       this.socket.ref();
       this.socket.setTimeout(request.timeoutMs);
-      this.socket.cork();
-      this.socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
-      for (const part of request.parts) this.socket.write(part);
-      this.socket.uncork();
+      const send = () => {
+        this.socket.cork();
+        this.socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+        if (request.pace) {
+          // Throttled: the body follows as the bucket allows, while this exchange lasts.
+          this.socket.uncork();
+          const pending = this.pending;
+          this.writing = true;
+          void writePaced(this.socket, request.parts, request.pace, () => this.pending === pending, signal)
+            .catch(() => {})
+            .finally(() => (this.writing = false));
+          return;
+        }
+        for (const part of request.parts) this.socket.write(part);
+        this.socket.uncork();
+      };
+      if (this.opening) this.deferred = send;
+      else send();
     });
   }
 
@@ -186,11 +219,26 @@ class Connection {
       }
       this.raw.set(buffer.subarray(0, count), this.rawLength);
       this.rawLength += count;
-      if (!this.framing) this.readHeads();
+      if (this.opening) this.readTunnel();
+      else if (!this.framing) this.readHeads();
       if (this.framing === 'chunked') this.readChunks();
     } catch (error) {
-      this.fail(error, true);
+      // The proxy's refusal of the credentials is said as it is.
+      this.fail(error, !this.opening, error instanceof ProxyRefused);
     }
+  }
+
+  /** The proxy's answer to CONNECT, once whole: the tunnel is open, and the request waiting for it goes. */
+  private readTunnel(): void {
+    const end = this.raw.subarray(0, this.rawLength).indexOf(HEAD_END);
+    if (end < 0) return;
+    const failure = tunnelFailure(this.raw.toString('latin1', 0, end));
+    this.rawLength = 0;
+    if (failure) throw failure;
+    this.opening = false;
+    const send = this.deferred;
+    this.deferred = undefined;
+    send?.();
   }
 
   /** Reads the answer's head once it is whole (skipping interim 1xx heads), and how its body is framed. */
@@ -278,7 +326,8 @@ class Connection {
     const answer = { status: this.status, statusText: this.statusText, body };
     this.reset();
     pending.release();
-    if (this.closeAfter) this.close();
+    // Answered before its throttled body was all written: the rest must not reach the next exchange.
+    if (this.closeAfter || this.writing) this.close();
     else {
       // Kept for the next call; an idle connection does not keep the agent's process alive, and is closed (by the
       // timeout, with no exchange to fail) when none comes soon.

@@ -7,6 +7,7 @@ import {
   type ItemsResponse,
   type PointsResponse,
 } from '@/wire/protocol';
+import { excludingLine, setExclusions, validatePatterns } from './exclusions';
 import type { AgentContext } from './io';
 import { callAsMachine, isObject, registeredState } from './machine';
 
@@ -16,11 +17,18 @@ const STATUS_TEXT = {
   Stopped: 'Protection Stopped',
 } as const;
 
-/** `protect` / `unprotect`: the folders become (or stop being) protected items of this server. */
+/**
+ * `protect` / `unprotect`: the folders become (or stop being) protected items of this server. `protect` sets each
+ * folder's exclusions to `exclude` (none when empty), replacing what it had; `unprotect` drops them, so a folder
+ * protected again starts from what that `protect` gives. They are kept on this machine only (agent/exclusions.ts), once
+ * the portal has answered, and checked before it is called: a bad pattern changes nothing.
+ */
 export async function changeProtection(
-  options: { stateDir: string; paths: string[]; action: ItemsRequest['action'] },
+  options: { stateDir: string; paths: string[]; action: ItemsRequest['action']; exclude?: string[] },
   ctx: AgentContext,
 ): Promise<void> {
+  const exclude = options.action === 'protect' ? (options.exclude ?? []) : [];
+  validatePatterns(exclude);
   const state = await registeredState(options.stateDir);
   const body: ItemsRequest = { action: options.action, paths: options.paths.map((p) => path.resolve(p)) };
   const { items } = await callAsMachine(state, ctx, {
@@ -29,7 +37,11 @@ export async function changeProtection(
     body,
     accept: isObject<ItemsResponse>,
   });
-  for (const item of items) ctx.stdout.write(`${item.path}: ${STATUS_TEXT[item.status]}\n`);
+  await setExclusions(options.stateDir, body.paths, exclude);
+  for (const item of items) {
+    ctx.stdout.write(`${item.path}: ${STATUS_TEXT[item.status]}\n`);
+    if (exclude.length > 0 && body.paths.includes(item.path)) ctx.stdout.write(`  ${excludingLine(exclude)}\n`);
+  }
 }
 
 /** `points`: the recovery points of the protected folders (or one), newest first. */

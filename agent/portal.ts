@@ -1,4 +1,6 @@
 import type { AgentErrorCode, AgentErrorResponse, RegisterResponse, StatusResponse } from '@/wire/protocol';
+import { paceWhole, type UploadPace } from './pace';
+import { fetchFor, ProxyRefused, proxyFor } from './proxy';
 import { PortalFailure, PortalUnavailable, type Retry, transientFailure, transientStatus, withRetries } from './retry';
 import { postParts } from './upload';
 
@@ -33,6 +35,8 @@ export type PortalRequest<T> = {
   timeoutMs?: number;
   /** Tried again while the portal is away (agent/retry.ts); tried once without. */
   retry?: Retry;
+  /** The upload throttle a body of parts goes through (agent/pace.ts); none for every other call. */
+  pace?: UploadPace;
 };
 
 /**
@@ -53,6 +57,8 @@ async function attempt<T>(request: PortalRequest<T>): Promise<T> {
   let text: string;
   const parts = isParts(request.body) ? request.body : undefined;
   try {
+    // A throttled body handed to a fetch of the tests' own waits for its time first, and then goes whole.
+    if (parts && request.pace && request.fetch !== globalThis.fetch) await paceWhole(parts, request.pace, signal);
     // A POST goes on the agent's own connections (agent/upload.ts); fetch stays for the rest and for tests that
     // hand the agent a fetch of their own. A retried POST sends the same parts again: nothing is copied for it.
     response =
@@ -67,8 +73,9 @@ async function attempt<T>(request: PortalRequest<T>): Promise<T> {
             parts ?? [Buffer.from(JSON.stringify(request.body))],
             timeoutMs,
             signal,
+            parts && request.pace,
           )
-        : await request.fetch(`${portalUrl}${request.path}`, {
+        : await fetchFor(request.fetch, portalUrl)(`${portalUrl}${request.path}`, {
             method: request.method,
             headers: {
               accept: 'application/json',
@@ -97,7 +104,14 @@ async function attempt<T>(request: PortalRequest<T>): Promise<T> {
 
 /** A call that got no answer: PortalUnavailable when waiting may cure it. */
 export function unreachable(portalUrl: string, error: unknown): PortalFailure {
-  const message = `Could not reach the portal at ${portalUrl}: ${reasonOf(error)}`;
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ProxyRefused) return new PortalFailure(cause.message);
+  }
+  // Through a proxy (agent/proxy.ts), the failure is named by the proxy it went through.
+  const proxy = proxyFor(portalUrl);
+  const message = proxy
+    ? `Could not reach the portal through the proxy ${proxy.address}: ${reasonOf(error)}`
+    : `Could not reach the portal at ${portalUrl}: ${reasonOf(error)}`;
   const delivered = transientFailure(error);
   return delivered ? new PortalUnavailable(message, delivered) : new PortalFailure(message);
 }

@@ -37,7 +37,15 @@ export type AgentState = {
   wrappedKey?: string;
   /** The portal's id of the wrapped key, once it has it. */
   keyId?: string;
+  /** The upload throttle (`throttle`, agent/throttle.ts); none when uploads are not limited. */
+  throttle?: ThrottleSettings;
 };
+
+/**
+ * The upload throttle (`throttle`, agent/throttle.ts): one rate within the work hours, another outside them, in the
+ * machine's local time; kept as the user's text, normalized (`Mon-Fri 08:00-18:00`, `512KB/s`, `unlimited`).
+ */
+export type ThrottleSettings = { workHours: string; workRate: string; otherRate: string };
 
 export type PassphraseCheck = Pick<AgentState, 'passphraseSalt' | 'passphraseCheck'>;
 
@@ -138,7 +146,13 @@ function checkOf(key: Buffer): Buffer {
 // Copies only the known fields, so nothing else that happens to be on the object is ever written to disk.
 function pickStateFields(state: AgentState): AgentState {
   const optional = OPTIONAL_FIELDS.filter((field) => typeof state[field] === 'string' && state[field] !== '');
-  return Object.fromEntries([...STATE_FIELDS, ...optional].map((field) => [field, state[field]])) as AgentState;
+  const fields = Object.fromEntries([...STATE_FIELDS, ...optional].map((field) => [field, state[field]]));
+  const picked = fields as unknown as AgentState;
+  const throttle = state.throttle;
+  if (throttle && hasText(throttle, 'workHours') && hasText(throttle, 'workRate') && hasText(throttle, 'otherRate')) {
+    picked.throttle = { workHours: throttle.workHours, workRate: throttle.workRate, otherRate: throttle.otherRate };
+  }
+  return picked;
 }
 
 function hasText(value: unknown, field: string): boolean {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReusedBuffers } from '@/lib/buffers';
+import { TokenBucket } from './pace';
 import { postForBytes, postParts } from './upload';
 
 /** A self-signed certificate for 127.0.0.1. */
@@ -71,5 +72,20 @@ describe('the agent’s POSTs to a portal on https', () => {
       { type: 'application/json', body: '{"ids":[]}' },
       { type: 'application/octet-stream', body: 'one two' },
     ]);
+  });
+
+  it('writes a throttled body no faster than its pace allows (agent/pace.ts)', async () => {
+    const rate = 256 * 1024;
+    const bucket = new TokenBucket(() => rate);
+    const body = [randomBytes(200 * 1024), randomBytes(100 * 1024)];
+    const started = performance.now();
+    const response = await postParts(`${base}/parts`, {}, body, 10_000, undefined, {
+      rate: () => rate,
+      take: (bytes, signal) => bucket.take(bytes, signal),
+    });
+    expect(response.status).toBe(409);
+    expect(seen.at(-1)?.body).toBe(`${Buffer.concat(body)}`);
+    // 300 KiB at 256 KiB/s, the first 128 KiB from the full bucket.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(((300 - 128) / 256) * 1000 * 0.95);
   });
 });

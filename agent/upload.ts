@@ -1,6 +1,8 @@
 import https from 'node:https';
 import type { ReusedBuffers } from '@/lib/buffers';
 import { type Answer, type Exchange, exchange } from './connections';
+import { type UploadPace, writePaced } from './pace';
+import { tunnelAgentFor } from './proxy';
 
 // Kept-alive connections to a portal on https: batches of objects follow each other to the same portal.
 const agent = new https.Agent({ keepAlive: true });
@@ -15,8 +17,10 @@ export async function postParts(
   parts: Uint8Array[],
   timeoutMs: number,
   signal?: AbortSignal,
+  /** The upload throttle (agent/pace.ts): the body goes no faster than it allows. */
+  pace?: UploadPace,
 ): Promise<Response> {
-  const answer = await post(new URL(url), { headers, parts, timeoutMs, signal });
+  const answer = await post(new URL(url), { headers, parts, timeoutMs, signal, pace });
   // A Response of a status that has no body (204, 304) refuses one, even empty.
   const body = [101, 204, 205, 304].includes(answer.status) ? null : answer.body;
   return new Response(body, { status: answer.status, statusText: answer.statusText });
@@ -53,7 +57,7 @@ function post(target: URL, request: Request): Promise<Answer> {
   return postWithHttps(target, request);
 }
 
-function postWithHttps(target: URL, { headers, parts, timeoutMs, scratch, signal }: Request): Promise<Answer> {
+function postWithHttps(target: URL, { headers, parts, timeoutMs, scratch, signal, pace }: Request): Promise<Answer> {
   const length = parts.reduce((sum, part) => sum + part.length, 0);
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<Answer>((resolve, reject) => {
@@ -61,7 +65,8 @@ function postWithHttps(target: URL, { headers, parts, timeoutMs, scratch, signal
       target,
       {
         method: 'POST',
-        agent,
+        // Through a proxy (agent/proxy.ts), on tunnels of its own.
+        agent: tunnelAgentFor(target) ?? agent,
         headers: { ...headers, 'content-length': String(length) },
         timeout: timeoutMs,
       },
@@ -112,6 +117,15 @@ function postWithHttps(target: URL, { headers, parts, timeoutMs, scratch, signal
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     request.on('close', () => signal?.removeEventListener('abort', onAbort));
+    if (pace) {
+      // Throttled: the body follows as the bucket allows, until the request ends.
+      let live = true;
+      request.on('close', () => (live = false));
+      void writePaced(request, parts, pace, () => live, signal)
+        .then(() => live && request.end())
+        .catch(() => {});
+      return;
+    }
     request.cork();
     for (const part of parts) request.write(part);
     request.uncork();

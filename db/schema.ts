@@ -185,6 +185,7 @@ export const operationKindEnum = pgEnum('operation_kind', [
   'Backup',
   'Restore',
   'StopProtection',
+  'Verify',
 ]);
 export const operationStatusEnum = pgEnum('operation_status', ['InProgress', 'Succeeded', 'Failed', 'Cancelled']);
 

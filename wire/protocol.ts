@@ -21,6 +21,11 @@ export const AGENT_MESSAGES = {
   skippedFiles,
   backupCompletedWithWarnings: (count: number) => `Backup completed with warnings: ${skippedFiles(count)}`,
   recoveryCompleted: 'Recovery completed.',
+  verifyCompleted: (takenAt: string) => `Verify completed: no damage found in the point of ${takenAt}.`,
+  pointVerified: (takenAt: string, listings: number, chunks: number, chunksTotal: number) =>
+    `Verified ${listings.toLocaleString('en-US')} ${listings === 1 ? 'listing' : 'listings'} and ${chunks.toLocaleString('en-US')} of ${chunksTotal.toLocaleString('en-US')} chunks (${chunksTotal === 0 ? 100 : Math.round((chunks * 1000) / chunksTotal) / 10} %) of the point of ${takenAt}: no damage found.`,
+  pointDamaged: (takenAt: string, what: string, objectId: string) =>
+    `The recovery point of ${takenAt} is damaged: ${what} (object ${objectId.slice(0, 16)}).`,
   wrongPassphrase: 'The passphrase is incorrect.',
   pendingInitialBackup: 'Protected - (pending initial backup)',
   notProtected: (path: string) =>
@@ -122,7 +127,14 @@ export const MAX_DATA_SOURCE_GB = 54_400;
 // ---- Backups --------------------------------------------------------------------------------------------------
 
 /** The wrapped vault key, as lib/backup-format describes it; the server checks its shape, never opens it. */
-export type KeyRequest = { wrappedKey: unknown };
+export type KeyRequest = {
+  wrappedKey: unknown;
+  /**
+   * change-passphrase: the same vault key wrapped again, replacing the wrapping of the machine's own key `keyId` only
+   * while `wrappedKey` here is still its current one (the old wrapping is not kept); answered with the same keyId.
+   */
+  replaces?: { keyId: string; wrappedKey: unknown };
+};
 export type KeyResponse = { keyId: string };
 
 export type ProtectionStatus = 'Pending' | 'Protected' | 'Stopped';
@@ -222,7 +234,14 @@ export type RestoreRequestView = { id: string; itemPath: string; requestedAt: st
  * and the point (`latest`, the default, or the newest taken at or before an ISO time); the service names a request.
  */
 export type StartRestoreRequest =
-  | { path: string; fromServer?: string; point?: string; requestId?: undefined }
+  | {
+      path: string;
+      fromServer?: string;
+      point?: string;
+      requestId?: undefined;
+      /** `verify`: the session reads the point to check it, as a Verify job; nothing is restored. */
+      verify?: boolean;
+    }
   | { requestId: string; path?: undefined };
 /** The session's calls send `Authorization: Bearer <token>`, good for this restore only. */
 export type StartRestoreResponse = {
@@ -264,3 +283,10 @@ export type CompleteRestoreRequest = {
   skipped: number;
   copies: number;
 };
+
+/** The end of a `verify` session that found no damage: what it read and checked. */
+export type CompleteVerifyRequest = CompleteRestoreRequest & {
+  verified: { listings: number; chunks: number; chunksTotal: number };
+};
+/** The end of a `verify` session that failed; `damaged`: the point is (the message names what), not the run. */
+export type FailVerifyRequest = FailRequest & { damaged?: boolean };

@@ -16,12 +16,14 @@ import {
   type StartBackupRequest,
   type StartBackupResponse,
 } from '@/wire/protocol';
+import { excludeMatcher, exclusionsOf } from '../exclusions';
 import { withRoomyHeap } from '../heap';
 import { type AgentContext, interruption } from '../io';
 import { callAsMachine, isObject, registeredState } from '../machine';
 import { callPortal, PortalRefusal, type PortalRequest, sessionEnded } from '../portal';
 import { DEFAULT_RETRY, FAILURE_REPORT, PORTAL_SILENCE_MS, type Retry } from '../retry';
 import type { AgentState } from '../state';
+import { type BackupPace, uploadPace } from '../throttle';
 import { initZstd } from '../zstd';
 import { type CachedFile, clearFileCache, readFileCache, writeFileCache } from './cache';
 import { backupTree, StoppedError } from './engine';
@@ -62,9 +64,11 @@ export async function backup(options: BackupOptions, ctx: AgentContext): Promise
   state = await ensureVaultKey(state, options, ctx, safe);
   const keys = await deriveVaultKeys(fromBase64(state.vaultKey!));
   await initZstd();
+  // The upload throttle, one bucket for all of this backup's uploads, its limit following the local time as it goes.
+  const pace = uploadPace(state.throttle, ctx.now);
   const paths = options.path ? [path.resolve(options.path)] : await protectedFolders(state, ctx, safe);
   const results: BackupResult[] = [];
-  for (const itemPath of paths) results.push(await backupItem(state, keys, itemPath, options, ctx));
+  for (const itemPath of paths) results.push(await backupItem(state, keys, itemPath, options, ctx, pace));
   const skipped = results.reduce((sum, result) => sum + result.skipped, 0);
   if (options.json) ctx.stdout.write(`${JSON.stringify({ event: 'completed', items: results, skipped })}\n`);
   else {
@@ -150,6 +154,7 @@ async function backupItem(
   itemPath: string,
   options: BackupOptions,
   ctx: AgentContext,
+  pace?: BackupPace,
 ): Promise<BackupResult> {
   const interrupted = () =>
     options.signal?.aborted
@@ -158,7 +163,8 @@ async function backupItem(
   return withItemLock(options.stateDir, itemPath, async () => {
     const early = interrupted();
     if (early) throw early;
-    const scan = await scanFolder(itemPath);
+    // The item's `protect --exclude` patterns, matched once per entry while the folder is walked (agent/exclusions.ts).
+    const scan = await scanFolder(itemPath, excludeMatcher(await exclusionsOf(options.stateDir, itemPath)));
     await checkCapacity(scan.bytes, options.stateDir, (line) => ctx.stderr.write(`${line}\n`));
     printSkipped(
       ctx,
@@ -203,7 +209,10 @@ async function backupItem(
     const call = async <T>(
       step: Parameters<typeof AGENT_PATHS.session>[1],
       body: unknown,
-      how: Pick<PortalRequest<T>, 'signal' | 'retry' | 'timeoutMs'> = { signal, retry: idempotent(ctx, signal) },
+      how: Pick<PortalRequest<T>, 'signal' | 'retry' | 'timeoutMs' | 'pace'> = {
+        signal,
+        retry: idempotent(ctx, signal),
+      },
     ): Promise<T> => {
       try {
         const result = await callPortal({
@@ -228,10 +237,14 @@ async function backupItem(
     const progress = new Progress({ bytesTotal: scan.bytes, filesTotal: scan.files });
     // Which objects are missing, and uploads of content-addressed objects: safe to repeat (an object stored twice is
     // stored once), so they wait for a portal that is away.
-    const uploader = new Uploader(keys, {
-      missing: (ids) => call<MissingResponse>('missing', { ids }),
-      objects: (parts) => call<ObjectsResponse>('objects', parts),
-    });
+    const uploader = new Uploader(
+      keys,
+      {
+        missing: (ids) => call<MissingResponse>('missing', { ids }),
+        objects: (parts) => call<ObjectsResponse>('objects', parts, { signal, retry: idempotent(ctx, signal), pace }),
+      },
+      pace?.postLimit,
+    );
     const mode = options.json ? 'json' : (ctx.stderr as { isTTY?: boolean }).isTTY ? 'bar' : 'none';
     const view = progressView(mode, itemPath, options.json ? ctx.stdout : ctx.stderr);
     const reporter = startReporting({

@@ -1,6 +1,7 @@
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { SkippedFile } from '@/lib/backup-format';
+import type { ExcludeMatcher } from '../exclusions';
 
 export type FileNode = {
   type: 'file';
@@ -42,8 +43,13 @@ export type Scan = {
  * Walks the folder once before reading any file: the totals drive the progress bar, the size limit and the free
  * space check. Symbolic links are recorded, not followed; sockets, pipes and devices are skipped, as are entries
  * that vanish or cannot be read while the walk runs (they are reported, and the backup goes on).
+ *
+ * `excluded` (the item's `protect --exclude` patterns) is asked about each entry as the listing names it, before
+ * anything else is done with it: an excluded entry is never examined, opened or counted, and an excluded folder is
+ * not listed. The listing then gives each entry's type (as readdir's d_type, without a stat) so that a folder is asked
+ * about as `rel/`, as git does.
  */
-export async function scanFolder(root: string): Promise<Scan> {
+export async function scanFolder(root: string, excluded?: ExcludeMatcher): Promise<Scan> {
   const stats = await lstat(root).catch((error: NodeJS.ErrnoException) => {
     throw new Error(
       error.code === 'ENOENT' ? `The folder '${root}' does not exist.` : `Cannot read '${root}': ${error.message}`,
@@ -62,7 +68,7 @@ export async function scanFolder(root: string): Promise<Scan> {
   for (let dir = pending.pop(); dir; dir = pending.pop()) {
     let names: string[];
     try {
-      names = await readdir(dir.abs);
+      names = excluded ? await includedNames(dir, excluded) : await readdir(dir.abs);
     } catch (error) {
       if (dir === scan.root || !isFileFailure(error)) {
         throw new Error(`Cannot read '${dir.abs}': ${(error as Error).message}`);
@@ -98,6 +104,17 @@ export async function scanFolder(root: string): Promise<Scan> {
     }
   }
   return scan;
+}
+
+/** The names of a folder's entries that are not excluded, each asked about once (a folder's with a trailing '/'). */
+async function includedNames(dir: DirNode, excluded: ExcludeMatcher): Promise<string[]> {
+  const names: string[] = [];
+  const prefix = dir.rel === '' ? '' : `${dir.rel}/`;
+  for (const entry of await readdir(dir.abs, { withFileTypes: true })) {
+    const rel = prefix + entry.name;
+    if (!excluded(entry.isDirectory() ? `${rel}/` : rel)) names.push(entry.name);
+  }
+  return names;
 }
 
 // The file system's answers in a few words, without the path Node's messages repeat (the list names it already).

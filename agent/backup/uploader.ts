@@ -47,6 +47,8 @@ export class Uploader {
   constructor(
     private readonly keys: VaultKeys,
     private readonly calls: SessionCalls,
+    /** The most one upload carries (smaller under a throttle, agent/throttle.ts); one object always goes. */
+    private readonly maxPostBytes = MAX_BATCH_BYTES,
   ) {}
 
   /** An object of this backup: its bytes are kept only until the vault says whether it has them. */
@@ -117,7 +119,7 @@ export class Uploader {
       // less than the socket's handling of each tiny piece.
       if (length < JOIN_BELOW && pieces.length > 1) pieces = [Buffer.concat(pieces)];
       wanted[i] = { id, plaintext: EMPTY };
-      if (size + OBJECT_FRAME_HEADER + length > MAX_BATCH_BYTES && frames.length > 0) {
+      if (size + OBJECT_FRAME_HEADER + length > this.maxPostBytes && frames.length > 0) {
         await this.post(frames, size);
         frames = [];
         size = 0;

@@ -103,7 +103,12 @@ export async function recoverRequested(
  * Starting a restore makes a Restore job (or takes a request, once): not repeated unless the portal surely never
  * received it.
  */
-async function startRestore(state: AgentState, body: StartRestoreRequest, ctx: AgentContext, signal?: AbortSignal) {
+export async function startRestore(
+  state: AgentState,
+  body: StartRestoreRequest,
+  ctx: AgentContext,
+  signal?: AbortSignal,
+) {
   if (signal?.aborted) throw new Error(`The recovery stopped: ${interruption(signal)}.`);
   return callAsMachine(state, ctx, {
     path: AGENT_PATHS.restores,

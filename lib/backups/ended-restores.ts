@@ -33,7 +33,8 @@ export async function failRestoresOfDeleted(
      )
      update operations o set status = 'Failed', progress = 100, seconds_left = 0, ended_at = portal_now(),
        updated_at = portal_now(),
-       message = 'The restore of ''' || o.item_name || ''' on ''' || o.server_name || ''' failed: ' || $5::text
+       message = 'The ' || case when o.kind = 'Verify' then 'verification' else 'restore' end || ' of '''
+         || o.item_name || ''' on ''' || o.server_name || ''' failed: ' || $5::text
      from ended where o.id = ended.operation_id and o.status = 'InProgress'`,
     [...params, scope.serverId ?? null, reason],
   );

@@ -73,7 +73,9 @@ export async function cancelJobOrThrow(svc: Services, user: PortalUser, input: u
     .from(operations)
     .where(and(eq(operations.id, parsed.data.jobId), eq(operations.vaultId, checked.vault.id)));
   if (!job) throw new PortalError('not_found', cancelMessages.notFound);
-  if (job.kind === 'Restore' && job.status === 'InProgress') return cancelRestore(svc, user, job);
+  if ((job.kind === 'Restore' || job.kind === 'Verify') && job.status === 'InProgress') {
+    return cancelRestore(svc, user, job);
+  }
   if (job.kind !== 'Backup' || job.status !== 'InProgress' || !job.itemId) {
     throw new PortalError('not_cancellable', cancelMessages.notCancelable);
   }
@@ -123,7 +125,11 @@ export async function cancelJobOrThrow(svc: Services, user: PortalUser, input: u
  * A running restore (or a RECOVER TO SERVER request no agent took yet) ends as Cancelled: its agent's next report is
  * refused as ended and it stops; the files it already wrote stay in the target folder.
  */
-async function cancelRestore(svc: Services, user: PortalUser, job: CancelledJob): Promise<ActionDone> {
+async function cancelRestore(
+  svc: Services,
+  user: PortalUser,
+  job: CancelledJob & { kind: string },
+): Promise<ActionDone> {
   const cancelled = await withTransaction(svc.pool, async (tx, client) => {
     const { rows } = await client.query(
       `update restores set running = false, ended_at = portal_now()
@@ -133,7 +139,8 @@ async function cancelRestore(svc: Services, user: PortalUser, job: CancelledJob)
     if (rows.length === 0) return false;
     await client.query(
       `update operations set status = 'Cancelled', seconds_left = null, ended_at = portal_now(), updated_at = portal_now(),
-         message = 'The restore of ''' || item_name || ''' on ''' || server_name || ''' was cancelled: ' || $2::text
+         message = 'The ' || case when kind = 'Verify' then 'verification' else 'restore' end || ' of '''
+           || item_name || ''' on ''' || server_name || ''' was cancelled: ' || $2::text
        where id = $1 and status = 'InProgress'`,
       [job.id, `${user.email} cancelled it in the portal.`],
     );
@@ -141,5 +148,6 @@ async function cancelRestore(svc: Services, user: PortalUser, job: CancelledJob)
     return true;
   });
   if (!cancelled) throw new PortalError('not_cancellable', cancelMessages.notCancelable);
-  return { ok: true, data: undefined, message: `The restore of '${job.itemName}' is being cancelled.` };
+  const what = job.kind === 'Verify' ? 'verification' : 'restore';
+  return { ok: true, data: undefined, message: `The ${what} of '${job.itemName}' is being cancelled.` };
 }

@@ -15,6 +15,7 @@ export type JobStatusFilter = keyof typeof JOB_STATUS_FILTERS;
 export const JOB_OPERATIONS = {
   Backup: 'Backup',
   Restore: 'Restore',
+  Verify: 'Verify',
   Protect: 'Protect',
   StopProtection: 'Stop protection',
   Register: 'Register server',

@@ -140,7 +140,9 @@ export async function readObjectFrames(
       moved !== undefined &&
       moved.size === sizes.get(id) &&
       (await readObjectInto(store, restore.keyId, id, moved, into(id)));
-    if (!found) throw new Error(`The blob store lost object ${id} of key ${restore.keyId}.`);
+    // The point refers to data its store no longer holds: the point is damaged (`verify` names the object).
+    if (!found)
+      throw new PortalError('no_such_object', `The vault lost object ${id.slice(0, 16)} of the recovery point.`);
   }
   // Reading keeps the restore alive, written at most every few seconds: a write per read (hundreds per GiB) cost
   // the database a commit each, on the cores the agent and the portal share.

@@ -23,6 +23,7 @@ const startSchema = z.union([
     path: itemPathSchema,
     fromServer: z.string().trim().min(1).max(200).optional(),
     point: z.string().max(100).optional(),
+    verify: z.boolean().optional(),
   }),
   z.object({ requestId: z.uuid() }),
 ]);
@@ -33,7 +34,10 @@ const completeSchema = z.object({
   dataTransferred: count,
   skipped: count,
   copies: count,
+  // A `verify` session's figures (agent/verify.ts).
+  verified: z.object({ listings: count, chunks: count, chunksTotal: count }).optional(),
 });
+const failVerifySchema = failSchema.extend({ damaged: z.boolean().optional() });
 
 type PointRow = {
   point_id: string;
@@ -106,7 +110,8 @@ async function pointToRecover(
   return rows[0];
 }
 
-function jobMessage(point: PointRow, serverName: string): string {
+function jobMessage(point: PointRow, serverName: string, verify = false): string {
+  if (verify) return `Verifying '${point.item_path}' as of ${point.taken_at.toISOString()} on '${serverName}'...`;
   return `Recovering '${point.item_path}' as of ${point.taken_at.toISOString()} on '${serverName}'...`;
 }
 
@@ -164,21 +169,23 @@ export async function startRestore(
       );
     } else {
       point = await pointToRecover(client, machine, request);
+      // `verify` reads the point through the same session as a Verify job (no restore alerts: db trigger).
       const { rows: ops } = await client.query<{ id: string }>(
         `insert into operations (user_id, subscription_id, vault_id, vault_name, kind, message, item_id, item_name,
            server_id, server_name, bytes_done, bytes_total, files_done, files_total, data_transferred)
-         values (null, $1, $2, $3, 'Restore', $4, $5, $6, $7, $8, 0, $9, 0, $10, 0) returning id`,
+         values (null, $1, $2, $3, $11, $4, $5, $6, $7, $8, 0, $9, 0, $10, 0) returning id`,
         [
           machine.subscriptionId,
           machine.vaultId,
           machine.vaultName,
-          jobMessage(point, machine.name),
+          jobMessage(point, machine.name, request.verify === true),
           point.item_id,
           point.item_path,
           machine.id,
           machine.name,
           point.bytes,
           point.files,
+          request.verify ? 'Verify' : 'Restore',
         ],
       );
       operationId = ops[0]!.id;
@@ -265,18 +272,19 @@ export async function completeRestore(
     r.skipped > 0 ? `${r.skipped.toLocaleString('en-US')} existing files were left as they were` : '',
     r.copies > 0 ? `${r.copies.toLocaleString('en-US')} were restored as copies beside existing files` : '',
   ].filter(Boolean);
-  const ended = await endRestore(svc.pool, restore.id, 'Succeeded', notes.join('; '), r);
+  const ended = await endRestore(svc.pool, restore.id, 'Succeeded', notes.join('; '), r, { verified: r.verified });
   return { ended };
 }
 
 export async function failRestore(svc: Services, restore: RestoreSession, body: unknown): Promise<{ ended: boolean }> {
-  const { message } = parseAgentBody(failSchema, body, 'failure report');
-  return { ended: await endRestore(svc.pool, restore.id, 'Failed', message) };
+  const { message, damaged } = parseAgentBody(failVerifySchema, body, 'failure report');
+  return { ended: await endRestore(svc.pool, restore.id, 'Failed', message, undefined, { damaged }) };
 }
 
 /**
  * Ends a restore and its job, once: conditional on the restore still being open (running, or a request not yet
- * taken), so a late report or a second sweeper changes nothing twice.
+ * taken), so a late report or a second sweeper changes nothing twice. A Verify job's message is the verification's:
+ * what it checked, or the damage the agent found (which also raises a BackupDataDamaged alert for the item).
  */
 async function endRestore(
   pool: pg.Pool,
@@ -284,21 +292,37 @@ async function endRestore(
   status: 'Succeeded' | 'Failed',
   detail: string,
   figures?: { filesDone: number; bytesDone: number; dataTransferred: number },
+  verify: { verified?: { listings: number; chunks: number; chunksTotal: number }; damaged?: boolean } = {},
 ): Promise<boolean> {
   return withTransaction(pool, async (_tx, client) => {
-    const { rows } = await client.query<{ operation_id: string }>(
-      `update restores set running = false, ended_at = portal_now()
-       where id = $1 and ended_at is null returning operation_id`,
+    const { rows } = await client.query<{ operation_id: string; kind: string; taken_at: Date }>(
+      `update restores r set running = false, ended_at = portal_now()
+       from operations o, recovery_points p
+       where r.id = $1 and r.ended_at is null and o.id = r.operation_id and p.id = r.point_id
+       returning r.operation_id, o.kind, p.taken_at`,
       [restoreId],
     );
     if (!rows[0]) return false;
+    const isVerify = rows[0].kind === 'Verify';
     const verb = status === 'Succeeded' ? 'completed' : 'failed';
-    await client.query(
+    const takenAt = rows[0].taken_at.toISOString();
+    const whole =
+      isVerify && status === 'Succeeded' && verify.verified
+        ? AGENT_MESSAGES.pointVerified(
+            takenAt,
+            verify.verified.listings,
+            verify.verified.chunks,
+            verify.verified.chunksTotal,
+          )
+        : isVerify && status === 'Failed' && verify.damaged
+          ? detail
+          : null;
+    const { rows: ended } = await client.query<{ id: string }>(
       `update operations set status = $2, progress = 100, seconds_left = 0, ended_at = portal_now(), updated_at = portal_now(),
          files_done = coalesce($4, files_done), bytes_done = coalesce($5, bytes_done),
          data_transferred = coalesce($6, data_transferred),
-         message = 'The restore of ''' || item_name || ''' on ''' || server_name || ''' ' || $3::text
-       where id = $1 and status = 'InProgress'`,
+         message = coalesce($7::text, 'The ' || $8::text || ' of ''' || item_name || ''' on ''' || server_name || ''' ' || $3::text)
+       where id = $1 and status = 'InProgress' returning id`,
       [
         rows[0].operation_id,
         status,
@@ -306,8 +330,18 @@ async function endRestore(
         figures?.filesDone ?? null,
         figures?.bytesDone ?? null,
         figures?.dataTransferred ?? null,
+        whole,
+        isVerify ? 'verification' : 'restore',
       ],
     );
+    if (ended[0] && isVerify && status === 'Failed' && verify.damaged) {
+      await client.query(
+        `select raise_alert(vault_id, item_id, coalesce(item_name, ''), server_id, coalesce(server_name, ''),
+           'BackupDataDamaged', message, id)
+         from operations where id = $1 and vault_id is not null and item_id is not null`,
+        [ended[0].id],
+      );
+    }
     return true;
   });
 }
