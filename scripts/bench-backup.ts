@@ -20,11 +20,14 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { scanFolder } from '@/agent/backup/scan';
+import { excludeMatcher } from '@/agent/exclusions';
 import { createDatabase } from '@/db/client';
 import { loadUser } from '@/lib/auth/users';
 import { issueVaultCredentials } from '@/lib/credentials/issue';
 import type { Services } from '@/lib/services';
 import { DatabaseClock } from '@/lib/services/clock';
+import { Faults } from '@/lib/services/faults';
 import { startPortal, stopPortal } from './bench-portal';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -184,10 +187,26 @@ async function changeOnePercent(data: DataSet): Promise<{ bytes: number; what: s
 // ---------------------------------------------------------------------------------------------------------------
 // Processes.
 
-type Measured = { seconds: number; cpuSeconds: number; peakBytes: number; stdout: string };
+type Measured = {
+  seconds: number;
+  cpuSeconds: number;
+  peakBytes: number;
+  stdout: string;
+  code: number;
+  stderr: string;
+};
 
-/** Runs a command under GNU time for its wall clock and peak resident memory; throws with its stderr on failure. */
-async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, timeFile: string): Promise<Measured> {
+/**
+ * Runs a command under GNU time for its wall clock and peak resident memory; throws with its stderr on failure, unless
+ * `allowFailure` (then the exit code and stderr are returned).
+ */
+async function measure(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeFile: string,
+  allowFailure = false,
+): Promise<Measured> {
   const start = performance.now();
   const child = spawn('/usr/bin/time', ['-v', '-o', timeFile, command, ...args], {
     env,
@@ -200,8 +219,9 @@ async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, 
   const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? 1)));
   const seconds = (performance.now() - start) / 1000;
   const stdout = Buffer.concat(out).toString();
-  if (code !== 0) {
-    throw new Error(`${path.basename(command)} ${args[0]} failed (${code}): ${Buffer.concat(err).toString().trim()}`);
+  const stderr = Buffer.concat(err).toString();
+  if (code !== 0 && !allowFailure) {
+    throw new Error(`${path.basename(command)} ${args[0]} failed (${code}): ${stderr.trim()}`);
   }
   const report = readFileSync(timeFile, 'utf8');
   const field = (name: string) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(report)?.[1] ?? 0);
@@ -210,6 +230,8 @@ async function measure(command: string, args: string[], env: NodeJS.ProcessEnv, 
     cpuSeconds: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'),
     peakBytes: field('Maximum resident set size \\(kbytes\\)') * KiB,
     stdout,
+    code,
+    stderr,
   };
 }
 
@@ -330,10 +352,10 @@ async function vaultCredentials(databaseUrl: string, portalUrl: string): Promise
        values ($1, 'bench-vault', 'westus', 'Active', $2) returning id`,
       [user.subscriptions[0]!.id, user.id],
     );
-    // Issuing credentials needs the database and the portal's clock only; the other services are not needed.
+    // Issuing credentials needs the database, the portal's clock and its fault rules (none) only.
     const clock = new DatabaseClock(pool);
     await clock.refresh();
-    const svc = { db, pool, clock } as unknown as Services;
+    const svc = { db, pool, clock, faults: new Faults() } as unknown as Services;
     const issued = await issueVaultCredentials(svc, user, vault.rows[0]!.id, portalUrl);
     return issued.contents;
   } finally {
@@ -529,6 +551,77 @@ async function main() {
       agentTarget,
     );
 
+    // Issue 27: `verify --sample 5` of the same point, right after its restore, with the same state and environment.
+    console.log('Verify ...');
+    const verifyPortalCpu = await groupCpuSeconds(portal.child.pid!);
+    const vr = await measure(
+      process.execPath,
+      [
+        agentFile,
+        'verify',
+        '--path',
+        data.dir,
+        '--point',
+        'latest',
+        '--sample',
+        '5',
+        '--json',
+        '--state-dir',
+        stateDir,
+      ],
+      agentEnv,
+      path.join(work, 'time.txt'),
+      true,
+    );
+    const verifyPortalCpuSeconds = (await groupCpuSeconds(portal.child.pid!)) - verifyPortalCpu;
+    // With --json the last line of stdout is the result (`completed`, or `damaged`); a failure adds one line on stderr.
+    const verifyLine = vr.stdout.trim().split('\n').at(-1) ?? '';
+    let verifyEvent: { event?: string; listings?: number; chunks?: number; chunksTotal?: number } = {};
+    try {
+      verifyEvent = JSON.parse(verifyLine) as typeof verifyEvent;
+    } catch {}
+    const verifyError = vr.code === 0 ? '' : ` (stderr: ${vr.stderr.trim()})`;
+    const verifyClean = vr.code === 0 && verifyEvent.event === 'completed';
+    console.log(
+      `  agent  verify --sample 5: ${fmtSeconds(vr.seconds)}, peak ${fmtBytes(vr.peakBytes)}, CPU ${fmtSeconds(vr.cpuSeconds)} ` +
+        `(portal ${fmtSeconds(verifyPortalCpuSeconds)}); exit ${vr.code}: ${verifyLine}${verifyError}`,
+    );
+
+    // Issue 27: exclusions cost nothing measurable. The agent's folder scan of the data set, in this process, without
+    // patterns and with 5 that match nothing in it (so the same files are scanned): one unmeasured scan to warm the
+    // cache, then 5 runs of each, alternating which goes first.
+    console.log('Scan with and without exclusions ...');
+    const patterns = ['*.tmp', 'cache/', 'node_modules/', '*.log', '!keep.tmp'];
+    const timedScan = async (withPatterns: boolean) => {
+      const began = performance.now();
+      const scan = await scanFolder(data.dir, withPatterns ? excludeMatcher(patterns) : undefined);
+      return { ms: performance.now() - began, files: scan.files, bytes: scan.bytes };
+    };
+    await timedScan(false);
+    const without: Array<{ ms: number; files: number; bytes: number }> = [];
+    const withEx: Array<{ ms: number; files: number; bytes: number }> = [];
+    for (let i = 0; i < 5; i++) {
+      if (i % 2 === 0) {
+        without.push(await timedScan(false));
+        withEx.push(await timedScan(true));
+      } else {
+        withEx.push(await timedScan(true));
+        without.push(await timedScan(false));
+      }
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const scanWithout = median(without.map((r) => r.ms));
+    const scanWith = median(withEx.map((r) => r.ms));
+    const sameFiles = [...without, ...withEx].every(
+      (r) => r.files === without[0]!.files && r.bytes === without[0]!.bytes,
+    );
+    const fmtMs = (ms: number) => `${ms.toFixed(1)} ms`;
+    console.log(
+      `  without: ${without.map((r) => fmtMs(r.ms)).join(', ')}\n  with ${patterns.join(' ')}: ` +
+        `${withEx.map((r) => fmtMs(r.ms)).join(', ')}\n  ${without[0]!.files} files, ${fmtBytes(without[0]!.bytes)} scanned` +
+        (sameFiles ? ' each time' : '; the runs did NOT all scan the same files'),
+    );
+
     // The table.
     const throughput = (run: { seconds: number }) => data.bytes / MiB / run.seconds;
     const budget = data.bytes * 0.02;
@@ -540,6 +633,9 @@ async function main() {
       unchanged: a3.seconds <= 2 * r3.seconds,
       memory: peak([a1, a2, a3]) <= 300 * MiB,
       restore: throughput(ar) >= throughput(rr),
+      verifyTime: vr.seconds <= 0.2 * ar.seconds,
+      verifyClean,
+      exclusions: scanWith <= 1.05 * scanWithout && sameFiles,
     };
     const rows: string[][] = [
       ['first backup: time', fmtSeconds(r1.seconds), fmtSeconds(a1.seconds), fmtRatio(a1.seconds / r1.seconds), '', ''],
@@ -605,6 +701,42 @@ async function main() {
     console.log(line(header));
     console.log(line(widths.map((w) => '-'.repeat(w))));
     for (const row of rows) console.log(line(row));
+    // Issue 27, in the same style: the agent against its own baseline (its restore; its scan without patterns).
+    const rows27: string[][] = [
+      [
+        'verify --sample 5 (latest point)',
+        `restore ${fmtSeconds(ar.seconds)}`,
+        `verify ${fmtSeconds(vr.seconds)}`,
+        fmtRatio(vr.seconds / ar.seconds),
+        '≤ 0.20× restore',
+        mark(goals.verifyTime),
+      ],
+      [
+        'verify --sample 5: result',
+        '',
+        `exit ${vr.code}, ${verifyEvent.event ?? 'no result'}` +
+          (verifyEvent.event === 'completed'
+            ? ` (${verifyEvent.listings} listings, ${verifyEvent.chunks} of ${verifyEvent.chunksTotal} chunks)`
+            : ''),
+        '',
+        'no damage (exit 0)',
+        mark(goals.verifyClean),
+      ],
+      [
+        'scan, 5 patterns matching nothing',
+        `without ${fmtMs(scanWithout)}`,
+        `with ${fmtMs(scanWith)}`,
+        fmtRatio(scanWith / scanWithout),
+        '≤ 1.05× (nothing measurable)',
+        mark(goals.exclusions),
+      ],
+    ];
+    const header27 = ['issue 27 (median of 5 for the scan)', 'baseline', 'agent', 'agent/baseline', 'goal', 'holds'];
+    const widths27 = header27.map((h, i) => Math.max(h.length, ...rows27.map((r) => r[i]!.length)));
+    const line27 = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths27[i]!)).join(' | ')} |`;
+    console.log(`\n${line27(header27)}`);
+    console.log(line27(widths27.map((w) => '-'.repeat(w))));
+    for (const row of rows27) console.log(line27(row));
     const held = Object.values(goals).filter(Boolean).length;
     console.log(`\n${held} of ${Object.keys(goals).length} goals hold.`);
     if (process.env.BENCH_KEEP) {
