@@ -291,3 +291,38 @@ describe('scanFolder with exclusions', () => {
     expect(some.unreadable).toEqual([]);
   });
 });
+
+describe('the quick name test before the gitignore rules', () => {
+  it('answers exactly as the rules alone, for simple and for any patterns', async () => {
+    const { default: ignore } = await import('ignore');
+    const names = [
+      'a.tmp',
+      '.tmp',
+      'keep.tmp',
+      'cache',
+      'cache.txt',
+      'Thumbs.db',
+      'x.tar.gz',
+      'tar.gz',
+      'plan.md',
+      'logs',
+    ];
+    const paths: string[] = [];
+    for (const top of ['', 'cache/', 'src/', 'src/deep/logs/']) {
+      for (const name of names) paths.push(`${top}${name}`, `${top}${name}/`);
+    }
+    const lists = [
+      ['*.tmp', 'cache/', '!keep.tmp'],
+      ['Thumbs.db', '*.tar.gz', 'cache'],
+      ['*.tmp', 'logs/**/*.log'],
+      ['src/', '*.md'],
+      ['/plan.md', '*.tmp'],
+      ['ca?he', '!a.tmp', '*.tmp'],
+    ];
+    for (const patterns of lists) {
+      const matcher = excludeMatcher(patterns)!;
+      const rules = ignore().add(patterns.map((pattern) => ({ pattern })));
+      for (const rel of paths) expect(matcher(rel), `${patterns.join(' ')}: ${rel}`).toBe(rules.ignores(rel));
+    }
+  });
+});

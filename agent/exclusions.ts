@@ -116,10 +116,47 @@ export function excludeMatcher(patterns: string[]): ExcludeMatcher | undefined {
   // keeps it bounded; it only asks again about the few folders above the next entries.
   let current = rules;
   let asked = 0;
-  return (rel) => {
+  const ask = (rel: string) => {
     if (++asked % CACHE_ENTRIES === 0) current = ignore({ ignorecase }).add(rules);
     return current.ignores(rel);
   };
+  const mayMatch = nameFilter(patterns, ignorecase);
+  if (!mayMatch) return ask;
+  // An entry is excluded by such patterns only when its name, or a folder's above it, matches one of them.
+  return (rel) => {
+    const path = ignorecase ? rel.toLowerCase() : rel;
+    let start = 0;
+    for (let end = path.indexOf('/'); ; end = path.indexOf('/', start)) {
+      const name = path.slice(start, end < 0 ? undefined : end);
+      if (name !== '' && mayMatch(name)) return ask(rel);
+      if (end < 0) return false;
+      start = end + 1;
+    }
+  };
+}
+
+/** A literal name (`cache/`, `Thumbs.db`) or a suffix glob (`*.tmp`), with no character gitignore treats specially. */
+const LITERAL = /^[A-Za-z0-9._-]+\/?$/;
+const SUFFIX = /^\*(\.[A-Za-z0-9._-]+)\/?$/;
+
+/**
+ * A quick test that must pass before `ignore` is asked, when every pattern that excludes (not a `!` one) is a literal
+ * name or a `*.suffix`: such a pattern can only match an entry by its own name or a folder's above it, so an entry
+ * none of whose names match is kept, whatever else. Most entries of a walk are answered by it, at the cost of a string comparison or
+ * two (asking `ignore` costs a few µs an entry, a tenth of a scan). Undefined when some pattern needs the full rules.
+ */
+function nameFilter(patterns: string[], ignorecase: boolean): ((name: string) => boolean) | undefined {
+  const names = new Set<string>();
+  const suffixes: string[] = [];
+  for (const raw of patterns) {
+    if (raw.startsWith('!')) continue;
+    const pattern = ignorecase ? raw.toLowerCase() : raw;
+    const suffix = SUFFIX.exec(pattern);
+    if (suffix) suffixes.push(suffix[1]!);
+    else if (LITERAL.test(pattern)) names.add(pattern.replace(/\/$/, ''));
+    else return undefined;
+  }
+  return (name) => names.has(name) || suffixes.some((suffix) => name.endsWith(suffix));
 }
 
 /** How many answers a matcher keeps before it starts afresh. */
