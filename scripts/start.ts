@@ -46,17 +46,19 @@ async function main() {
     throw err;
   }
 
-  // Files an older version (or a careless copy) left readable by others are made private again.
-  // Emulator mode: an in-memory database (unless DATABASE_URL names one) and a temporary data folder, removed at exit.
+  // Emulator mode: an in-memory database, always (its reset empties every table: never a database DATABASE_URL names),
+  // and a temporary data folder, removed at exit.
   let scratch: string | undefined;
   if (env.emulator) {
     scratch = mkdtempSync(path.join(os.tmpdir(), 'portal-emulator-'));
     env = { ...env, dataDir: scratch };
+    if (env.DATABASE_URL) console.log('Emulator mode: DATABASE_URL is ignored; the emulator keeps its data in memory.');
   }
+  // Files an older version (or a careless copy) left readable by others are made private again.
   securePrivateFiles(env);
   const authSecret = resolveAuthSecret(env);
   let embedded: EmbeddedPostgres | undefined;
-  let url = env.DATABASE_URL;
+  let url = env.emulator ? undefined : env.DATABASE_URL;
   if (!url) {
     embedded = env.emulator
       ? await startEmbeddedPostgres(undefined, { snapshot: emulatorSnapshot() })

@@ -32,7 +32,7 @@ export default defineConfig({
     url: `${baseURL}/api/health`,
     timeout: 120_000,
     reuseExistingServer: !process.env.CI,
-    // The emulator's own in-memory database, whatever DATABASE_URL this shell has.
-    env: { PORT: port, DATABASE_URL: '', NEXT_TELEMETRY_DISABLED: '1' },
+    // The emulator keeps its data in memory whatever DATABASE_URL this shell has.
+    env: { PORT: port, NEXT_TELEMETRY_DISABLED: '1' },
   },
 });
