@@ -147,18 +147,19 @@ function runRestore(...args: Parameters<typeof restoreSession>): Promise<void> {
   return withRoomyHeap(RESTORE_HEAP_GROWING_PERCENT, () => restoreSession(...args));
 }
 
-async function restoreSession(
+/**
+ * What a restore session's steps share (a restore's, or a verify's): a signal that ends the reads still on their way
+ * once the session stops, whatever stopped it (every call, read and wait between tries listens to it), the retries of
+ * what is safe to repeat, and the session's calls (progress, complete, fail) under its token.
+ */
+export function sessionCalls(
   state: AgentState,
   start: StartRestoreResponse,
-  keysOf: () => Promise<VaultKeys>,
-  destination: Destination | (() => Destination),
-  options: { json: boolean; signal?: AbortSignal },
+  stopped: AbortSignal | undefined,
   ctx: AgentContext,
-): Promise<void> {
-  // Ends the reads still on their way once the restore stops, whatever stopped it.
+) {
   const halt = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, halt.signal]) : halt.signal;
-  // Every call and read on its way, and every wait between tries, listens to it.
+  const signal = stopped ? AbortSignal.any([stopped, halt.signal]) : halt.signal;
   setMaxListeners(0, signal);
   const retry: Retry = { policy: ctx.retry ?? DEFAULT_RETRY, repeat: 'always', signal };
   const call = <T>(
@@ -176,6 +177,18 @@ async function restoreSession(
       accept: isObject<T>,
       ...how,
     });
+  return { halt, signal, retry, call };
+}
+
+async function restoreSession(
+  state: AgentState,
+  start: StartRestoreResponse,
+  keysOf: () => Promise<VaultKeys>,
+  destination: Destination | (() => Destination),
+  options: { json: boolean; signal?: AbortSignal },
+  ctx: AgentContext,
+): Promise<void> {
+  const { halt, signal, retry, call } = sessionCalls(state, start, options.signal, ctx);
   const progress = new Progress({ bytesTotal: start.bytes, filesTotal: start.files });
   const mode = options.json ? 'json' : (ctx.stderr as { isTTY?: boolean }).isTTY ? 'bar' : 'none';
   const view = progressView(mode, start.itemPath, options.json ? ctx.stdout : ctx.stderr);

@@ -1,12 +1,10 @@
 import { randomInt } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import path from 'node:path';
 import { CHUNK_SIZES, CorruptObjectError, deriveVaultKeys, fromBase64, openObject } from '@/lib/backup-format';
 import { readTree, type TreeEntry } from '@/lib/backup-format/tree';
 import { readFrame } from '@/wire/frame';
 import {
   AGENT_MESSAGES,
-  AGENT_PATHS,
   type CompleteVerifyRequest,
   type FailVerifyRequest,
   type ProgressResponse,
@@ -15,13 +13,13 @@ import {
 import { Progress, progressView, startReporting } from '../backup/progress';
 import { withRoomyHeap } from '../heap';
 import { type AgentContext, interruption } from '../io';
-import { isObject, registeredState } from '../machine';
+import { registeredState } from '../machine';
 import { forEachConcurrently } from '../pool';
-import { callPortal, PortalRefusal, type PortalRequest, sessionEnded } from '../portal';
-import { DEFAULT_RETRY, FAILURE_REPORT, type Retry } from '../retry';
+import { PortalRefusal, sessionEnded } from '../portal';
+import { FAILURE_REPORT } from '../retry';
 import type { AgentState } from '../state';
 import { initZstd, zstdDecompress } from '../zstd';
-import { RESTORE_GONE, startRestore } from './command';
+import { RESTORE_GONE, sessionCalls, startRestore } from './command';
 import { ObjectReader, sessionFetcher } from './reader';
 
 export type VerifyOptions = {
@@ -80,25 +78,7 @@ async function verifySession(
   options: VerifyOptions,
   ctx: AgentContext,
 ): Promise<void> {
-  const halt = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, halt.signal]) : halt.signal;
-  setMaxListeners(0, signal);
-  const retry: Retry = { policy: ctx.retry ?? DEFAULT_RETRY, repeat: 'always', signal };
-  const call = <T>(
-    step: 'progress' | 'complete' | 'fail',
-    body: unknown,
-    how: Pick<PortalRequest<T>, 'signal' | 'retry' | 'timeoutMs'>,
-  ) =>
-    callPortal({
-      portalUrl: state.portalUrl,
-      path: AGENT_PATHS.restore(start.restoreId, step),
-      method: 'POST',
-      headers: { authorization: `Bearer ${start.token}` },
-      body,
-      fetch: ctx.fetch,
-      accept: isObject<T>,
-      ...how,
-    });
+  const { halt, signal, retry, call } = sessionCalls(state, start, options.signal, ctx);
   // The figures count sampled chunks as the job's files; the totals are known once the listings are read.
   const progress = new Progress({ bytesTotal: Math.round((start.bytes * options.sample) / 100), filesTotal: 0 });
   const mode = options.json ? 'json' : (ctx.stderr as { isTTY?: boolean }).isTTY ? 'bar' : 'none';
