@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   check,
+  date,
   foreignKey,
   index,
   integer,
@@ -231,6 +232,9 @@ export const operations = pgTable(
     // The notification poll reads only the user's undismissed operations: its cost does not grow with history.
     index('operations_user_open_idx').on(t.userId, t.startedAt).where(sql`${t.dismissedAt} is null`),
     index('operations_vault_idx').on(t.vaultId, t.startedAt),
+    // The Backup center: a subscription's backup and restore jobs by time, and an item's newest jobs.
+    index('operations_subscription_idx').on(t.subscriptionId, t.startedAt),
+    index('operations_item_idx').on(t.itemId, t.startedAt).where(sql`${t.itemId} is not null`),
   ],
 );
 
@@ -323,6 +327,10 @@ export const protectedItems = pgTable(
     status: protectionStatusEnum('status').notNull().default('Pending'),
     lastBackupStatus: backupResultEnum('last_backup_status'),
     lastBackupAt: timestamp('last_backup_at', { withTimezone: true }),
+    // The newest recovery point's time and source size (kept by triggers on recovery_points, migration 0018): the
+    // Backup center's health and "newest points' source data" without a scan of the points.
+    lastPointAt: timestamp('last_point_at', { withTimezone: true }),
+    lastPointBytes: bigint('last_point_bytes', { mode: 'number' }),
     // BACKUP NOW: set by the portal, taken (cleared) by the agent's service when it starts that backup.
     backupRequestedAt: timestamp('backup_requested_at', { withTimezone: true }),
     backupRequestedBy: uuid('backup_requested_by').references(() => users.id, { onDelete: 'set null' }),
@@ -717,5 +725,51 @@ export const alertDeliveries = pgTable(
     check('alert_deliveries_what', sql`(${t.alertId} is null) <> (${t.digestHour} is null)`),
     uniqueIndex('alert_deliveries_digest_key').on(t.vaultId, t.digestHour).where(sql`${t.digestHour} is not null`),
     index('alert_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+  ],
+);
+
+// --- The Backup center's daily rollups (kept by triggers, migration 0018) ---
+
+/**
+ * A vault's day (UTC): its backup and restore jobs by outcome (counted on the day they started, when they end), and
+ * the bytes its stored objects gained and lost (after deduplication and compression). Kept after the vault is
+ * deleted, like operations, so a subscription's history does not change when a vault goes.
+ */
+export const vaultDays = pgTable(
+  'vault_days',
+  {
+    vaultId: uuid('vault_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    subscriptionId: uuid('subscription_id').notNull(),
+    backupsCompleted: integer('backups_completed').notNull().default(0),
+    backupsFailed: integer('backups_failed').notNull().default(0),
+    restoresCompleted: integer('restores_completed').notNull().default(0),
+    restoresFailed: integer('restores_failed').notNull().default(0),
+    jobsCancelled: integer('jobs_cancelled').notNull().default(0),
+    bytesAdded: bigint('bytes_added', { mode: 'number' }).notNull().default(0),
+    bytesRemoved: bigint('bytes_removed', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.vaultId, t.day] }), index('vault_days_subscription_idx').on(t.subscriptionId, t.day)],
+);
+
+/** A protected item's day (UTC): its backups by outcome, their durations, and the recovery points taken. */
+export const itemDays = pgTable(
+  'item_days',
+  {
+    itemId: uuid('item_id').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    vaultId: uuid('vault_id').notNull(),
+    subscriptionId: uuid('subscription_id').notNull(),
+    backupsCompleted: integer('backups_completed').notNull().default(0),
+    backupsFailed: integer('backups_failed').notNull().default(0),
+    // Completed backups' durations: their sum and the longest, in seconds.
+    backupSeconds: bigint('backup_seconds', { mode: 'number' }).notNull().default(0),
+    backupSecondsMax: integer('backup_seconds_max').notNull().default(0),
+    points: integer('points').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.itemId, t.day] }),
+    index('item_days_subscription_idx').on(t.subscriptionId, t.day),
+    index('item_days_vault_idx').on(t.vaultId, t.day),
   ],
 );

@@ -171,6 +171,8 @@ async function resetSubscription(svc: Services, subscriptionId: string): Promise
     await client.query(`delete from protected_items where vault_id in ${vaults}`, [subscriptionId]);
     await client.query(`delete from registered_servers where vault_id in ${vaults}`, [subscriptionId]);
     await client.query(`delete from operations where subscription_id = $1`, [subscriptionId]);
+    await client.query(`delete from vault_days where subscription_id = $1`, [subscriptionId]);
+    await client.query(`delete from item_days where subscription_id = $1`, [subscriptionId]);
     await client.query(`delete from vaults where subscription_id = $1`, [subscriptionId]);
     await client.query(`delete from invitations where subscription_id = $1`, [subscriptionId]);
     // Members other than Owners leave; those who belong nowhere else go.
