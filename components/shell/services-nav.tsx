@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import { type ComponentType, type SVGProps, useId } from 'react';
-import { AllItemsIcon, LogIcon, RecoveryServicesIcon, SettingsIcon } from '@/components/icons';
+import { AllItemsIcon, BackupCenterIcon, LogIcon, RecoveryServicesIcon, SettingsIcon } from '@/components/icons';
 
 type Service = { href: string; label: string; icon: ComponentType<SVGProps<SVGSVGElement>>; count?: number };
 
@@ -18,6 +18,7 @@ export function ServicesNav({ counts }: { counts: { all: number; recoveryService
       icon: RecoveryServicesIcon,
       count: counts.recoveryServices,
     },
+    { href: '/backup-center', label: 'BACKUP CENTER', icon: BackupCenterIcon },
     { href: '/operation-logs', label: 'OPERATION LOGS', icon: LogIcon },
     { href: '/settings', label: 'SETTINGS', icon: SettingsIcon },
   ];

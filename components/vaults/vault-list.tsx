@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import type { ReactNode } from 'react';
 import { EmptyState, PageTitle } from '@/components/page-title';
 import { requireUser } from '@/lib/auth/guard';
 import type { SubscriptionAccess } from '@/lib/auth/users';
@@ -69,43 +70,51 @@ export async function VaultList({
   );
 }
 
-/** A plain GET form: works without JavaScript, and the address says what is shown. */
-function SubscriptionFilter({
+/**
+ * A plain GET form: works without JavaScript, and the address says what is shown. The Subscription field appears
+ * for a user in several subscriptions; `children` are further fields (the Backup center's Window).
+ */
+export function SubscriptionFilter({
   action,
   subscriptions,
   chosen,
   unknown,
+  children,
 }: {
   action: string;
   subscriptions: SubscriptionAccess[];
   chosen?: string;
   unknown: boolean;
+  children?: ReactNode;
 }) {
   const id = 'vault-list-subscription';
   return (
     <search aria-label="Filter" className="px-8 pb-4">
       <form method="get" action={action} className="flex items-end gap-2">
-        <div>
-          <label htmlFor={id} className="mb-1 block text-xs text-portal-muted">
-            Subscription
-          </label>
-          {/* One HTML string rather than an element per subscription (lib/html/markup.ts): see VaultTable. */}
-          <select
-            id={id}
-            name="subscription"
-            className="w-64 border border-[#8a8a8a] bg-white px-2 py-1.5 text-sm"
-            // biome-ignore lint/security/noDangerouslySetInnerHtml: built by optionsHtml, every value escaped
-            dangerouslySetInnerHTML={{
-              __html: optionsHtml(
-                [
-                  { value: '', label: 'All subscriptions' },
-                  ...subscriptions.map((s) => ({ value: s.id, label: s.displayName })),
-                ],
-                chosen ?? '',
-              ),
-            }}
-          />
-        </div>
+        {subscriptions.length > 1 && (
+          <div>
+            <label htmlFor={id} className="mb-1 block text-xs text-portal-muted">
+              Subscription
+            </label>
+            {/* One HTML string rather than an element per subscription (lib/html/markup.ts): see VaultTable. */}
+            <select
+              id={id}
+              name="subscription"
+              className="w-64 border border-[#8a8a8a] bg-white px-2 py-1.5 text-sm"
+              // biome-ignore lint/security/noDangerouslySetInnerHtml: built by optionsHtml, every value escaped
+              dangerouslySetInnerHTML={{
+                __html: optionsHtml(
+                  [
+                    { value: '', label: 'All subscriptions' },
+                    ...subscriptions.map((s) => ({ value: s.id, label: s.displayName })),
+                  ],
+                  chosen ?? '',
+                ),
+              }}
+            />
+          </div>
+        )}
+        {children}
         <button type="submit" className="border border-[#8a8a8a] px-4 py-1.5 text-sm hover:bg-[#f3f3f3]">
           Filter
         </button>

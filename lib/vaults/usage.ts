@@ -13,8 +13,9 @@ export type VaultUsage = {
 
 /**
  * The Dashboard's usage overview, live: one round trip, on indexes (registered_servers by vault, protected_items by
- * vault, backup objects by key, operations_vault_idx). Storage used is what the blob store holds for the vault: the
- * sealed objects, after deduplication and compression.
+ * vault, the vault's daily rollups, operations_vault_idx). Storage used is what the blob store holds for the vault:
+ * the sealed objects, after deduplication and compression, as the rollups count them (what was added less what
+ * was removed, day by day), so it costs the same however many objects the vault holds.
  */
 export async function vaultUsage(db: Database, vaultId: string): Promise<VaultUsage> {
   const { rows } = await db.execute<{
@@ -28,8 +29,7 @@ export async function vaultUsage(db: Database, vaultId: string): Promise<VaultUs
     select
       (select count(*)::int from registered_servers where vault_id = ${vaultId}) as servers,
       (select count(*)::int from protected_items where vault_id = ${vaultId}) as protected_items,
-      (select coalesce(sum(o.size), 0)::text from backup_keys k join backup_objects o on o.key_id = k.id
-        where k.vault_id = ${vaultId}) as storage,
+      (select coalesce(sum(bytes_added - bytes_removed), 0)::text from vault_days where vault_id = ${vaultId}) as storage,
       count(*) filter (where status = 'Succeeded')::int as succeeded,
       count(*) filter (where status = 'Failed')::int as failed,
       count(*) filter (where status = 'InProgress')::int as in_progress

@@ -1,0 +1,45 @@
+'use client';
+
+import type { KeyboardEvent, ReactNode } from 'react';
+
+const MOVES: Record<string, [number, number]> = {
+  ArrowLeft: [0, -1],
+  ArrowRight: [0, 1],
+  ArrowUp: [-1, 0],
+  ArrowDown: [1, 0],
+};
+
+/**
+ * A table with the `grid` role whose cells (rendered by the server, marked data-cell) are reached with the arrow
+ * keys, Home and End: the focused cell is the one in the tab order (a roving tabindex), as the ARIA grid pattern asks.
+ */
+export function GridKeys({ label, children }: { label: string; children: ReactNode }) {
+  function onKeyDown(event: KeyboardEvent<HTMLTableElement>) {
+    const cell = (event.target as HTMLElement).closest<HTMLElement>('[data-cell]');
+    const row = cell?.parentElement;
+    if (!cell || !row) return;
+    const rows = [...event.currentTarget.querySelectorAll(':scope > tbody > tr')];
+    const cellsOf = (r: Element) => [...r.querySelectorAll<HTMLElement>(':scope > [data-cell]')];
+    let r = rows.indexOf(row);
+    let c = cellsOf(row).indexOf(cell);
+    const move = MOVES[event.key];
+    if (move) {
+      r += move[0];
+      c += move[1];
+    } else if (event.key === 'Home') c = 0;
+    else if (event.key === 'End') c = cellsOf(row).length - 1;
+    else return;
+    event.preventDefault();
+    const target = rows[r] ? cellsOf(rows[r]!)[c] : undefined;
+    if (!target) return;
+    cell.tabIndex = -1;
+    target.tabIndex = 0;
+    target.focus();
+  }
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveElementToInteractiveRole: a data grid is a table with the grid role (ARIA's grid pattern); its keys are handled here
+    <table role="grid" aria-label={label} onKeyDown={onKeyDown} className="border-separate border-spacing-[2px]">
+      {children}
+    </table>
+  );
+}
