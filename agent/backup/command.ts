@@ -148,6 +148,33 @@ function printSkipped(ctx: AgentContext, skipped: SkippedFile[], itemPath: strin
 /** A silence of the portal this long (or longer) is named when the portal ended the backup meanwhile. */
 const LONG_SILENCE_MS = PORTAL_SILENCE_MS / 2;
 
+/** Records a backup that failed before it began: a session started and failed at once with the reason. */
+async function reportFailedStart(state: AgentState, ctx: AgentContext, itemPath: string, message: string) {
+  const request: StartBackupRequest = { path: itemPath, keyId: state.keyId!, filesTotal: 0, bytesTotal: 0 };
+  try {
+    const session = await callAsMachine(state, ctx, {
+      path: AGENT_PATHS.backups,
+      method: 'POST',
+      body: request,
+      accept: isObject<StartBackupResponse>,
+      // Starting makes a job: not repeated unless the portal surely never received it.
+      retry: { ...FAILURE_REPORT.retry, repeat: 'unsent' },
+    });
+    await callPortal({
+      portalUrl: state.portalUrl,
+      path: AGENT_PATHS.session(session.sessionId, 'fail'),
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.token}` },
+      body: { message },
+      fetch: ctx.fetch,
+      accept: isObject,
+      ...FAILURE_REPORT,
+    });
+  } catch {
+    // The portal is away or refuses: the machine's own error still says what happened.
+  }
+}
+
 async function backupItem(
   state: AgentState,
   keys: VaultKeys,
@@ -164,8 +191,16 @@ async function backupItem(
     const early = interrupted();
     if (early) throw early;
     // The item's `protect --exclude` patterns, matched once per entry while the folder is walked (agent/exclusions.ts).
-    const scan = await scanFolder(itemPath, excludeMatcher(await exclusionsOf(options.stateDir, itemPath)));
-    await checkCapacity(scan.bytes, options.stateDir, (line) => ctx.stderr.write(`${line}\n`));
+    let scan: Awaited<ReturnType<typeof scanFolder>>;
+    try {
+      scan = await scanFolder(itemPath, excludeMatcher(await exclusionsOf(options.stateDir, itemPath)));
+      await checkCapacity(scan.bytes, options.stateDir, (line) => ctx.stderr.write(`${line}\n`));
+    } catch (error) {
+      // A backup that cannot begin (the folder is gone, the disk is full) still failed: the portal records it as a
+      // Failed job, so JOBS, the alerts and the Backup center see what was not backed up.
+      if (!interrupted()) await reportFailedStart(state, ctx, itemPath, (error as Error).message);
+      throw error;
+    }
     printSkipped(
       ctx,
       scan.special.map((rel) => ({ path: rel, reason: 'not a regular file, folder or link' })),

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadUser, type PortalUser } from '@/lib/auth/users';
@@ -274,6 +274,33 @@ describe('the Backup center', () => {
       [machine.vaultId],
     );
     expect(Number(removed[0].n)).toBe(collected.bytes);
+    await machine.remove();
+  });
+
+  it('a backup that cannot begin (its folder is gone) is a Failed job with the reason: the item needs attention', async () => {
+    const machine = await registeredMachine(svc);
+    const folder = path.join(machine.work, 'Scans');
+    await mkdir(folder);
+    await writeFile(path.join(folder, 'a.txt'), 'a scan\n');
+    expect((await machine.agent('protect', '--path', folder)).code).toBe(0);
+    expect((await machine.agent('backup')).code).toBe(0);
+    await rm(folder, { recursive: true });
+    const failed = await machine.agent('backup');
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain(`The folder '${folder}' does not exist.`);
+    const { rows: jobs } = await svc.pool.query(
+      `select status, message from operations where vault_id = $1 and kind = 'Backup' order by started_at`,
+      [machine.vaultId],
+    );
+    expect(jobs.map((j) => j.status)).toEqual(['Succeeded', 'Failed']);
+    expect(jobs[1].message).toContain('does not exist');
+    const { items } = await itemsByHealth(svc.pool, { vaultId: machine.vaultId }, ['Failed']);
+    expect(items.map((i) => [i.path, i.health])).toEqual([[folder, 'Failed']]);
+    expect(items[0]!.reason).toContain('does not exist');
+    const { rows: alerts } = await svc.pool.query(`select kind, status from alerts where vault_id = $1`, [
+      machine.vaultId,
+    ]);
+    expect(alerts).toEqual([{ kind: 'BackupFailure', status: 'Active' }]);
     await machine.remove();
   });
 
