@@ -77,5 +77,5 @@ test('the Dashboard shows the usage overview and the vault facts', async ({ port
   await expect(usage.getByText('STORAGE USED')).toBeVisible();
   await expect(usage.getByText('SUCCESSFUL')).toBeVisible();
   await expect(page.getByRole('region', { name: 'quick glance' })).toContainText('Locally Redundant');
-  await page.screenshot({ path: 'test-results/screenshots/dashboard.png' });
+  await page.screenshot({ path: 'test-results/screenshots/dashboard-new-vault.png' });
 });

@@ -37,3 +37,23 @@ export async function createActiveVault(page: Page, name: string, region = 'West
   await success.getByRole('button', { name: 'Dismiss' }).click();
   await expect(success).toHaveCount(0);
 }
+
+/**
+ * A picture of the whole page for the README: notifications dismissed, and the window as tall as the content (the
+ * portal scrolls inside its main area, which a full-page screenshot does not unroll), then back to its size.
+ */
+export async function screenshotWhole(page: Page, file: string) {
+  const region = notifications(page);
+  const all = region.getByRole('button', { name: 'DISMISS ALL' });
+  if (await all.isVisible()) await all.click();
+  for (const dismiss of await region.getByRole('button', { name: 'Dismiss' }).all()) await dismiss.click();
+  const size = page.viewportSize()!;
+  const height = await page.locator('main').evaluate((main) => main.scrollHeight + main.getBoundingClientRect().top);
+  await page.setViewportSize({ width: size.width, height: Math.max(size.height, Math.ceil(height) + 120) });
+  // A notification that arrived meanwhile stays out of the picture.
+  await page.screenshot({
+    path: `test-results/screenshots/${file}`,
+    style: '[aria-label="Notifications"] { display: none; }',
+  });
+  await page.setViewportSize(size);
+}

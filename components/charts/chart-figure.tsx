@@ -26,7 +26,7 @@ export function ChartFigure({
   /** Said instead of the chart when there is nothing to draw. */
   empty?: string;
 }) {
-  const nothing = series.length === 0 || series.every((s) => s.values.every((v) => v === null || v === 0));
+  const nothing = series.length === 0 || series.every((s) => s.values.every((v) => v === null));
   return (
     <figure className="min-w-0 border border-portal-line px-4 py-3">
       <figcaption className="mb-2 text-sm font-semibold">{name}</figcaption>

@@ -15,11 +15,13 @@ export type ChartSeries = {
   stacked?: boolean;
   /** A second scale on the right, for a series of another magnitude (bytes added beside bytes stored). */
   right?: boolean;
+  /** Marks each value (for sparse lines, whose days apart would not draw a segment). */
+  points?: boolean;
 };
 
 function formatter(unit: ChartUnit): (value: number) => string {
   if (unit === 'bytes') return (v) => formatBytes(Math.max(0, Math.round(v)));
-  if (unit === 'seconds') return (v) => formatDuration(Math.max(0, Math.round(v)));
+  if (unit === 'seconds') return (v) => (v < 60 ? `${Math.max(0, +v.toFixed(1))} s` : formatDuration(Math.round(v)));
   return (v) => String(Math.round(v));
 }
 
@@ -68,9 +70,14 @@ export function DailyChart({
         {
           width: element.clientWidth || 480,
           height,
-          legend: { show: true },
+          legend: { show: true, live: false },
           cursor: { drag: { x: false, y: false } },
-          scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] } },
+          scales: {
+            // Half a day either side, so the first and last days' bars are whole.
+            x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
+            y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] },
+            y2: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max)] },
+          },
           axes: [
             { stroke: '#595959', grid: { stroke: '#eeeeee' } },
             { stroke: '#595959', grid: { stroke: '#eeeeee' }, size: 70, values: (_u, ticks) => ticks.map(format) },
@@ -98,7 +105,7 @@ export function DailyChart({
                 width: s.style === 'bar' ? 0 : 2,
                 scale: s.right ? 'y2' : 'y',
                 paths: s.style === 'bar' ? bars : undefined,
-                points: { show: s.style === 'line' && days.length <= 31 },
+                points: { show: s.points === true, size: 6 },
                 spanGaps: false,
                 // The legend shows the series' own value, not its stack's total.
                 value: (_u: unknown, _v: number | null, _s: number, idx: number | null) =>

@@ -218,6 +218,7 @@ export default async function BackupCenterPage({
                 values: charts.durations.days.map((d) => d.seconds[i] ?? null),
                 color: ['#0072c6', '#107c10', '#8a6d00', '#c50f1f', '#5c2d91'][i % 5]!,
                 style: 'line' as const,
+                points: true,
               }))}
             />
           </div>
