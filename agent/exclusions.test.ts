@@ -16,14 +16,22 @@ import { EXCLUSIONS_FILE_NAME, excludeMatcher, MAX_PATTERN_LENGTH, patternProble
  * not opened, not read, not even examined with lstat (the listing's d_type says which entries are folders). The
  * recording is switched on only while the agent backs up.
  */
-const fsCalls = vi.hoisted(() => ({ on: false, paths: [] as string[] }));
+const fsCalls = vi.hoisted(() => {
+  const calls = {
+    on: false,
+    paths: [] as string[],
+    /** The function, recording the path it is called with while `on`. */
+    recorded: <F extends (...args: never[]) => unknown>(fn: F): F =>
+      ((...args: Parameters<F>) => {
+        if (calls.on) calls.paths.push(String(args[0]));
+        return fn(...args);
+      }) as F,
+  };
+  return calls;
+});
 vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
-  const recorded = <F extends (...args: never[]) => unknown>(fn: F): F =>
-    ((...args: Parameters<F>) => {
-      if (fsCalls.on) fsCalls.paths.push(String(args[0]));
-      return fn(...args);
-    }) as F;
+  const { recorded } = fsCalls;
   const wrapped = {
     ...actual,
     open: recorded(actual.open),
@@ -32,6 +40,21 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     stat: recorded(actual.stat),
     readdir: recorded(actual.readdir),
     readlink: recorded(actual.readlink),
+  };
+  return { ...wrapped, default: wrapped };
+});
+// The scan lists and examines, and small files are read, with synchronous calls (agent/backup/scan.ts, engine.ts).
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  const { recorded } = fsCalls;
+  const wrapped = {
+    ...actual,
+    openSync: recorded(actual.openSync),
+    readFileSync: recorded(actual.readFileSync),
+    lstatSync: recorded(actual.lstatSync),
+    statSync: recorded(actual.statSync),
+    readdirSync: recorded(actual.readdirSync),
+    readlinkSync: recorded(actual.readlinkSync),
   };
   return { ...wrapped, default: wrapped };
 });

@@ -1,4 +1,5 @@
-import { open, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import {
   CHUNK_SIZES,
   Chunker,
@@ -143,7 +144,16 @@ async function backupFile(file: FileNode, run: BackupRun): Promise<string[]> {
       : new Error(`Cannot read '${file.abs}': ${(error as Error).message}`);
   try {
     if (file.size < READ_BUFFER) {
-      const data = await readFile(file.abs).catch((error) => Promise.reject(local(error)));
+      // A file below a read buffer is read in one synchronous call: for a tree of small files the asynchronous
+      // open, stat, read and close (four trips through libuv's thread pool) cost about six times the reading itself
+      // (node_modules' 42,000 files: 3.0 s read four at a time, 0.5 s synchronously), and a few MiB read from the
+      // page cache hold the event loop for about a millisecond.
+      let data: Buffer;
+      try {
+        data = readFileSync(file.abs);
+      } catch (error) {
+        throw local(error);
+      }
       // Shorter than the smallest chunk: the whole file is its one chunk, as the chunker would cut it.
       if (data.length < CHUNK_SIZES.min) {
         checkStopped(run);

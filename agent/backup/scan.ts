@@ -1,4 +1,5 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { SkippedFile } from '@/lib/backup-format';
 import type { ExcludeMatcher } from '../exclusions';
@@ -48,7 +49,14 @@ export type Scan = {
  * anything else is done with it: an excluded entry is never examined, opened or counted, and an excluded folder is
  * not listed. The listing then gives each entry's type (as readdir's d_type, without a stat) so that a folder is asked
  * about as `rel/`, as git does.
+ *
+ * The listings and stats are synchronous calls, a slice of entries at a time between turns of the event loop: a
+ * tree of tens of thousands of small files is mostly these calls, and each asynchronous one costs a trip through
+ * libuv's thread pool and a promise, about six times the call itself (node_modules, 46,000 entries: 1.9 s walked
+ * asynchronously one entry at a time, 0.3 s synchronously).
  */
+const ENTRIES_PER_TURN = 2000;
+
 export async function scanFolder(root: string, excluded?: ExcludeMatcher): Promise<Scan> {
   const stats = await lstat(root).catch((error: NodeJS.ErrnoException) => {
     throw new Error(
@@ -65,10 +73,16 @@ export async function scanFolder(root: string, excluded?: ExcludeMatcher): Promi
     unreadable: [],
   };
   const pending: DirNode[] = [scan.root];
+  let sinceTurn = 0;
   for (let dir = pending.pop(); dir; dir = pending.pop()) {
+    // The event loop's turn (a progress line, a signal, a heartbeat) every few thousand entries.
+    if (sinceTurn >= ENTRIES_PER_TURN) {
+      sinceTurn = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     let names: string[];
     try {
-      names = excluded ? await includedNames(dir, excluded) : await readdir(dir.abs);
+      names = excluded ? includedNames(dir, excluded) : readdirSync(dir.abs);
     } catch (error) {
       if (dir === scan.root || !isFileFailure(error)) {
         throw new Error(`Cannot read '${dir.abs}': ${(error as Error).message}`);
@@ -77,11 +91,12 @@ export async function scanFolder(root: string, excluded?: ExcludeMatcher): Promi
       continue;
     }
     names.sort(compareNames);
+    sinceTurn += names.length;
     for (const name of names) {
       const abs = path.join(dir.abs, name);
       const rel = dir.rel === '' ? name : `${dir.rel}/${name}`;
       try {
-        const st = await lstat(abs);
+        const st = lstatSync(abs);
         const common = { name, rel, mode: st.mode, mtimeMs: st.mtimeMs };
         if (st.isFile()) {
           dir.children.push({ type: 'file', abs, size: st.size, ino: st.ino, ...common });
@@ -93,7 +108,7 @@ export async function scanFolder(root: string, excluded?: ExcludeMatcher): Promi
           pending.push(child);
           scan.folders += 1;
         } else if (st.isSymbolicLink()) {
-          dir.children.push({ type: 'symlink', target: await readlink(abs), ...common });
+          dir.children.push({ type: 'symlink', target: readlinkSync(abs), ...common });
         } else {
           scan.special.push(rel);
         }
@@ -107,10 +122,10 @@ export async function scanFolder(root: string, excluded?: ExcludeMatcher): Promi
 }
 
 /** The names of a folder's entries that are not excluded, each asked about once (a folder's with a trailing '/'). */
-async function includedNames(dir: DirNode, excluded: ExcludeMatcher): Promise<string[]> {
+function includedNames(dir: DirNode, excluded: ExcludeMatcher): string[] {
   const names: string[] = [];
   const prefix = dir.rel === '' ? '' : `${dir.rel}/`;
-  for (const entry of await readdir(dir.abs, { withFileTypes: true })) {
+  for (const entry of readdirSync(dir.abs, { withFileTypes: true })) {
     const rel = prefix + entry.name;
     if (!excluded(entry.isDirectory() ? `${rel}/` : rel)) names.push(entry.name);
   }
