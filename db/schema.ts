@@ -108,6 +108,10 @@ export const vaults = pgTable(
     alertJobFailures: boolean('alert_job_failures').notNull().default(true),
     // When the notification settings were last saved: an hourly digest covers alerts raised since then.
     alertSettingsAt: timestamp('alert_settings_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    // When the weekly verification of the vault's packs is next due (lib/replication/verify.ts claims it by moving it on).
+    storageVerifyDueAt: timestamp('storage_verify_due_at', { withTimezone: true })
+      .notNull()
+      .default(sql`portal_now() + interval '7 days'`),
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
@@ -187,6 +191,8 @@ export const operationKindEnum = pgEnum('operation_kind', [
   'Restore',
   'StopProtection',
   'Verify',
+  // The portal's own check of a vault's or an item's packs in each store (VERIFY on PROTECTED ITEMS, and weekly).
+  'VerifyStorage',
 ]);
 export const operationStatusEnum = pgEnum('operation_status', ['InProgress', 'Succeeded', 'Failed', 'Cancelled']);
 
@@ -446,11 +452,70 @@ export const recoveryPoints = pgTable(
     folders: integer('folders').notNull(),
     bytes: bigint('bytes', { mode: 'number' }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    // Set by a verification that found a pack the point needs missing or damaged in every store (PROTECTED ITEMS
+    // shows the item Damaged); cleared by one that finds them all whole again.
+    damagedAt: timestamp('damaged_at', { withTimezone: true }),
   },
   (t) => [
     index('recovery_points_item_idx').on(t.itemId, t.takenAt),
     foreignKey({ columns: [t.keyId, t.rootId], foreignColumns: [backupObjects.keyId, backupObjects.id] }),
   ],
+);
+
+/**
+ * A stored pack (lib/backups/packs.ts): its size and SHA-256, recorded in the statement that records its objects, and
+ * its copy in the secondary store (lib/replication). A Geo-Redundant vault's pack is due for copying from the start
+ * (`replicate`); the rows due are the replication's durable queue, claimed with a lease (`replication_due_at`) and
+ * retried with backoff until the secondary store answers. Packs stored before this table have no row.
+ */
+export const backupPacks = pgTable(
+  'backup_packs',
+  {
+    keyId: uuid('key_id')
+      .notNull()
+      .references(() => backupKeys.id, { onDelete: 'cascade' }),
+    packId: uuid('pack_id').notNull(),
+    vaultId: uuid('vault_id')
+      .notNull()
+      .references(() => vaults.id, { onDelete: 'restrict' }),
+    size: integer('size').notNull(),
+    sha256: text('sha256').notNull(),
+    storedAt: timestamp('stored_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    replicate: boolean('replicate').notNull(),
+    replicatedAt: timestamp('replicated_at', { withTimezone: true }),
+    replicationDueAt: timestamp('replication_due_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    replicationAttempts: integer('replication_attempts').notNull().default(0),
+    replicationError: text('replication_error'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.keyId, t.packId] }),
+    check('backup_packs_sha256_hex', sql`${t.sha256} ~ '^[0-9a-f]{64}$'`),
+    check('backup_packs_size', sql`${t.size} > 0`),
+    // The replication's queue, and the DASHBOARD's lag: only the packs still due are in these indexes.
+    index('backup_packs_replication_due')
+      .on(t.replicationDueAt)
+      .where(sql`${t.replicate} and ${t.replicatedAt} is null`),
+    index('backup_packs_replication_lag')
+      .on(t.vaultId, t.storedAt)
+      .where(sql`${t.replicate} and ${t.replicatedAt} is null`),
+  ],
+);
+
+/**
+ * Copies in the secondary store that garbage collection (or a copy that outran it) left to delete: the durable queue
+ * of the secondary's deletions, claimed and retried as backup_packs' copies are. No foreign key: the key may be gone.
+ */
+export const packDeletions = pgTable(
+  'pack_deletions',
+  {
+    keyId: uuid('key_id').notNull(),
+    packId: uuid('pack_id').notNull(),
+    dueAt: timestamp('due_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`portal_now()`),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.packId] }), index('pack_deletions_due').on(t.dueAt)],
 );
 
 /**
@@ -749,7 +814,10 @@ export const vaultDays = pgTable(
     bytesAdded: bigint('bytes_added', { mode: 'number' }).notNull().default(0),
     bytesRemoved: bigint('bytes_removed', { mode: 'number' }).notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.vaultId, t.day] }), index('vault_days_subscription_idx').on(t.subscriptionId, t.day)],
+  (t) => [
+    primaryKey({ columns: [t.vaultId, t.day] }),
+    index('vault_days_subscription_idx').on(t.subscriptionId, t.day),
+  ],
 );
 
 /** A protected item's day (UTC): its backups by outcome, their durations, and the recovery points taken. */

@@ -77,5 +77,9 @@ test('the Dashboard shows the usage overview and the vault facts', async ({ port
   await expect(usage.getByText('STORAGE USED')).toBeVisible();
   await expect(usage.getByText('SUCCESSFUL')).toBeVisible();
   await expect(page.getByRole('region', { name: 'quick glance' })).toContainText('Locally Redundant');
+  // The e2e portal has no BACKUP_STORE_SECONDARY.
+  await expect(page.getByRole('region', { name: 'quick glance' })).toContainText(
+    'No secondary store is configured on this portal.',
+  );
   await page.screenshot({ path: 'test-results/screenshots/dashboard-new-vault.png' });
 });

@@ -208,6 +208,11 @@ const ACTIONS: Record<string, ActionRow> = {
     page: vaultPage('protected-items'),
     args: (ids) => [ids.itemId],
   },
+  'lib/replication/actions.ts#verifyStorageAction': {
+    level: 'write',
+    page: vaultPage('protected-items'),
+    args: (ids) => [ids.itemId],
+  },
   'lib/restore/actions.ts#pointsOfMonthAction': {
     level: 'read',
     page: (ids) => `/recovery-services/vaults/${ids.vaultId}/protected-items/${ids.itemId}/recover`,
@@ -338,6 +343,11 @@ const ROUTES: Record<string, RouteRow | 'next-auth'> = {
   'app/api/auth/[...nextauth]/route.ts POST': 'next-auth',
   'app/api/health/route.ts GET': { level: 'public', send: (a) => a.request.get('/api/health') },
   'app/api/vault-names/route.ts GET': { level: 'signed-in', send: (a) => a.request.get('/api/vault-names') },
+  // Everyone's own subscriptions' jobs: a stranger's jobs.csv is its header alone (runRow checks no name leaks).
+  'app/api/backup-center/jobs/route.ts GET': {
+    level: 'signed-in',
+    send: (a) => a.request.get('/api/backup-center/jobs?window=90'),
+  },
   'app/api/operations/route.ts GET': {
     level: 'own',
     send: (a) => a.request.get('/api/operations'),
@@ -354,6 +364,10 @@ const ROUTES: Record<string, RouteRow | 'next-auth'> = {
   'app/api/vaults/[vaultId]/credentials/route.ts GET': {
     level: 'not-served',
     send: (a, ids) => a.request.get(`/api/vaults/${ids.vaultId}/credentials`),
+  },
+  'app/api/vaults/[vaultId]/replication/route.ts GET': {
+    level: 'read',
+    send: (a, ids) => a.request.get(`/api/vaults/${ids.vaultId}/replication`),
   },
   'app/api/vaults/[vaultId]/items/[itemId]/points/[pointId]/route.ts GET': {
     level: 'read',
@@ -780,7 +794,7 @@ test.describe('roles on every action', () => {
       await changes(bar.getByRole('button', { name: 'DELETE' }));
       await page.goto(`${base}/protected-items`);
       await page.getByRole('radio').first().check();
-      for (const name of ['BACKUP NOW', 'CHANGE POLICY', 'STOP PROTECTION']) {
+      for (const name of ['BACKUP NOW', 'VERIFY', 'CHANGE POLICY', 'STOP PROTECTION']) {
         await changes(bar.getByRole('button', { name }));
       }
       await expect(bar.getByRole('button', { name: 'RESTORE' })).toBeEnabled();

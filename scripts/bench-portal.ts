@@ -23,6 +23,8 @@ export async function startPortal(
   databaseUrl: string,
   dataDir: string,
   admin: { email: string; password: string },
+  /** More settings for the portal (such as BACKUP_STORE_SECONDARY). */
+  settings: Record<string, string> = {},
 ): Promise<Portal> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -35,7 +37,8 @@ export async function startPortal(
     DATABASE_URL: databaseUrl,
     NEXT_TELEMETRY_DISABLED: '1',
   };
-  for (const name of ['BACKUP_STORE', 'AUTH_SECRET', 'NODE_ENV']) delete env[name];
+  for (const name of ['BACKUP_STORE', 'BACKUP_STORE_SECONDARY', 'AUTH_SECRET', 'NODE_ENV']) delete env[name];
+  Object.assign(env, settings);
   if (
     !existsSync(path.join(root, '.next', 'BUILD_ID')) ||
     !existsSync(path.join(root, 'dist', 'agent', 'recovery-services-agent.mjs')) ||

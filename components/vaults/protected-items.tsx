@@ -3,7 +3,7 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useRef, useState, useTransition } from 'react';
-import { BackupIcon, EditIcon, RestoreIcon, StopIcon } from '@/components/icons';
+import { BackupIcon, CheckIcon, EditIcon, RestoreIcon, StopIcon } from '@/components/icons';
 import { ChangePolicyDialog } from '@/components/policies/change-policy';
 import { ActionFeedback, SelectableRow } from '@/components/selectable-row';
 import { CommandBarActions, CommandButton } from '@/components/shell/command-bar';
@@ -11,6 +11,7 @@ import { OPERATIONS_KEY } from '@/components/shell/notifications';
 import { TableHead } from '@/components/table-head';
 import { backupNowAction, stopProtectionAction } from '@/lib/backups/actions';
 import type { ActionResult } from '@/lib/errors';
+import { verifyStorageAction } from '@/lib/replication/actions';
 
 export type ProtectedItemView = {
   id: string;
@@ -112,6 +113,12 @@ export function ProtectedItems({
           onClick={() =>
             selected && router.push(`/recovery-services/vaults/${vaultId}/protected-items/${selected.id}/recover`)
           }
+        />
+        <CommandButton
+          label="VERIFY"
+          icon={CheckIcon}
+          disabled={!canChange || !selected || selected.recoveryPoints === 0 || pending}
+          onClick={() => selected && run(() => verifyStorageAction(selected.id))}
         />
         <CommandButton
           label="CHANGE POLICY"

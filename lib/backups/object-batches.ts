@@ -3,7 +3,7 @@
  * 'server-only' and of Next, so that the portal's HTTP server (scripts/serve.ts, server/http/agent-data.ts) can take the
  * uploads straight from the socket; the route handler (app/api/agent/backups/[sessionId]/objects) calls the same code.
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import { z } from 'zod';
 import { MAX_SEALED_SIZE, OBJECT_ID_PATTERN, SEAL_OVERHEAD } from '@/lib/backup-format/objects';
@@ -171,16 +171,35 @@ export async function storeObjectBatch(
     await store.put(packBlobKey(session.keyId, packId), pack.bytes).catch((err: unknown) => {
       throw storageFull(err) ?? storeUnavailable(err, store) ?? err;
     });
+    // The pack's row (its size and SHA-256, and whether its vault's storage is Geo-Redundant, so the replication
+    // queue copies it) and its objects' rows, in one statement.
     await pool.query(
-      `insert into backup_objects (key_id, id, size, pack_id, pack_offset)
+      `with pack as (${INSERT_PACK})
+       insert into backup_objects (key_id, id, size, pack_id, pack_offset)
        select $1, u.id, u.size, $4, u.pack_offset from unnest($2::text[], $3::int[], $5::int[]) as u(id, size, pack_offset)
        on conflict do nothing`,
-      [session.keyId, fresh.map((f) => f.id), fresh.map((f) => f.data.length), packId, pack.offsets],
+      [
+        session.keyId,
+        fresh.map((f) => f.id),
+        fresh.map((f) => f.data.length),
+        packId,
+        pack.offsets,
+        pack.bytes.length,
+        createHash('sha256').update(pack.bytes).digest('hex'),
+      ],
     );
   }
   await keepAlive(pool, session);
   return { stored: fresh.length, bytes: fresh.reduce((sum, f) => sum + f.data.length, 0) };
 }
+
+/**
+ * A stored pack's row (lib/replication): $1 the key, $4 the pack, $6 its size, $7 its SHA-256 in hex. A pack of a
+ * Geo-Redundant vault is due for copying to the secondary store at once.
+ */
+const INSERT_PACK = `insert into backup_packs (key_id, pack_id, vault_id, size, sha256, replicate)
+  select k.id, $4, k.vault_id, $6, $7, v.storage_replication = 'GeoRedundant'
+  from backup_keys k join vaults v on v.id = k.vault_id where k.id = $1`;
 
 /** An object id in an agent's request. */
 export const objectIdSchema = z.string().regex(OBJECT_ID_PATTERN, 'must be 64 lowercase hex digits');

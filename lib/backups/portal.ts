@@ -31,6 +31,8 @@ export type ProtectedItemRow = {
   backupRunning: boolean;
   policyId: string;
   policyName: string;
+  /** A recovery point of the item needs backup data that no store holds whole any more (lib/replication/verify.ts). */
+  damaged: boolean;
 };
 
 /** PROTECTED ITEMS: a vault's items by folder, with their recovery points counted on recovery_points_item_idx. */
@@ -47,13 +49,15 @@ export async function listProtectedItems(db: Database, vaultId: string): Promise
     running: boolean;
     policy_id: string;
     policy_name: string;
+    damaged: boolean;
   }>(sql`
     select i.id, i.path, s.name as server_name, i.status, i.last_backup_status,
       i.policy_id, (select p.name from backup_policies p where p.id = i.policy_id) as policy_name,
       i.backup_requested_at is not null as requested,
       (select count(*)::int from recovery_points p where p.item_id = i.id) as points,
       (select max(p.taken_at) from recovery_points p where p.item_id = i.id) as newest,
-      exists (select 1 from backup_sessions b where b.item_id = i.id and b.running) as running
+      exists (select 1 from backup_sessions b where b.item_id = i.id and b.running) as running,
+      exists (select 1 from recovery_points p where p.item_id = i.id and p.damaged_at is not null) as damaged
     from protected_items i join registered_servers s on s.id = i.server_id
     where i.vault_id = ${vaultId}
     order by i.path, s.name`);
@@ -69,6 +73,7 @@ export async function listProtectedItems(db: Database, vaultId: string): Promise
     backupRunning: r.running,
     policyId: r.policy_id,
     policyName: r.policy_name,
+    damaged: r.damaged,
   }));
 }
 

@@ -1,11 +1,11 @@
 import 'server-only';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { isUuid } from '@/lib/http/input';
 import { type BackupDataJob, DEFAULT_GRACE_SECONDS, QUEUES } from '@/lib/queues';
 import type { Services } from '@/lib/services';
 import { keyLock } from './locks';
-import { buildPack, type PackFrame, packBlobKey, packIdOf, readObjectsInto } from './packs';
+import { buildPack, type PackFrame, packBlobKey, packIdOf } from './packs';
 import { keyPrefix, objectBlobKey } from './store';
 
 /**
@@ -87,27 +87,77 @@ async function reclaimPacks(svc: Services, client: pg.PoolClient, keyId: string,
       [keyId, packId],
     );
     if (live.length > 0) {
-      // The live objects' bytes, read with the pack opened once.
-      const reads = live.map((row) => ({
+      // The live objects' bytes, from a whole copy of the pack (its SHA-256 checked against its row, so damage is
+      // never rewritten into a pack with a fresh hash): the primary's, or the secondary's. Without a whole copy the
+      // pack stays as it is, for verify to find.
+      const whole = await wholePack(svc, client, keyId, packId);
+      if (!whole) continue;
+      const frames: PackFrame[] = live.map((row) => ({
         id: row.id,
-        place: { size: row.size, packId, packOffset: row.pack_offset },
-        target: new Uint8Array(row.size),
+        data: whole.subarray(row.pack_offset, row.pack_offset + row.size),
       }));
-      const lost = await readObjectsInto(svc.store, keyId, reads, 1);
-      if (lost.length > 0) throw new Error(`The blob store lost object ${lost[0]} of key ${keyId} (pack ${packId}).`);
-      const frames: PackFrame[] = reads.map((r) => ({ id: r.id, data: r.target }));
+      if (frames.some((f, i) => f.data.length !== live[i]!.size)) {
+        throw new Error(`The blob store holds a short pack ${packId} of key ${keyId}.`);
+      }
       const pack = buildPack(null, frames);
       const newPackId = randomUUID();
       await svc.store.put(packBlobKey(keyId, newPackId), pack.bytes);
+      // The objects' rows move to the new pack, whose own row (size, SHA-256, due for the secondary store when the
+      // vault is Geo-Redundant) comes with them.
       await client.query(
-        `update backup_objects o set pack_id = $3, pack_offset = u.pack_offset
-         from unnest($2::text[], $4::int[]) as u(id, pack_offset)
-         where o.key_id = $1 and o.id = u.id`,
-        [keyId, live.map((r) => r.id), newPackId, pack.offsets],
+        `with moved as (
+           update backup_objects o set pack_id = $3, pack_offset = u.pack_offset
+           from unnest($2::text[], $4::int[]) as u(id, pack_offset)
+           where o.key_id = $1 and o.id = u.id)
+         insert into backup_packs (key_id, pack_id, vault_id, size, sha256, replicate)
+         select k.id, $3, k.vault_id, $5, $6, v.storage_replication = 'GeoRedundant'
+         from backup_keys k join vaults v on v.id = k.vault_id where k.id = $1`,
+        [
+          keyId,
+          live.map((r) => r.id),
+          newPackId,
+          pack.offsets,
+          pack.bytes.length,
+          createHash('sha256').update(pack.bytes).digest('hex'),
+        ],
       );
     }
+    await forgetPacks(client, keyId, [packId]);
     await svc.store.delete([packBlobKey(keyId, packId)]);
   }
+}
+
+/**
+ * A pack's bytes as stored, checked against the SHA-256 its row records: the primary store's copy, or else the
+ * secondary's; null when neither is whole (or there is none). A pack stored before its row existed is taken as read.
+ */
+async function wholePack(
+  svc: Services,
+  client: pg.PoolClient,
+  keyId: string,
+  packId: string,
+): Promise<Uint8Array | null> {
+  const { rows } = await client.query<{ sha256: string }>(
+    'select sha256 from backup_packs where key_id = $1 and pack_id = $2',
+    [keyId, packId],
+  );
+  const expected = rows[0]?.sha256;
+  for (const store of [svc.store, svc.secondaryStore]) {
+    if (!store) continue;
+    const bytes = await store.get(packBlobKey(keyId, packId)).catch(() => null);
+    if (bytes && (!expected || createHash('sha256').update(bytes).digest('hex') === expected)) return bytes;
+  }
+  return null;
+}
+
+/**
+ * Removes the rows of packs that are about to be deleted from the primary store. The secondary store's copies (of a
+ * Geo-Redundant vault's packs) are queued for deletion by the rows' trigger (backup_packs_forget, migration 0019), and
+ * lib/replication deletes them, retrying until the store answers.
+ */
+export async function forgetPacks(client: pg.PoolClient | pg.Pool, keyId: string, packIds: string[]): Promise<void> {
+  if (packIds.length === 0) return;
+  await client.query('delete from backup_packs where key_id = $1 and pack_id = any($2::uuid[])', [keyId, packIds]);
 }
 
 /** Blobs older than the cutoff that no row names: an object's own blob without its row, or a pack no row is in. */
@@ -132,6 +182,11 @@ async function sweepOrphans(svc: Services, client: pg.PoolClient, keyId: string,
      where not exists (select 1 from backup_objects o where o.key_id = $1 and o.pack_id = u.id)`,
     [keyId, packs],
   );
+  await forgetPacks(
+    client,
+    keyId,
+    emptyPacks.map((r) => r.id),
+  );
   await svc.store.delete([
     ...rows.map((r) => objectBlobKey(keyId, r.id)),
     ...emptyPacks.map((r) => packBlobKey(keyId, r.id)),
@@ -143,7 +198,20 @@ async function sweepOrphans(svc: Services, client: pg.PoolClient, keyId: string,
 export async function purgeKey(svc: Services, keyId: string): Promise<number> {
   const { rows } = await svc.pool.query('select 1 from backup_keys where id = $1', [keyId]);
   if (rows.length > 0) return 0;
-  return svc.store.deletePrefix(keyPrefix(keyId));
+  const count = await svc.store.deletePrefix(keyPrefix(keyId));
+  // The key's packs' copies in the secondary store were queued for deletion one by one as their rows went with the
+  // key (backup_packs_forget); the whole namespace goes at once when the store answers, and the queue is then moot.
+  // When it does not answer, the queue deletes them when it does.
+  if (svc.secondaryStore) {
+    try {
+      await svc.secondaryStore.deletePrefix(keyPrefix(keyId));
+      // Only what was due: a deletion waiting for a copy in flight (due when its lease runs out) stays for it.
+      await svc.pool.query('delete from pack_deletions where key_id = $1 and due_at <= portal_now()', [keyId]);
+    } catch (err) {
+      console.error(`The secondary store did not delete key ${keyId}'s copies now (queued): ${(err as Error).message}`);
+    }
+  }
+  return count;
 }
 
 /** The backup-data queue's handler: a busy collection is tried again a minute later. */

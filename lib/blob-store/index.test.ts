@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FileBlobStore, openBlobStore, parseBlobStoreLocation, S3BlobStore } from './index';
+import { FileBlobStore, openBlobStore, openSecondaryBlobStore, parseBlobStoreLocation, S3BlobStore } from './index';
 
 describe('openBlobStore', () => {
   it('defaults to the backups folder of the data directory', () => {
@@ -20,6 +20,22 @@ describe('openBlobStore', () => {
   it('refuses anything else in one line', () => {
     expect(() => openBlobStore({ BACKUP_STORE: 'ftp://x', dataDir: '/d' })).toThrow(
       'Invalid setting BACKUP_STORE: must be file:///absolute/path or s3://BUCKET[/PREFIX] (got "ftp://x").',
+    );
+  });
+});
+
+describe('openSecondaryBlobStore', () => {
+  it('opens nothing when BACKUP_STORE_SECONDARY is unset, and the folder or bucket it names otherwise', () => {
+    expect(openSecondaryBlobStore({ dataDir: '/d' })).toBeNull();
+    expect(openSecondaryBlobStore({ BACKUP_STORE_SECONDARY: '', dataDir: '/d' })).toBeNull();
+    expect(openSecondaryBlobStore({ BACKUP_STORE_SECONDARY: 'file:///mnt/far', dataDir: '/d' })?.description).toBe(
+      'file:///mnt/far',
+    );
+    const s3 = openSecondaryBlobStore({ BACKUP_STORE_SECONDARY: 's3://far-bucket/copy', dataDir: '/d' });
+    expect(s3).toBeInstanceOf(S3BlobStore);
+    expect(s3?.description).toBe('s3://far-bucket/copy');
+    expect(() => openSecondaryBlobStore({ BACKUP_STORE_SECONDARY: 'ftp://x', dataDir: '/d' })).toThrow(
+      'Invalid setting BACKUP_STORE_SECONDARY: must be file:///absolute/path or s3://BUCKET[/PREFIX] (got "ftp://x").',
     );
   });
 });

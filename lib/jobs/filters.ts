@@ -16,6 +16,7 @@ export const JOB_OPERATIONS = {
   Backup: 'Backup',
   Restore: 'Restore',
   Verify: 'Verify',
+  VerifyStorage: 'Verify storage',
   Protect: 'Protect',
   StopProtection: 'Stop protection',
   Register: 'Register server',

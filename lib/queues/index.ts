@@ -6,6 +6,8 @@ export const QUEUES = {
   deleteVault: 'delete-vault',
   backupData: 'backup-data',
   retention: 'retention',
+  /** Verifying a vault's or an item's packs in each store (lib/replication/verify.ts). */
+  verifyStorage: 'verify-storage',
   /** Dead letters: a vault operation's job that failed its last retry, so that its operation ends Failed. */
   operationGaveUp: 'operation-gave-up',
 } as const;
@@ -38,11 +40,14 @@ export async function startBoss(url: string, provisioningSeconds: number): Promi
   for (const name of names) {
     // Removing a large namespace from a bucket takes a while; the work is idempotent, so a retry just goes on.
     const options =
-      name === QUEUES.backupData || name === QUEUES.retention
-        ? { name, retryLimit: 20, retryDelay: 30, expireInSeconds: 900 }
-        : name === QUEUES.operationGaveUp
-          ? { name, retryLimit: 50, retryDelay: 1 }
-          : { name, retryLimit: 50, retryDelay: 1, expireInSeconds, deadLetter: QUEUES.operationGaveUp };
+      name === QUEUES.verifyStorage
+        ? // Reading a vault's packs takes a while; a killed server's verification is taken up again from the start.
+          { name, retryLimit: 3, retryDelay: 30, expireInSeconds: 3600, deadLetter: QUEUES.operationGaveUp }
+        : name === QUEUES.backupData || name === QUEUES.retention
+          ? { name, retryLimit: 20, retryDelay: 30, expireInSeconds: 900 }
+          : name === QUEUES.operationGaveUp
+            ? { name, retryLimit: 50, retryDelay: 1 }
+            : { name, retryLimit: 50, retryDelay: 1, expireInSeconds, deadLetter: QUEUES.operationGaveUp };
     if (await boss.getQueue(name)) await boss.updateQueue(name, options);
     else
       await boss.createQueue(name, options).catch(async (err) => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Database } from '@/db/client';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { readObject } from '@/lib/backups/packs';
+import { readingWithFallback } from '@/lib/blob-store';
 import type { Services } from '@/lib/services';
 
 /** A recovery point as the browser lists it: its time, and what it holds. */
@@ -135,7 +136,7 @@ export async function pointObject(
     const row = (await select()).rows[0];
     if (!row) return null;
     const place = { size: row.size, packId: row.pack_id, packOffset: row.pack_offset };
-    const bytes = await readObject(svc.store, row.key_id, objectId, place);
+    const bytes = await readObject(readingWithFallback(svc.store, svc.secondaryStore), row.key_id, objectId, place);
     if (bytes) return bytes;
   }
   return null;

@@ -6,6 +6,7 @@ import { withTransaction } from '@/db/client';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { count, failSchema, hashToken, parseAgentBody, progressSchema } from '@/lib/backups/agent-input';
 import { itemPathSchema } from '@/lib/backups/items';
+import { readingWithFallback } from '@/lib/blob-store';
 import { PortalError } from '@/lib/errors';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import type { Services } from '@/lib/services';
@@ -227,7 +228,7 @@ export function authenticateRestore(
 
 /** Sealed objects of the restore's point, as frames (see readObjectFrames; the portal's server has a fast path). */
 export async function readObjects(svc: Services, restore: RestoreSession, body: unknown): Promise<Response> {
-  const frames = await readObjectFrames(svc.pool, svc.store, restore, body);
+  const frames = await readObjectFrames(svc.pool, readingWithFallback(svc.store, svc.secondaryStore), restore, body);
   // Sealed objects do not compress: no-transform keeps the server from gzipping them for nothing.
   return new Response(frames, {
     headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store, no-transform' },

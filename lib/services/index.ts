@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type PgBoss from 'pg-boss';
 import { createDatabase, type Database } from '@/db/client';
-import { type BlobStore, blobStoreFor } from '@/lib/blob-store';
+import { type BlobStore, blobStoreFor, secondaryBlobStoreFor } from '@/lib/blob-store';
 import { startBoss } from '@/lib/queues';
 import { DatabaseClock, type MovableClock } from './clock';
 import { Faults } from './faults';
@@ -22,6 +22,11 @@ export type Services = {
   boss: PgBoss;
   env: Env;
   store: BlobStore;
+  /**
+   * The secondary region's store (BACKUP_STORE_SECONDARY), where Geo-Redundant vaults' packs are copied; null when
+   * the portal has none.
+   */
+  secondaryStore: BlobStore | null;
   clock: MovableClock;
   faults: Faults;
 };
@@ -43,7 +48,16 @@ export async function buildServices(
   const clock = new DatabaseClock(pool);
   await clock.refresh();
   const boss = await startBoss(env.DATABASE_URL, env.VAULT_PROVISIONING_SECONDS);
-  return { db, pool, boss, env, store: blobStoreFor(env), clock, faults: new Faults() };
+  return {
+    db,
+    pool,
+    boss,
+    env,
+    store: blobStoreFor(env),
+    secondaryStore: secondaryBlobStoreFor(env),
+    clock,
+    faults: new Faults(),
+  };
 }
 
 // One set per process, kept on globalThis: Next.js's bundles and the HTTP server's bundle share the process, and

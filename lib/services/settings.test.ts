@@ -60,6 +60,16 @@ describe('parseEnv', () => {
     for (const bad of ['/srv/backups', 's3://', 's3://Upper_Case', 's3://b', 's3://bucket//x', 's3://bucket/../x']) {
       expect(() => parseEnv({ BACKUP_STORE: bad })).toThrow(/^Invalid setting BACKUP_STORE: must be file:\/\/\//);
     }
+    expect(parseEnv({}).BACKUP_STORE_SECONDARY).toBeUndefined();
+    expect(parseEnv({ BACKUP_STORE_SECONDARY: 's3://far-bucket/copy' }).BACKUP_STORE_SECONDARY).toBe(
+      's3://far-bucket/copy',
+    );
+    expect(() => parseEnv({ BACKUP_STORE_SECONDARY: 'ftp://elsewhere' })).toThrow(
+      'Invalid setting BACKUP_STORE_SECONDARY: must be file:///absolute/path or s3://BUCKET[/PREFIX] (got "ftp://elsewhere").',
+    );
+    expect(() => parseEnv({ BACKUP_STORE: 'file:///srv/a', BACKUP_STORE_SECONDARY: 'file:///srv/a' })).toThrow(
+      'Invalid setting BACKUP_STORE_SECONDARY: must name another folder or bucket than BACKUP_STORE (got "file:///srv/a").',
+    );
     expect(() => parseEnv({ BACKUP_STORE_S3_ENDPOINT: 'not a url' })).toThrow(
       /^Invalid setting BACKUP_STORE_S3_ENDPOINT: must be an http:\/\/ or https:\/\/ URL/,
     );

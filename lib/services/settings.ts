@@ -73,6 +73,13 @@ const schema = z
       .trim()
       .refine((v) => parseBlobStoreLocation(v) !== null, BLOB_STORE_LOCATION_HINT)
       .optional(),
+    // The secondary region's store (folder or bucket, unset by default): Geo-Redundant vaults' packs are copied there.
+    // It shares BACKUP_STORE's S3 endpoint, region and credentials when it is a bucket.
+    BACKUP_STORE_SECONDARY: z
+      .string()
+      .trim()
+      .refine((v) => parseBlobStoreLocation(v) !== null, BLOB_STORE_LOCATION_HINT)
+      .optional(),
     BACKUP_STORE_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
     BACKUP_STORE_S3_REGION: z
       .string()
@@ -91,7 +98,15 @@ const schema = z
         message: 'is required when NODE_ENV=production and DATABASE_URL is set',
       });
     }
-    if (v.BACKUP_STORE?.startsWith('s3://') && Boolean(v.AWS_ACCESS_KEY_ID) !== Boolean(v.AWS_SECRET_ACCESS_KEY)) {
+    if (v.BACKUP_STORE_SECONDARY !== undefined && v.BACKUP_STORE_SECONDARY === v.BACKUP_STORE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BACKUP_STORE_SECONDARY'],
+        message: 'must name another folder or bucket than BACKUP_STORE',
+      });
+    }
+    const s3 = v.BACKUP_STORE?.startsWith('s3://') || v.BACKUP_STORE_SECONDARY?.startsWith('s3://');
+    if (s3 && Boolean(v.AWS_ACCESS_KEY_ID) !== Boolean(v.AWS_SECRET_ACCESS_KEY)) {
       const missing = v.AWS_ACCESS_KEY_ID ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID';
       const other = v.AWS_ACCESS_KEY_ID ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY';
       ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${other} is set` });

@@ -125,9 +125,11 @@ export async function giveUpOperation(svc: Services, operationId: string, reason
     // The cause goes to the log; the user hears what happened and what state the vault is in.
     console.error(`operation ${operationId} (${op.kind}) gave up after its last retry: ${reason}`);
     const message =
-      op.kind === 'DeleteVault'
-        ? `The backup vault '${op.vaultName}' could not be deleted: the deletion kept failing, so the vault stays. Try again later.`
-        : `The backup vault '${op.vaultName}' could not be created: provisioning kept failing.`;
+      op.kind === 'VerifyStorage'
+        ? 'The verification of the backup data could not finish: it kept failing. Try VERIFY again later.'
+        : op.kind === 'DeleteVault'
+          ? `The backup vault '${op.vaultName}' could not be deleted: the deletion kept failing, so the vault stays. Try again later.`
+          : `The backup vault '${op.vaultName}' could not be created: provisioning kept failing.`;
     return completeOperation(tx, operationId, 'Failed', message);
   });
 }

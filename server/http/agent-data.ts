@@ -15,14 +15,15 @@ import {
   malformedUpload,
   storeObjectBatch,
 } from '@/lib/backups/object-batches';
-import type { BlobStore } from '@/lib/blob-store';
+import { type BlobStore, readingWithFallback } from '@/lib/blob-store';
 import { ReusedBuffers } from '@/lib/buffers';
 import { PortalError } from '@/lib/errors';
 import { agentRefusal } from '@/lib/registration/refusal';
 import { authenticateRestoreToken, readObjectFrames } from '@/lib/restore/object-reads';
 import { MAX_BATCH_BYTES } from '@/wire/protocol';
 
-export type AgentDataServices = { pool: pg.Pool; store: BlobStore };
+/** The process's database and stores; restores read from the secondary store when the primary lacks a pack. */
+export type AgentDataServices = { pool: pg.Pool; store: BlobStore; secondaryStore?: BlobStore | null };
 
 const UPLOAD_PATH = /^\/api\/agent\/backups\/([^/?#]+)\/objects\/?(?:\?.*)?$/;
 const MISSING_PATH = /^\/api\/agent\/backups\/([^/?#]+)\/missing\/?(?:\?.*)?$/;
@@ -81,12 +82,13 @@ export function serveAgentData(req: IncomingMessage, res: ServerResponse, servic
   const read = READ_PATH.exec(req.url);
   if (read) {
     void answer(res, async () => {
-      const { pool, store } = services();
+      const { pool, store, secondaryStore } = services();
       const [restore, ids] = await jsonWithAuth(
         req,
         authenticateRestoreToken(pool, read[1]!, req.headers.authorization),
       );
-      return new Binary(await readObjectFrames(pool, store, restore, ids, readBuffers), (bytes) =>
+      const reading = readingWithFallback(store, secondaryStore ?? null);
+      return new Binary(await readObjectFrames(pool, reading, restore, ids, readBuffers), (bytes) =>
         readBuffers.give(bytes),
       );
     });

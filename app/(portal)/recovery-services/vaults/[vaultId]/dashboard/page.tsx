@@ -1,8 +1,11 @@
 import Link from 'next/link';
+import { VaultCharts } from '@/components/center/vault-charts';
 import { Tile } from '@/components/tile';
 import { DeleteVault } from '@/components/vaults/delete-vault';
 import { Facts } from '@/components/vaults/facts';
+import { ReplicationFigure } from '@/components/vaults/replication-figure';
 import { activeAlertCounts } from '@/lib/alerts/queries';
+import { dailySeries, windowDays } from '@/lib/center/queries';
 import { loadVaultTab } from '@/lib/vaults/page';
 import { regionName } from '@/lib/vaults/regions';
 import { REPLICATION } from '@/lib/vaults/replication';
@@ -10,7 +13,11 @@ import { formatBytes, vaultUsage } from '@/lib/vaults/usage';
 
 export default async function DashboardPage({ params }: { params: Promise<{ vaultId: string }> }) {
   const { vault, svc, canChange } = await loadVaultTab(params, 'dashboard');
-  const [usage, alerts] = await Promise.all([vaultUsage(svc.db, vault.id), activeAlertCounts(svc.db, vault.id)]);
+  const [usage, alerts, series] = await Promise.all([
+    vaultUsage(svc.db, vault.id),
+    activeAlertCounts(svc.db, vault.id),
+    dailySeries(svc.pool, { vaultId: vault.id }, windowDays(svc.clock.now(), 30)),
+  ]);
   return (
     <div className="grid max-w-5xl gap-10 lg:grid-cols-[2fr_1fr]">
       <section aria-labelledby="usage-overview">
@@ -50,10 +57,12 @@ export default async function DashboardPage({ params }: { params: Promise<{ vaul
             ['Subscription', vault.subscriptionName],
             ['Subscription ID', <code key="sub">{vault.subscriptionId}</code>],
             ['Storage replication', REPLICATION[vault.storageReplication].label],
+            ['Replication', <ReplicationFigure key="replication" vault={vault} />],
             ['Created', vault.createdAt.toUTCString()],
           ]}
         />
       </section>
+      <VaultCharts jobs={series.jobs} storage={series.storage} />
       <DeleteVault
         vaultId={vault.id}
         vaultName={vault.name}

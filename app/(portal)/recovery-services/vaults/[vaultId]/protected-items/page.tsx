@@ -23,7 +23,7 @@ export default async function ProtectedItemsPage({ params }: { params: Promise<{
         id: item.id,
         name: item.path,
         server: item.serverName,
-        status: PROTECTION_STATUS_TEXT[item.status],
+        status: item.damaged ? 'Damaged' : PROTECTION_STATUS_TEXT[item.status],
         stopped: item.status === 'Stopped',
         recoveryPoints: item.recoveryPoints,
         newestPoint: item.newestPoint ? item.newestPoint.toUTCString() : '—',
