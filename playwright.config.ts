@@ -61,6 +61,9 @@ export default defineConfig({
       PORTAL_ADMIN_PASSWORD: e2eAdmin.password,
       VAULT_PROVISIONING_SECONDS: '2',
       VAULT_PROVISIONING_FAIL_NAMES: 'fail-vault',
+      // A second folder as the secondary region's store: Geo-Redundant vaults' packs are copied there
+      // (e2e/geo-redundancy.spec.ts).
+      BACKUP_STORE_SECONDARY: `file://${path.join(process.env.E2E_DATA_DIR, 'secondary')}`,
       NEXT_TELEMETRY_DISABLED: '1',
     },
   },
