@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { chmod, lstat, lutimes, mkdir, readdir, rename, rm, symlink, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { readTree, type TreeEntry } from '@/lib/backup-format/tree';
@@ -59,7 +60,7 @@ export async function restoreEntries(entries: TreeEntry[], target: string, run: 
   const dirs: PlannedDir[] = [];
   // mkdir names the first folder it made: none when the target was there already.
   const made = await mkdir(target, { recursive: true });
-  await plan(entries, target, made !== undefined, run, counts, files, dirs);
+  await plan(entries, target, made !== undefined, run, counts, files, dirs, new Listings(run.reader));
   // Exact totals once the listings are read: a selection's, and less what a conflict left alone.
   run.progress.totals.filesTotal = run.progress.filesDone + files.length;
   run.progress.totals.bytesTotal = files.reduce((sum, f) => sum + f.entry.size, run.progress.bytesDone);
@@ -107,6 +108,49 @@ export async function readFolder(reader: ObjectReader, id: string): Promise<Tree
 }
 
 /**
+ * The listings of a tree, asked for ahead of the plan: each folder's subfolders are asked for as soon as its own
+ * listing arrives, so a deep tree's listings travel together (a tree of 4,000 folders, node_modules' kind, otherwise
+ * waited one round trip per level of each branch), up to LISTED_AHEAD entries read but not yet planned; past that a
+ * folder's listing is asked for when the plan reaches it, which bounds the memory a huge tree's listings take.
+ */
+class Listings {
+  private ahead = 0;
+  private readonly asked = new Map<string, Promise<TreeEntry[]>>();
+
+  constructor(private readonly reader: ObjectReader) {}
+
+  /** A folder's entries, by its listing's id; its subfolders' listings are then on their way (within the bound). */
+  async take(id: string): Promise<TreeEntry[]> {
+    const entries = await (this.asked.get(id) ?? this.fetch(id));
+    this.asked.delete(id);
+    this.ahead -= entries.length;
+    return entries;
+  }
+
+  /** Asks for the listings of the entries' subfolders (those not asked for yet, within the bound). */
+  askFor(entries: TreeEntry[]): void {
+    for (const entry of entries) {
+      if (entry.type !== 'dir' || this.ahead >= LISTED_AHEAD || this.asked.has(entry.tree!)) continue;
+      const sub = this.fetch(entry.tree!);
+      // Taken in turn by the plan; one not reached (the restore stopped) must not count as unhandled meanwhile.
+      sub.catch(() => {});
+      this.asked.set(entry.tree!, sub);
+    }
+  }
+
+  private fetch(id: string): Promise<TreeEntry[]> {
+    return readFolder(this.reader, id).then((entries) => {
+      this.ahead += entries.length;
+      this.askFor(entries);
+      return entries;
+    });
+  }
+}
+
+/** Entries of listings read ahead of the plan, at most (Listings). */
+const LISTED_AHEAD = 200_000;
+
+/**
  * Plans the restore of a folder's entries into `parent`, and makes its folders. `fresh`: the restore has just made
  * `parent`, so nothing in it can be in the way.
  */
@@ -118,19 +162,13 @@ async function plan(
   counts: RestoreCounts,
   files: PlannedFile[],
   dirs: PlannedDir[],
+  listings: Listings,
 ): Promise<void> {
   // What is in the way, by one listing of the folder rather than a lookup per entry (3,000 of them, one after
   // another through the thread pool, were a tenth of a restore's time).
   const present = fresh ? new Set<string>() : new Set(await readdir(parent));
-  // The subfolders' listings are asked for together, so they share requests instead of taking one round trip each.
-  const listings = new Map<TreeEntry, Promise<TreeEntry[]>>();
-  for (const entry of entries) {
-    if (entry.type !== 'dir') continue;
-    const listing = readFolder(run.reader, entry.tree!);
-    // Awaited in turn below; one not reached (the restore stopped) must not count as unhandled meanwhile.
-    listing.catch(() => {});
-    listings.set(entry, listing);
-  }
+  // The subfolders' listings are asked for together (and theirs as they arrive), not one round trip each.
+  listings.askFor(entries);
   for (const entry of entries) {
     checkStopped(run);
     let dest = path.join(parent, entry.name);
@@ -144,12 +182,13 @@ async function plan(
         dest = await freeName(dest);
         counts.copies += 1;
       }
-      await mkdir(dest, { recursive: true });
+      // Synchronous: thousands of folders, each a call far shorter than a trip through the thread pool.
+      mkdirSync(dest, { recursive: true });
       // In the way of a later entry of the same name (a copy's "name (1)"), as if it had been there.
       present.add(path.basename(dest));
       dirs.push({ entry, dest });
       const madeHere = !existing?.isDirectory();
-      await plan(await listings.get(entry)!, dest, madeHere, run, counts, files, dirs);
+      await plan(await listings.take(entry.tree!), dest, madeHere, run, counts, files, dirs, listings);
       continue;
     }
     let replace = false;
