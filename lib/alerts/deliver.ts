@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { withTransaction } from '@/db/client';
 import { logChange } from '@/lib/audit/log';
+import { startPolling } from '@/lib/queues/polling';
 import type { Services } from '@/lib/services';
 import { ALERT_KINDS, type AlertKind, type AlertSeverity } from './kinds';
 
@@ -286,24 +287,8 @@ async function record(
  */
 export function startAlertDeliveries(svc: Services, options: { pollMs?: number; mailer?: Mailer | null } = {}) {
   const mailer = options.mailer !== undefined ? options.mailer : svc.env.SMTP_URL ? smtpMailer(svc.env.SMTP_URL) : null;
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  const tick = async () => {
-    if (stopped) return;
-    try {
-      // A full batch: more may be due at once.
-      while (!stopped && (await deliverDue(svc, mailer)) === CLAIM_BATCH) {}
-    } catch (err) {
-      console.error('alert deliveries failed:', (err as Error).message);
-    }
-  };
-  const timer = setInterval(() => {
-    running = running.then(tick);
-  }, options.pollMs ?? 1000);
-  timer.unref();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
-  };
+  return startPolling('alert deliveries', options.pollMs ?? 1000, async (stopped) => {
+    // A full batch: more may be due at once.
+    while (!stopped() && (await deliverDue(svc, mailer)) === CLAIM_BATCH) {}
+  });
 }

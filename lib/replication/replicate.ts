@@ -2,6 +2,7 @@ import 'server-only';
 import { createHash } from 'node:crypto';
 import { packBlobKey } from '@/lib/backups/packs';
 import type { BlobStore } from '@/lib/blob-store';
+import { startPolling } from '@/lib/queues/polling';
 import type { Services } from '@/lib/services';
 
 /**
@@ -125,26 +126,11 @@ export async function deleteDue(svc: Services, secondary: BlobStore): Promise<nu
  * is), while the portal has a secondary store (read at each tick: tests swap it). Answers a stop function.
  */
 export function startReplication(svc: Services, options: { pollMs?: number } = {}) {
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  const tick = async () => {
+  return startPolling('replication', options.pollMs ?? 1000, async (stopped) => {
     const secondary = svc.secondaryStore;
-    if (stopped || !secondary) return;
-    try {
-      // A full batch: more may be due at once.
-      while (!stopped && (await replicateDue(svc, secondary)) === CLAIM_BATCH) {}
-      while (!stopped && (await deleteDue(svc, secondary)) === CLAIM_BATCH * 8) {}
-    } catch (err) {
-      console.error('replication failed:', (err as Error).message);
-    }
-  };
-  const timer = setInterval(() => {
-    running = running.then(tick);
-  }, options.pollMs ?? 1000);
-  timer.unref();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
-  };
+    if (!secondary) return;
+    // A full batch: more may be due at once.
+    while (!stopped() && (await replicateDue(svc, secondary)) === CLAIM_BATCH) {}
+    while (!stopped() && (await deleteDue(svc, secondary)) === CLAIM_BATCH * 8) {}
+  });
 }

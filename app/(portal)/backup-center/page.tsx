@@ -4,16 +4,15 @@ import { AdherenceGrid } from '@/components/center/adherence-grid';
 import { CenterWindowField } from '@/components/center/filters';
 import { CenterItemsTable } from '@/components/center/items-table';
 import { CenterTile, TileRow } from '@/components/center/tiles';
+import { JobsPerDayFigure, StorageFigure } from '@/components/center/vault-charts';
 import { ChartFigure } from '@/components/charts/chart-figure';
 import { LiveRefresh } from '@/components/jobs/live-refresh';
 import { EmptyState, PageTitle } from '@/components/page-title';
 import { SubscriptionFilter } from '@/components/vaults/vault-list';
-import { requireUser } from '@/lib/auth/guard';
+import { loadCenterPage } from '@/lib/center/page';
 import { adherence, centerCharts, centerTiles, itemsByHealth, parseWindow, windowDays } from '@/lib/center/queries';
-import { centerScope } from '@/lib/center/scope';
 import { centerHref, itemRows, savingFactor } from '@/lib/center/view';
 import { formatBytes } from '@/lib/format';
-import { getServices } from '@/lib/services';
 
 export const metadata: Metadata = { title: 'Backup center' };
 
@@ -25,9 +24,7 @@ export default async function BackupCenterPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const [user, svc, query] = await Promise.all([requireUser(), getServices(), searchParams]);
-  const text = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
-  const { scope, chosen, unknown } = centerScope(user, text('subscription'));
+  const { user, svc, text, scope, chosen, unknown } = await loadCenterPage(searchParams);
   const window = parseWindow(text('window'));
   const days = windowDays(svc.clock.now(), window);
   const itemsAfter = text('items_after');
@@ -172,42 +169,8 @@ export default async function BackupCenterPage({
             </a>
           </div>
           <div className="grid gap-4 xl:grid-cols-3">
-            <ChartFigure
-              name="Jobs per day"
-              days={days}
-              unit="count"
-              series={[
-                { label: 'Completed', values: charts.jobs.map((d) => d.completed), color: '#107c10', style: 'bar' },
-                {
-                  label: 'Failed',
-                  values: charts.jobs.map((d) => d.failed),
-                  color: '#c50f1f',
-                  style: 'bar',
-                  stacked: true,
-                },
-              ]}
-            />
-            <ChartFigure
-              name="Storage over time"
-              days={days}
-              unit="bytes"
-              rightUnit="bytes"
-              series={[
-                {
-                  label: 'Bytes stored',
-                  values: charts.storage.map((d) => d.storedBytes),
-                  color: '#0072c6',
-                  style: 'line',
-                },
-                {
-                  label: 'Bytes added',
-                  values: charts.storage.map((d) => d.addedBytes),
-                  color: '#9cc6ea',
-                  style: 'bar',
-                  right: true,
-                },
-              ]}
-            />
+            <JobsPerDayFigure jobs={charts.jobs} />
+            <StorageFigure storage={charts.storage} />
             <ChartFigure
               name="Backup duration"
               days={days}

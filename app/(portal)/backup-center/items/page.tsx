@@ -1,13 +1,9 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
-import { CenterListFilters } from '@/components/center/filters';
 import { CenterItemsTable } from '@/components/center/items-table';
-import { PageTitle } from '@/components/page-title';
-import { requireUser } from '@/lib/auth/guard';
+import { CenterList } from '@/components/center/list';
+import { loadCenterPage } from '@/lib/center/page';
 import { ITEM_HEALTH, type ItemHealth, itemsByHealth } from '@/lib/center/queries';
-import { centerScope } from '@/lib/center/scope';
 import { centerHref, itemRows } from '@/lib/center/view';
-import { getServices } from '@/lib/services';
 
 export const metadata: Metadata = { title: 'Backup center: protected items' };
 
@@ -23,63 +19,39 @@ export default async function CenterItemsPage({
 }: {
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const [user, svc, query] = await Promise.all([requireUser(), getServices(), searchParams]);
-  const text = (name: string) => (typeof query[name] === 'string' ? (query[name] as string) : undefined);
-  const { scope, chosen, unknown } = centerScope(user, text('subscription'));
+  const { user, svc, text, scope, chosen, unknown } = await loadCenterPage(searchParams);
   const asked = (text('health') ?? '')
     .split(',')
     .filter((h): h is ItemHealth => (ITEM_HEALTH as readonly string[]).includes(h));
-  const health = asked.length > 0 ? asked : [...ITEM_HEALTH];
   const value = asked.length > 0 ? asked.join(',') : '';
   const after = text('after');
-  const { items, next } = await itemsByHealth(svc.pool, scope, health, { after });
+  const { items, next } = await itemsByHealth(svc.pool, scope, asked.length > 0 ? asked : ITEM_HEALTH, { after });
+  const base = { subscription: chosen, health: value };
   return (
-    <>
-      <PageTitle>backup center items</PageTitle>
-      <CenterListFilters
-        action="/backup-center/items"
-        subscriptions={user.subscriptions}
-        chosen={chosen}
-        unknown={unknown}
-        fields={[
-          {
-            name: 'health',
-            label: 'Status',
-            value: CHOICES.some((c) => c.value === value) ? value : '',
-            options: CHOICES,
-          },
-        ]}
-      />
-      <div className="px-8 pb-10">
-        <p className="mb-3 text-sm">
-          <Link href={centerHref('/backup-center', { subscription: chosen })} className="text-portal-blue underline">
-            Back to the Backup center
-          </Link>
-        </p>
-        {items.length === 0 ? (
-          <p className="text-sm text-portal-muted">No protected items match this filter.</p>
-        ) : (
-          <CenterItemsTable label="Protected items" rows={itemRows(items)} />
-        )}
-        <nav aria-label="Pages of items" className="mt-4 flex gap-6 text-sm">
-          {after && (
-            <Link
-              href={centerHref('/backup-center/items', { subscription: chosen, health: value })}
-              className="text-portal-blue underline"
-            >
-              First items
-            </Link>
-          )}
-          {next && (
-            <Link
-              href={centerHref('/backup-center/items', { subscription: chosen, health: value, after: next })}
-              className="text-portal-blue underline"
-            >
-              More items
-            </Link>
-          )}
-        </nav>
-      </div>
-    </>
+    <CenterList
+      title="backup center items"
+      action="/backup-center/items"
+      subscriptions={user.subscriptions}
+      chosen={chosen}
+      unknown={unknown}
+      fields={[
+        {
+          name: 'health',
+          label: 'Status',
+          value: CHOICES.some((c) => c.value === value) ? value : '',
+          options: CHOICES,
+        },
+      ]}
+      empty={items.length === 0 ? 'No protected items match this filter.' : undefined}
+      pages={{
+        label: 'Pages of items',
+        first: after ? { href: centerHref('/backup-center/items', base), text: 'First items' } : undefined,
+        next: next
+          ? { href: centerHref('/backup-center/items', { ...base, after: next }), text: 'More items' }
+          : undefined,
+      }}
+    >
+      <CenterItemsTable label="Protected items" rows={itemRows(items)} />
+    </CenterList>
   );
 }
