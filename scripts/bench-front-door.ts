@@ -20,16 +20,16 @@ import { freePort, type Portal, startPortal, stopPortal } from './bench-portal';
 
 const root = path.resolve(import.meta.dirname, '..');
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
-const SERVER_URL = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const SERVER_URL = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres';
 const ADMIN = { email: 'bench-pages@example.com', password: 'bench-pages-password' };
 const SUBSCRIPTIONS = 40;
 const VAULTS_PER_SUBSCRIPTION = 25;
 const OPERATIONS = 20_000;
-const CONNECTIONS = 50;
-const SECONDS = 10;
-const ROUNDS = 3;
+export const CONNECTIONS = 50;
+export const SECONDS = 10;
+export const ROUNDS = 3;
 
-type Load = { rps: number; p50: number; p975: number; failed: number };
+export type Load = { rps: number; p50: number; p975: number; failed: number };
 
 async function waitFor(url: string, child: ChildProcess, log: string[]) {
   const deadline = Date.now() + 120_000;
@@ -47,7 +47,7 @@ async function waitFor(url: string, child: ChildProcess, log: string[]) {
 }
 
 /** `next start` of the build in `dir`, in its own process group so stopPortal ends it. */
-async function nextStart(dir: string, env: NodeJS.ProcessEnv, probe: string): Promise<Portal> {
+export async function nextStart(dir: string, env: NodeJS.ProcessEnv, probe: string): Promise<Portal> {
   const port = await freePort();
   const next = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
   const child = spawn(process.execPath, [next, 'start', '-p', String(port), '-H', '127.0.0.1'], {
@@ -78,7 +78,7 @@ async function nextStart(dir: string, env: NodeJS.ProcessEnv, probe: string): Pr
 }
 
 /** Builds bench/bare-next in a temp folder (its own node_modules hard-linked: Turbopack refuses a symlinked one). */
-async function buildBare(work: string): Promise<string> {
+export async function buildBare(work: string): Promise<string> {
   const dir = path.join(work, 'bare-next');
   await cp(path.join(root, 'bench', 'bare-next'), dir, { recursive: true });
   execFileSync('cp', ['-al', path.join(root, 'node_modules'), path.join(dir, 'node_modules')]);
@@ -124,7 +124,7 @@ async function seed(databaseUrl: string): Promise<string> {
 }
 
 /** next-auth's credentials sign-in over HTTP; returns the Cookie header a signed-in browser sends. */
-async function signIn(url: string): Promise<string> {
+export async function signIn(url: string, admin: { email: string; password: string } = ADMIN): Promise<string> {
   const jar = new Map<string, string>();
   const keep = (res: Response) => {
     for (const c of res.headers.getSetCookie()) {
@@ -141,7 +141,7 @@ async function signIn(url: string): Promise<string> {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie() },
-    body: new URLSearchParams({ csrfToken, ...ADMIN, callbackUrl: `${url}/`, json: 'true' }),
+    body: new URLSearchParams({ csrfToken, ...admin, callbackUrl: `${url}/`, json: 'true' }),
   });
   keep(res);
   if (![...jar.keys()].some((k) => k.endsWith('next-auth.session-token'))) {
@@ -150,7 +150,7 @@ async function signIn(url: string): Promise<string> {
   return cookie();
 }
 
-async function load(url: string, cookie?: string, { warm = true }: { warm?: boolean } = {}): Promise<Load> {
+export async function load(url: string, cookie?: string, { warm = true }: { warm?: boolean } = {}): Promise<Load> {
   const headers: Record<string, string> = cookie ? { cookie } : {};
   if (warm) {
     const check = await fetch(url, { headers, redirect: 'manual' });
@@ -164,7 +164,7 @@ async function load(url: string, cookie?: string, { warm = true }: { warm?: bool
 }
 
 /** Each figure's median over the rounds (an odd number of them). */
-function median(rounds: Load[]): Load {
+export function median(rounds: Load[]): Load {
   const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   return {
     rps: mid(rounds.map((r) => r.rps)),
@@ -191,7 +191,7 @@ function transferred(url: string): Promise<number> {
 }
 
 /** First-load JavaScript: every script file the page's HTML references, as transferred. */
-async function firstLoadJs(url: string, cookie?: string): Promise<number> {
+export async function firstLoadJs(url: string, cookie?: string): Promise<number> {
   const html = await (await fetch(url, { headers: cookie ? { cookie } : {} })).text();
   const sources = new Set(
     [...html.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1]!.replaceAll('&amp;', '&')),
@@ -201,8 +201,15 @@ async function firstLoadJs(url: string, cookie?: string): Promise<number> {
   return total;
 }
 
-const ms = (n: number) => `${Math.round(n).toLocaleString('en-US')} ms`;
-const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
+export const ms = (n: number) => `${Math.round(n).toLocaleString('en-US')} ms`;
+export const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
+
+/** A new, empty database on SERVER_URL's server (scripts/fresh-db.ts), and how to drop it again. */
+export function freshBenchDatabase(prefix: string): { url: string; drop: () => Promise<void> } {
+  const fresh = path.join(root, 'scripts', 'fresh-db.ts');
+  const url = execFileSync(tsx, [fresh, SERVER_URL, prefix], { cwd: root }).toString().trim();
+  return { url, drop: async () => void execFileSync(tsx, [fresh, '--drop', url], { cwd: root }) };
+}
 
 /** Runs the section; returns how many of issue 13's goals were missed. */
 export async function benchFrontDoor(): Promise<number> {
@@ -215,9 +222,8 @@ export async function benchFrontDoor(): Promise<number> {
     cleanups.push(() => stopPortal(bare));
 
     console.log(`Creating a database on ${new URL(SERVER_URL).host} and starting the portal ...`);
-    const fresh = path.join(root, 'scripts', 'fresh-db.ts');
-    const databaseUrl = execFileSync(tsx, [fresh, SERVER_URL, 'bench_pages'], { cwd: root }).toString().trim();
-    cleanups.push(async () => execFileSync(tsx, [fresh, '--drop', databaseUrl], { cwd: root }));
+    const { url: databaseUrl, drop } = freshBenchDatabase('bench_pages');
+    cleanups.push(drop);
     const dataDir = path.join(work, 'portal-data');
     const portal = await startPortal(databaseUrl, dataDir, ADMIN);
     cleanups.push(() => stopPortal(portal));

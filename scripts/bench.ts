@@ -10,6 +10,7 @@ import { getVault, listVaults } from '@/lib/vaults/queries';
 import { vaultUsage } from '@/lib/vaults/usage';
 import { freshDatabase } from '@/testing/db';
 import { operationLogGoals } from './bench-audit';
+import { benchCenter } from './bench-center';
 import { benchEmulator } from './bench-emulator';
 import { benchFrontDoor } from './bench-front-door';
 import { benchBrowse, recoveryCalendarGoals } from './bench-recover';
@@ -105,6 +106,9 @@ if (!(await benchBrowse())) missed += 1;
 // Issue 13: whole requests from outside, next to a bare Next.js app (scripts/bench-front-door.ts).
 console.log('\nThe front door: pages and the poll against a bare Next.js page ...');
 missed += await benchFrontDoor();
+// Issue 25: the Backup center at 1,000 vaults and 1,000,000 jobs (scripts/bench-center.ts).
+console.log('\nThe Backup center at fleet scale ...');
+missed += await benchCenter();
 // Issue 23: emulator mode's start, reset and seed (scripts/bench-emulator.ts).
 console.log('\nEmulator mode ...');
 missed += await benchEmulator();

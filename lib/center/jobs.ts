@@ -58,24 +58,30 @@ export async function centerJobs(
   const limit = options.limit ?? 50;
   const after = decodeCursor(options.after, (values) => cursorSchema.safeParse(values).data);
   const params: unknown[] = ['vaultId' in scope ? scope.vaultId : scope.subscriptionIds, options.from, limit + 1];
-  const conditions = [
-    'vaultId' in scope ? 'o.vault_id = $1' : 'o.subscription_id = any($1::uuid[])',
-    `o.kind in ('Backup', 'Restore')`,
-    'o.started_at >= $2',
-  ];
+  const conditions = [`o.kind in ('Backup', 'Restore')`, 'o.started_at >= $2'];
   if (options.status) {
     params.push(JOB_STATUS_FILTERS[options.status].status);
     conditions.push(`o.status = $${params.length}`);
   }
   if (after) {
     params.push(after[0], after[1]);
-    conditions.push(`(o.started_at, o.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    const [at, id] = [`$${params.length - 1}::timestamptz`, `$${params.length}::uuid`];
+    // The first condition bounds the index's range; the second is the keyset's.
+    conditions.push(`o.started_at <= ${at}`, `(o.started_at, o.id) < (${at}, ${id})`);
   }
+  const columns = `o.id, o.vault_id, o.vault_name, o.kind, o.status, o.item_name, o.server_name, o.started_at,
+    o.ended_at, o.data_transferred, o.message`;
+  // Several subscriptions: each one's newest jobs from its own range of operations_subscription_idx (read backwards,
+  // a page at most), then merged; one index range cannot give them in time order across subscriptions, and sorting
+  // the whole span (hundreds of thousands of jobs in a large fleet's month) cost a scan of it for every page.
   const { rows } = await pool.query(
-    `select o.id, o.vault_id, o.vault_name, o.kind, o.status, o.item_name, o.server_name, o.started_at, o.ended_at,
-        o.data_transferred, o.message
-      from operations o where ${conditions.join(' and ')}
-      order by o.started_at desc, o.id desc limit $3`,
+    'vaultId' in scope
+      ? `select ${columns} from operations o where o.vault_id = $1 and ${conditions.join(' and ')}
+         order by o.started_at desc, o.id desc limit $3`
+      : `select j.* from (select distinct unnest($1::uuid[]) as id) s cross join lateral (
+           select ${columns} from operations o where o.subscription_id = s.id and ${conditions.join(' and ')}
+           order by o.started_at desc, o.id desc limit $3) j
+         order by j.started_at desc, j.id desc limit $3`,
     params,
   );
   const jobs: CenterJob[] = rows.slice(0, limit).map((r) => ({

@@ -1,5 +1,6 @@
 import 'server-only';
 import type pg from 'pg';
+import { cache } from 'react';
 import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '@/lib/http/input';
 
@@ -57,14 +58,33 @@ export type Tiles = {
   alerts: { Critical: number; Warning: number };
 };
 
-/** The four tiles, in one round trip. */
+type DayTotals = { day: string; completed: string; failed: string; added: string; removed: string }[];
+
+/**
+ * The scope's vault days summed by day, every day of the history (one row a day): the bytes stored are their sum,
+ * and the charts' days are among them. Read once per request (React's cache, keyed by the pool and the scope object)
+ * when the page asks for both the tiles and the charts, since this is the part of either that grows with history.
+ */
+const vaultDayTotals = cache(async (pool: pg.Pool, scope: Scope): Promise<DayTotals> => {
+  const scoped = where(scope, 'd', 1);
+  const { rows } = await pool.query<DayTotals[number]>(
+    `select to_char(d.day, 'YYYY-MM-DD') as day, sum(d.backups_completed + d.restores_completed) as completed,
+        sum(d.backups_failed + d.restores_failed) as failed, sum(d.bytes_added) as added,
+        sum(d.bytes_removed) as removed
+      from vault_days d where ${scoped.sql} group by d.day`,
+    [scoped.value],
+  );
+  return rows;
+});
+
+/** The four tiles, in two round trips made together. */
 export async function centerTiles(pool: pg.Pool, scope: Scope): Promise<Tiles> {
   const jobs = where(scope, 'o', 1);
   const items = where(scope, 'i', 1, false);
-  const days = where(scope, 'd', 1);
   const alerts = where(scope, 'a', 1, false);
-  const { rows } = await pool.query(
-    `select
+  const [{ rows }, totals] = await Promise.all([
+    pool.query(
+      `select
       (select json_build_object(
           'Completed', count(*) filter (where status = 'Succeeded'), 'Failed', count(*) filter (where status = 'Failed'),
           'InProgress', count(*) filter (where status = 'InProgress'),
@@ -77,18 +97,20 @@ export async function centerTiles(pool: pg.Pool, scope: Scope): Promise<Tiles> {
           'sourceBytes', coalesce(sum(b), 0))
         from (select ${HEALTH_SQL} as h, i.last_point_bytes as b from protected_items i
               where ${items.sql} and i.status <> 'Stopped') s) as items,
-      (select coalesce(sum(d.bytes_added - d.bytes_removed), 0) from vault_days d where ${days.sql}) as stored,
       (select json_build_object(
           'Critical', count(*) filter (where severity = 'Critical'), 'Warning', count(*) filter (where severity = 'Warning'))
         from alerts a where ${alerts.sql} and a.created_at > portal_now() - interval '24 hours') as alerts`,
-    [jobs.value],
-  );
+      [jobs.value],
+    ),
+    vaultDayTotals(pool, scope),
+  ]);
   const row = rows[0];
+  const stored = totals.reduce((sum, d) => sum + Number(d.added) - Number(d.removed), 0);
   const { sourceBytes, ...health } = row.items as Record<ItemHealth, number> & { sourceBytes: number };
   return {
     jobs: row.jobs,
     items: health,
-    storage: { storedBytes: Number(row.stored), sourceBytes: Number(sourceBytes) },
+    storage: { storedBytes: stored, sourceBytes: Number(sourceBytes) },
     alerts: row.alerts,
   };
 }
@@ -193,23 +215,28 @@ export async function adherence(
   options: { limit?: number; after?: string } = {},
 ): Promise<{ rows: AdherenceRow[]; next?: string }> {
   const limit = options.limit ?? 50;
-  const scoped = where(scope, 'i', 1, false);
+  const vaults = 'vaultId' in scope ? 'v.id = $1' : 'v.subscription_id = any($1::uuid[])';
+  const value = 'vaultId' in scope ? scope.vaultId : scope.subscriptionIds;
   const after = decodeCursor(options.after, (values) => adherenceCursor.safeParse(values).data);
+  // The scope's vaults by name, each one's first items by path (a page at most, from protected_items_vault_idx),
+  // then the page in (vault name, path, id) order: a few vaults' items are read, not every item sorted.
   const keyset = after ? 'and (v.name, i.path, i.id) > ($5, $6, $7::uuid)' : '';
   const { rows } = await pool.query(
     `with page as (
        select i.id, i.vault_id, v.name as vault_name, i.path, s.name as server_name
-       from protected_items i
-       join vaults v on v.id = i.vault_id
+       from (select v.id, v.name from vaults v where ${vaults} ${after ? 'and v.name >= $5' : ''} order by v.name) v
+       cross join lateral (
+         select i.id, i.vault_id, i.path, i.server_id from protected_items i
+         where i.vault_id = v.id and i.status <> 'Stopped' ${keyset}
+         order by i.path, i.id limit $2) i
        join registered_servers s on s.id = i.server_id
-       where ${scoped.sql} and i.status <> 'Stopped' ${keyset}
        order by v.name, i.path, i.id
        limit $2)
      select p.*, coalesce((
          select json_agg(json_build_array(d.day, d.points, d.backups_completed, d.backups_failed))
          from item_days d where d.item_id = p.id and d.day between $3::date and $4::date), '[]') as days
      from page p order by p.vault_name, p.path, p.id`,
-    [scoped.value, limit + 1, days[0], days.at(-1), ...(after ?? [])],
+    [value, limit + 1, days[0], days.at(-1), ...(after ?? [])],
   );
   const page = rows.slice(0, limit);
   const result = page.map((r) => {
@@ -245,29 +272,24 @@ export async function dailySeries(
   scope: Scope,
   days: string[],
 ): Promise<{ jobs: JobsPerDay; storage: StoragePerDay }> {
-  const scoped = where(scope, 'd', 1);
-  const { rows } = await pool.query(
-    `select
-      (select coalesce(sum(d.bytes_added - d.bytes_removed), 0) from vault_days d
-        where ${scoped.sql} and d.day < $2::date) as before,
-      (select coalesce(json_agg(json_build_array(day, completed, failed, added, removed)), '[]') from (
-        select d.day, sum(d.backups_completed + d.restores_completed) as completed,
-          sum(d.backups_failed + d.restores_failed) as failed, sum(d.bytes_added) as added,
-          sum(d.bytes_removed) as removed
-        from vault_days d where ${scoped.sql} and d.day between $2::date and $3::date group by d.day) s) as days`,
-    [scoped.value, days[0], days.at(-1)],
-  );
-  const byDay = new Map(
-    (rows[0].days as [string, number, number, number, number][]).map(([day, ...figures]) => [day, figures]),
-  );
-  let stored = Number(rows[0].before);
+  const totals = await vaultDayTotals(pool, scope);
+  const first = days[0]!;
+  const last = days.at(-1)!;
+  // What was stored when the window began, then each of its days.
+  let stored = 0;
+  const byDay = new Map<string, DayTotals[number]>();
+  for (const d of totals) {
+    if (d.day < first) stored += Number(d.added) - Number(d.removed);
+    else if (d.day <= last) byDay.set(d.day, d);
+  }
   const jobs: JobsPerDay = [];
   const storage: StoragePerDay = [];
   for (const day of days) {
-    const [completed = 0, failed = 0, added = 0, removed = 0] = byDay.get(day) ?? [];
-    stored += Number(added) - Number(removed);
-    jobs.push({ day, completed: Number(completed), failed: Number(failed) });
-    storage.push({ day, storedBytes: stored, addedBytes: Number(added) });
+    const d = byDay.get(day);
+    const [completed, failed, added] = [Number(d?.completed ?? 0), Number(d?.failed ?? 0), Number(d?.added ?? 0)];
+    stored += added - Number(d?.removed ?? 0);
+    jobs.push({ day, completed, failed });
+    storage.push({ day, storedBytes: stored, addedBytes: added });
   }
   return { jobs, storage };
 }
@@ -284,10 +306,15 @@ export type DurationSeries = {
 export async function backupDurations(pool: pg.Pool, scope: Scope, days: string[], top = 5): Promise<DurationSeries> {
   const scoped = where(scope, 'd', 1);
   const { rows } = await pool.query(
-    `with slowest as (
-       select d.item_id, max(d.backup_seconds_max) as longest from item_days d
+    // The window's longest rows first: an item has a row a day, so the first `top` × days rows hold the `top` items
+    // with the longest backups (each at its longest), found by a top-N sort rather than a grouping of every row.
+    `with longest as (
+       select d.item_id, d.backup_seconds_max from item_days d
        where ${scoped.sql} and d.day between $2::date and $3::date and d.backups_completed > 0
-       group by d.item_id order by longest desc, d.item_id limit $4)
+       order by d.backup_seconds_max desc, d.item_id limit $5),
+     slowest as (
+       select item_id, max(backup_seconds_max) as longest from longest
+       group by item_id order by longest desc, item_id limit $4)
      select w.item_id, coalesce(s.name || ': ' || i.path, w.item_id::text) as name,
        (select json_agg(json_build_array(d.day, d.backup_seconds_max)) from item_days d
          where d.item_id = w.item_id and d.day between $2::date and $3::date and d.backups_completed > 0) as days
@@ -295,7 +322,7 @@ export async function backupDurations(pool: pg.Pool, scope: Scope, days: string[
      left join protected_items i on i.id = w.item_id
      left join registered_servers s on s.id = i.server_id
      order by w.longest desc, w.item_id`,
-    [scoped.value, days[0], days.at(-1), top],
+    [scoped.value, days[0], days.at(-1), top, top * days.length],
   );
   const items = rows.map((r) => ({ id: r.item_id as string, name: r.name as string }));
   const perItem = rows.map((r) => new Map((r.days as [string, number][]).map(([day, s]) => [day, s])));
