@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadUser, type PortalUser } from '@/lib/auth/users';
 import { collectGarbage } from '@/lib/backups/purge';
 import { createSubscription } from '@/lib/emulator/control';
@@ -8,6 +8,7 @@ import { type SeedResult, seedEmulator } from '@/lib/emulator/seed';
 import { vaultUsage } from '@/lib/vaults/usage';
 import { registeredMachine } from '@/testing/backups';
 import { createTestUser, type TestServices, testServices } from '@/testing/services';
+import { centerFigures, FIGURES_FRESH_MS } from './figures';
 import { centerJobs, csvField, jobsCsv, spanStart } from './jobs';
 import { adherence, centerCharts, centerTiles, itemsByHealth, windowDays } from './queries';
 import { centerScope } from './scope';
@@ -302,6 +303,38 @@ describe('the Backup center', () => {
     ]);
     expect(alerts).toEqual([{ kind: 'BackupFailure', status: 'Active' }]);
     await machine.remove();
+  });
+
+  it("the page's figures are served again for a few seconds per scope, window and page, then computed again", async () => {
+    const days = windowDays(now, 30);
+    const scope = centerScope(admin, adminSubscription).scope;
+    const at = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(at);
+    try {
+      const first = centerFigures(svc.pool, scope, days, undefined);
+      expect(centerFigures(svc.pool, scope, days, undefined)).toBe(first);
+      // Another scope, window or page is its own.
+      expect(centerFigures(svc.pool, { subscriptionIds: [other.subscriptionId] }, days, undefined)).not.toBe(first);
+      expect(centerFigures(svc.pool, scope, windowDays(now, 7), undefined)).not.toBe(first);
+      const before = (await first).tiles.jobs.Failed;
+      // A failed job meanwhile: not in the figures served again, in the next ones.
+      const { rows } = await svc.pool.query(
+        `insert into operations (subscription_id, vault_id, vault_name, kind, status, message, item_id, item_name,
+           server_name, ended_at)
+         select subscription_id, id, name, 'Backup', 'Failed', 'failed meanwhile', gen_random_uuid(), '/x', 'S',
+           portal_now()
+         from vaults where id = $1 returning id`,
+        [seeded.vaults[0]!.id],
+      );
+      expect((await centerFigures(svc.pool, scope, days, undefined)).tiles.jobs.Failed).toBe(before);
+      clock.mockReturnValue(at + FIGURES_FRESH_MS + 1);
+      const again = centerFigures(svc.pool, scope, days, undefined);
+      expect(again).not.toBe(first);
+      expect((await again).tiles.jobs.Failed).toBe(before + 1);
+      await svc.pool.query('delete from operations where id = $1', [rows[0].id]);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('jobs across vaults by keyset, and jobs.csv of the window in RFC 4180', async () => {

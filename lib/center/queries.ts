@@ -204,6 +204,9 @@ export type AdherenceRow = {
 
 const adherenceCursor = z.tuple([z.string(), z.string(), z.uuid()]);
 
+/** Items per page of the Policy adherence grid: 25 rows of up to 90 days are 2,250 cells, its pages' links the rest. */
+export const ADHERENCE_ROWS = 25;
+
 /**
  * Policy adherence: a page of the scope's protected items (by vault name, path) with each day of the window: a day
  * with a recovery point or a completed backup is a Success, one with only failed backups Failed, else No backup.
@@ -214,7 +217,7 @@ export async function adherence(
   days: string[],
   options: { limit?: number; after?: string } = {},
 ): Promise<{ rows: AdherenceRow[]; next?: string }> {
-  const limit = options.limit ?? 50;
+  const limit = options.limit ?? ADHERENCE_ROWS;
   const vaults = 'vaultId' in scope ? 'v.id = $1' : 'v.subscription_id = any($1::uuid[])';
   const value = 'vaultId' in scope ? scope.vaultId : scope.subscriptionIds;
   const after = decodeCursor(options.after, (values) => adherenceCursor.safeParse(values).data);

@@ -9,14 +9,13 @@ import { ChartFigure } from '@/components/charts/chart-figure';
 import { LiveRefresh } from '@/components/jobs/live-refresh';
 import { EmptyState, PageTitle } from '@/components/page-title';
 import { SubscriptionFilter } from '@/components/vaults/vault-list';
+import { centerFigures } from '@/lib/center/figures';
 import { loadCenterPage } from '@/lib/center/page';
-import { adherence, centerCharts, centerTiles, itemsByHealth, parseWindow, windowDays } from '@/lib/center/queries';
+import { parseWindow, windowDays } from '@/lib/center/queries';
 import { centerHref, itemRows, savingFactor } from '@/lib/center/view';
 import { formatBytes } from '@/lib/format';
 
 export const metadata: Metadata = { title: 'Backup center' };
-
-const ATTENTION_ROWS = 10;
 
 /** The fleet at a glance (portal-contract.md, "Backup center"): every vault of the user's subscriptions. */
 export default async function BackupCenterPage({
@@ -28,12 +27,7 @@ export default async function BackupCenterPage({
   const window = parseWindow(text('window'));
   const days = windowDays(svc.clock.now(), window);
   const itemsAfter = text('items_after');
-  const [tiles, attention, grid, charts] = await Promise.all([
-    centerTiles(svc.pool, scope),
-    itemsByHealth(svc.pool, scope, ['Failed', 'Inactive'], { limit: ATTENTION_ROWS }),
-    adherence(svc.pool, scope, days, { after: itemsAfter }),
-    centerCharts(svc.pool, scope, days),
-  ]);
+  const { tiles, attention, grid, charts } = await centerFigures(svc.pool, scope, days, itemsAfter);
   const href = (path: string, params: Record<string, string | undefined> = {}) =>
     centerHref(path, { subscription: chosen, ...params });
   const itemsHref = (health: string) => href('/backup-center/items', { health });
