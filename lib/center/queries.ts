@@ -318,7 +318,10 @@ export async function backupDurations(pool: pg.Pool, scope: Scope, days: string[
      slowest as (
        select item_id, max(backup_seconds_max) as longest from longest
        group by item_id order by longest desc, item_id limit $4)
-     select w.item_id, coalesce(s.name || ': ' || i.path, w.item_id::text) as name,
+     select w.item_id, coalesce(s.name || ': ' || i.path,
+         -- An item no longer protected: named as its newest job names it.
+         (select o.server_name || ': ' || o.item_name from operations o where o.item_id = w.item_id
+           order by o.started_at desc limit 1), 'A deleted item') as name,
        (select json_agg(json_build_array(d.day, d.backup_seconds_max)) from item_days d
          where d.item_id = w.item_id and d.day between $2::date and $3::date and d.backups_completed > 0) as days
      from slowest w
