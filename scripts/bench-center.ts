@@ -42,6 +42,7 @@ import {
   median,
   ms,
   nextStart,
+  printGoals,
   ROUNDS,
   SECONDS,
   signIn,
@@ -477,9 +478,7 @@ export async function benchCenter(): Promise<number> {
         centerJs <= bareJs + GOALS.extraJs,
       ],
     ];
-    console.log('\nGoals (issue 25):');
-    for (const [text, ok] of goals) console.log(`  ${ok ? 'holds ' : 'MISSED'} ${text}`);
-    return goals.filter(([, ok]) => !ok).length;
+    return printGoals('issue 25', goals);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => console.error(err));
     await rm(work, { recursive: true, force: true });

@@ -211,6 +211,13 @@ export function freshBenchDatabase(prefix: string): { url: string; drop: () => P
   return { url, drop: async () => void execFileSync(tsx, [fresh, '--drop', url], { cwd: root }) };
 }
 
+/** Prints a section's goals, each held or MISSED; returns how many were missed. */
+export function printGoals(issue: string, goals: Array<[string, boolean]>): number {
+  console.log(`\nGoals (${issue}):`);
+  for (const [text, ok] of goals) console.log(`  ${ok ? 'holds ' : 'MISSED'} ${text}`);
+  return goals.filter(([, ok]) => !ok).length;
+}
+
 /** Runs the section; returns how many of issue 13's goals were missed. */
 export async function benchFrontDoor(): Promise<number> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'bench-pages-'));
@@ -303,9 +310,7 @@ export async function benchFrontDoor(): Promise<number> {
       ],
       [`first-load JS ≤ the bare page's + 30 kB (+${kb(listJs - bareJs)})`, listJs <= bareJs + 30_000],
     ];
-    console.log('\nGoals (issue 13):');
-    for (const [text, ok] of goals) console.log(`  ${ok ? 'holds ' : 'MISSED'} ${text}`);
-    return goals.filter(([, ok]) => !ok).length;
+    return printGoals('issue 13', goals);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => console.error(err));
     await rm(work, { recursive: true, force: true });

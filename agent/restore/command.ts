@@ -180,6 +180,31 @@ export function sessionCalls(
   return { halt, signal, retry, call };
 }
 
+/**
+ * A session's figures (a restore's, or a verify's): shown as a bar, JSON lines or not at all, and sent to the portal
+ * every REPORT_INTERVAL_MS, not repeated (the next report, a second later, supersedes one that failed).
+ */
+export function reportSession(
+  start: StartRestoreResponse,
+  progress: Progress,
+  transferred: () => number,
+  options: { json: boolean; signal?: AbortSignal },
+  ctx: AgentContext,
+  call: ReturnType<typeof sessionCalls>['call'],
+  signal: AbortSignal,
+) {
+  const mode = options.json ? 'json' : (ctx.stderr as { isTTY?: boolean }).isTTY ? 'bar' : 'none';
+  return startReporting({
+    progress,
+    view: progressView(mode, start.itemPath, options.json ? ctx.stdout : ctx.stderr),
+    transferred,
+    send: (figures) => call<ProgressResponse>('progress', figures, { signal }),
+    ended: sessionEnded,
+    signal: options.signal,
+    intervalMs: REPORT_INTERVAL_MS,
+  });
+}
+
 async function restoreSession(
   state: AgentState,
   start: StartRestoreResponse,
@@ -190,19 +215,8 @@ async function restoreSession(
 ): Promise<void> {
   const { halt, signal, retry, call } = sessionCalls(state, start, options.signal, ctx);
   const progress = new Progress({ bytesTotal: start.bytes, filesTotal: start.files });
-  const mode = options.json ? 'json' : (ctx.stderr as { isTTY?: boolean }).isTTY ? 'bar' : 'none';
-  const view = progressView(mode, start.itemPath, options.json ? ctx.stdout : ctx.stderr);
   let reader: ObjectReader | undefined;
-  const reporter = startReporting({
-    progress,
-    view,
-    transferred: () => reader?.transferred ?? 0,
-    // Not repeated: the next report, a second later, supersedes one that failed.
-    send: (figures) => call<ProgressResponse>('progress', figures, { signal }),
-    ended: sessionEnded,
-    signal: options.signal,
-    intervalMs: REPORT_INTERVAL_MS,
-  });
+  const reporter = reportSession(start, progress, () => reader?.transferred ?? 0, options, ctx, call, signal);
   try {
     await initZstd();
     const keys = await keysOf();

@@ -7,10 +7,9 @@ import {
   AGENT_MESSAGES,
   type CompleteVerifyRequest,
   type FailVerifyRequest,
-  type ProgressResponse,
   type StartRestoreResponse,
 } from '@/wire/protocol';
-import { Progress, progressView, startReporting } from '../backup/progress';
+import { Progress } from '../backup/progress';
 import { withRoomyHeap } from '../heap';
 import { type AgentContext, interruption } from '../io';
 import { registeredState } from '../machine';
@@ -19,7 +18,7 @@ import { PortalRefusal, sessionEnded } from '../portal';
 import { FAILURE_REPORT } from '../retry';
 import type { AgentState } from '../state';
 import { initZstd, zstdDecompress } from '../zstd';
-import { RESTORE_GONE, sessionCalls, startRestore } from './command';
+import { RESTORE_GONE, reportSession, sessionCalls, startRestore } from './command';
 import { ObjectReader, sessionFetcher } from './reader';
 
 export type VerifyOptions = {
@@ -34,7 +33,6 @@ export type VerifyOptions = {
 };
 
 export const DEFAULT_SAMPLE_PERCENT = 5;
-const REPORT_INTERVAL_MS = 1000;
 /** Sampled chunks asked for at once: enough to fill the reader's requests on their way (reader.ts). */
 const CHUNKS_AT_ONCE = 96;
 /** What a listing is expected to weigh, for the reader's batches. */
@@ -81,18 +79,8 @@ async function verifySession(
   const { halt, signal, retry, call } = sessionCalls(state, start, options.signal, ctx);
   // The figures count sampled chunks as the job's files; the totals are known once the listings are read.
   const progress = new Progress({ bytesTotal: Math.round((start.bytes * options.sample) / 100), filesTotal: 0 });
-  const mode = options.json ? 'json' : (ctx.stderr as { isTTY?: boolean }).isTTY ? 'bar' : 'none';
-  const view = progressView(mode, start.itemPath, options.json ? ctx.stdout : ctx.stderr);
   let reader: ObjectReader | undefined;
-  const reporter = startReporting({
-    progress,
-    view,
-    transferred: () => reader?.transferred ?? 0,
-    send: (figures) => call<ProgressResponse>('progress', figures, { signal }),
-    ended: sessionEnded,
-    signal: options.signal,
-    intervalMs: REPORT_INTERVAL_MS,
-  });
+  const reporter = reportSession(start, progress, () => reader?.transferred ?? 0, options, ctx, call, signal);
   try {
     await initZstd();
     if (start.keyId !== state.keyId || !state.vaultKey) {

@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
+import type pg from 'pg';
 import type { Database } from '@/db/client';
 import { operations } from '@/db/schema';
 
@@ -38,4 +39,44 @@ export async function completeOperation(
     .where(and(eq(operations.id, operationId), eq(operations.status, 'InProgress')))
     .returning({ id: operations.id });
   return updated.length === 1;
+}
+
+/**
+ * Starts a job of an item that a person asked for in the portal (RECOVER TO SERVER, VERIFY): In progress, with the
+ * names it is shown with, inside the caller's transaction (on its client, which also enqueues the job's work).
+ * Answers its id.
+ */
+export async function startItemJob(
+  client: pg.PoolClient,
+  job: {
+    userId: string;
+    subscriptionId: string;
+    vaultId: string;
+    vaultName: string;
+    kind: 'Restore' | 'VerifyStorage';
+    message: string;
+    itemId: string;
+    itemName: string;
+    serverId: string;
+    serverName: string;
+  },
+): Promise<string> {
+  const { rows } = await client.query<{ id: string }>(
+    `insert into operations (user_id, subscription_id, vault_id, vault_name, kind, message, item_id, item_name,
+       server_id, server_name)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id`,
+    [
+      job.userId,
+      job.subscriptionId,
+      job.vaultId,
+      job.vaultName,
+      job.kind,
+      job.message,
+      job.itemId,
+      job.itemName,
+      job.serverId,
+      job.serverName,
+    ],
+  );
+  return rows[0]!.id;
 }

@@ -9,6 +9,7 @@ import { objectBlobKey } from '@/lib/backups/store';
 import type { BlobStore } from '@/lib/blob-store';
 import { type ActionResult, actionOf, PortalError } from '@/lib/errors';
 import { formatBytes } from '@/lib/format';
+import { startItemJob } from '@/lib/operations/record';
 import { QUEUES, sendInTransaction } from '@/lib/queues';
 import type { Services } from '@/lib/services';
 import { vaultAccessOrThrow } from '@/lib/vaults/access';
@@ -322,24 +323,20 @@ export const requestVerify = actionOf(async function requestVerify(
     notFound: itemNotFound,
   });
   const operationId = await withTransaction(svc.pool, async (_tx, client) => {
-    const { rows: ops } = await client.query<{ id: string }>(
-      `insert into operations (user_id, subscription_id, vault_id, vault_name, kind, message, item_id, item_name,
-         server_id, server_name)
-       values ($1, $2, $3, $4, 'VerifyStorage', $5, $6, $7, $8, $9) returning id`,
-      [
-        user.id,
-        vault.subscriptionId,
-        vault.id,
-        vault.name,
-        `Verifying the backup data of '${item.path}' on '${item.server_name}' in the vault's stores...`,
-        item.id,
-        item.path,
-        item.server_id,
-        item.server_name,
-      ],
-    );
-    await sendInTransaction(svc.boss, client, QUEUES.verifyStorage, { operationId: ops[0]!.id });
-    return ops[0]!.id;
+    const operationId = await startItemJob(client, {
+      userId: user.id,
+      subscriptionId: vault.subscriptionId,
+      vaultId: vault.id,
+      vaultName: vault.name,
+      kind: 'VerifyStorage',
+      message: `Verifying the backup data of '${item.path}' on '${item.server_name}' in the vault's stores...`,
+      itemId: item.id,
+      itemName: item.path,
+      serverId: item.server_id,
+      serverName: item.server_name,
+    });
+    await sendInTransaction(svc.boss, client, QUEUES.verifyStorage, { operationId });
+    return operationId;
   });
   return {
     ok: true,

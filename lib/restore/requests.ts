@@ -4,6 +4,7 @@ import { withTransaction } from '@/db/client';
 import type { PortalUser } from '@/lib/auth/users';
 import { OBJECT_ID_PATTERN } from '@/lib/backup-format/objects';
 import { type ActionResult, actionOf } from '@/lib/errors';
+import { startItemJob } from '@/lib/operations/record';
 import type { Services } from '@/lib/services';
 import { vaultAccessOrThrow } from '@/lib/vaults/access';
 import { RESTORE_REQUEST_TIMEOUT_MINUTES } from './sessions';
@@ -59,26 +60,22 @@ export const requestRestore = actionOf(async function requestRestore(
     );
     const found = rows[0];
     if (!found) return { ok: false, message: 'The recovery point or the server was not found.' };
-    const { rows: ops } = await client.query<{ id: string }>(
-      `insert into operations (user_id, subscription_id, vault_id, vault_name, kind, message, item_id, item_name,
-         server_id, server_name)
-       values ($1, $2, $3, $4, 'Restore', $5, $6, $7, $8, $9) returning id`,
-      [
-        user.id,
-        vault.subscriptionId,
-        vault.id,
-        vault.name,
-        `Waiting for the agent on '${found.server_name}' to start the restore of '${found.item_path}'...`,
-        request.itemId,
-        found.item_path,
-        request.serverId,
-        found.server_name,
-      ],
-    );
+    const operationId = await startItemJob(client, {
+      userId: user.id,
+      subscriptionId: vault.subscriptionId,
+      vaultId: vault.id,
+      vaultName: vault.name,
+      kind: 'Restore',
+      message: `Waiting for the agent on '${found.server_name}' to start the restore of '${found.item_path}'...`,
+      itemId: request.itemId,
+      itemName: found.item_path,
+      serverId: request.serverId,
+      serverName: found.server_name,
+    });
     await client.query(
       `insert into restores (point_id, server_id, operation_id, key_id, request, request_id, requested_by)
        values ($1, $2, $3, $4, $5, $6, $7)`,
-      [request.pointId, request.serverId, ops[0]!.id, request.keyId, request.request, request.requestId, user.id],
+      [request.pointId, request.serverId, operationId, request.keyId, request.request, request.requestId, user.id],
     );
     return {
       ok: true,
