@@ -3,7 +3,7 @@
  * its plaintext, so equal content dedupes within a vault while the server, which lacks the key, learns nothing from
  * ids; the sealed bytes are authenticated and bound to their id, so the server cannot swap or alter objects unnoticed.
  */
-import { aesGcmOpen, aesGcmSealParts, concat, DecryptError, fromHex, hmacSha256, randomBytes, toHex } from './crypto';
+import { aesGcmOpen, aesGcmSealParts, concat, DecryptError, fromHex, hmacSha256, randomNonce, toHex } from './crypto';
 import { CHUNK_SIZES } from './fastcdc';
 import type { VaultKeys } from './keys';
 
@@ -88,7 +88,7 @@ export async function sealObjectPieces(
       `Object ${id} would be ${body.length + SEAL_OVERHEAD} bytes sealed; the limit is ${MAX_SEALED_SIZE}.`,
     );
   }
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = randomNonce(NONCE_BYTES);
   const header = new Uint8Array(1 + NONCE_BYTES);
   header[0] = FORMAT_VERSION;
   header.set(nonce, 1);
