@@ -4,7 +4,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, withTransaction } from '@/db/client';
 import { backupKeys, backupSessions, operations, protectedItems, registeredServers } from '@/db/schema';
-import { PortalError } from '@/lib/errors';
+import { PortalError, violatedConstraint } from '@/lib/errors';
 import { enqueueRetention } from '@/lib/queues';
 import type { AuthenticatedMachine } from '@/lib/registration/machine';
 import type { Services } from '@/lib/services';
@@ -246,11 +246,43 @@ export async function reportProgress(svc: Services, session: BackupSession, body
   return { running: true };
 }
 
+/** The foreign keys of a point's root and references to the object index. */
+const MISSING_OBJECT_CONSTRAINTS = new Set([
+  'recovery_points_key_id_root_id_backup_objects_key_id_id_fk',
+  'recovery_point_objects_key_id_object_id_backup_objects_key_id_id_fk',
+]);
+
+/** A reference of the point to an object the key does not hold: the commit is rolled back, then they are named. */
+class MissingObjects extends Error {
+  constructor(readonly ids: string[]) {
+    super('missing objects');
+  }
+}
+
 /**
  * Commits the recovery point. It appears only if every object it names is stored under the session's key: the
- * foreign keys of recovery_point_objects check that in the database, and hold those objects against deletion.
+ * foreign keys of recovery_point_objects check that in the database, and hold those objects against deletion. Only
+ * when they refuse are the missing objects looked for, to name them (a check of every id before the insert cost a
+ * commit of node_modules about 0.1 s each time).
  */
 export async function commitBackup(svc: Services, session: BackupSession, body: unknown): Promise<CommitResponse> {
+  try {
+    return await commitPoint(svc, session, body);
+  } catch (error) {
+    if (!(error instanceof MissingObjects)) throw error;
+    const { rows: missing } = await svc.pool.query<{ id: string }>(
+      `select u.id from unnest($2::text[]) as u(id)
+       where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id) limit 5`,
+      [session.keyId, error.ids],
+    );
+    throw new PortalError(
+      'missing_objects',
+      `${AGENT_MESSAGES.missingObjects} Missing: ${missing.map((m) => m.id.slice(0, 16)).join(', ')}.`,
+    );
+  }
+}
+
+async function commitPoint(svc: Services, session: BackupSession, body: unknown): Promise<CommitResponse> {
   const request = parseAgentBody(commitSchema, body, 'recovery point');
   const ids = [...new Set(request.objectIds)];
   if (!ids.includes(request.rootId)) throw new PortalError('invalid', 'The recovery point must list its root.');
@@ -285,29 +317,36 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
         );
       }
     }
-    const { rows: missing } = await client.query<{ id: string }>(
-      `select u.id from unnest($2::text[]) as u(id)
-       where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id) limit 5`,
-      [session.keyId, ids],
-    );
-    if (missing.length > 0) {
-      throw new PortalError(
-        'missing_objects',
-        `${AGENT_MESSAGES.missingObjects} Missing: ${missing.map((m) => m.id.slice(0, 16)).join(', ')}.`,
-      );
-    }
-    const { rows: points } = await client.query<{ id: string; taken_at: Date }>(
-      `insert into recovery_points (vault_id, item_id, key_id, root_id, taken_at, files, folders, bytes)
-       select i.vault_id, i.id, $2, $3, $4, $5, $6, $7 from protected_items i where i.id = $1
-       returning id, taken_at`,
-      [session.itemId, session.keyId, request.rootId, session.startedAt, request.files, request.folders, request.bytes],
-    );
+    const missing = (error: unknown) => {
+      throw MISSING_OBJECT_CONSTRAINTS.has(violatedConstraint(error) ?? '') ? new MissingObjects(ids) : error;
+    };
+    const { rows: points } = await client
+      .query<{ id: string; taken_at: Date }>(
+        `insert into recovery_points (vault_id, item_id, key_id, root_id, taken_at, files, folders, bytes)
+         select i.vault_id, i.id, $2, $3, $4, $5, $6, $7 from protected_items i where i.id = $1
+         returning id, taken_at`,
+        [
+          session.itemId,
+          session.keyId,
+          request.rootId,
+          session.startedAt,
+          request.files,
+          request.folders,
+          request.bytes,
+        ],
+      )
+      .catch(missing);
     const point = points[0];
     if (!point) throw new PortalError('session_ended', AGENT_MESSAGES.sessionEnded);
-    await client.query(
-      `insert into recovery_point_objects (point_id, key_id, object_id) select $1, $2, unnest($3::text[])`,
-      [point.id, session.keyId, ids],
-    );
+    // In the indexes' order: the rows land on neighbouring index pages instead of tens of thousands of random ones
+    // (node_modules' 46,000 references: about a fifth of the insert's time).
+    await client
+      .query(
+        `insert into recovery_point_objects (point_id, key_id, object_id)
+         select $1, $2, u.id from unnest($3::text[]) as u(id) order by u.id collate "C"`,
+        [point.id, session.keyId, ids],
+      )
+      .catch(missing);
     const [item] = await tx
       .update(protectedItems)
       .set({ status: 'Protected', lastBackupStatus: 'Completed', lastBackupAt: sql`portal_now()` })
