@@ -30,6 +30,16 @@ export const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_OBJECTS = 2000;
 const IN_FLIGHT = 3;
 const JOIN_BELOW = 64 * 1024;
+/**
+ * Objects up to this size are copied into their batch's arena, one buffer reused batch after batch, so the buffer
+ * each was read into dies at once. Kept until sealed, a buffer of its own per small file lived long enough to reach
+ * V8's old generation, where only a full collection frees it: on node_modules (42,000 files) over 100 MiB of them
+ * waited at the agent's peak.
+ */
+const ARENA_OBJECT = 1024 * 1024;
+const ARENA_BYTES = BATCH_BYTES + ARENA_OBJECT;
+
+const copyOf = (bytes: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(bytes);
 
 /**
  * Collects the objects of a backup and sends only those the vault lacks, in batches, several in flight while the
@@ -41,6 +51,11 @@ export class Uploader {
   transferred = 0;
   private pending = new Map<string, Uint8Array>();
   private pendingBytes = 0;
+  /** The pending batch's arena (see ARENA_OBJECT), and how much of it is used. */
+  private arena: Buffer | undefined;
+  private arenaUsed = 0;
+  /** Arenas of batches sent, for the next batches (at most one per batch in flight, and one filling). */
+  private readonly freeArenas: Buffer[] = [];
   private inFlight = new Set<Promise<void>>();
   private failure: unknown;
 
@@ -58,8 +73,10 @@ export class Uploader {
     this.referenced.add(id);
     // A borrowed chunk lies in a buffer its caller reuses once this returns (a large file's read buffer, engine.ts);
     // a chunk that is a small part of a larger buffer would keep all of it alive until its batch is sealed. Both are
-    // kept as copies of their own bytes.
-    const own = borrowed || plaintext.byteLength * 2 < plaintext.buffer.byteLength ? plaintext.slice() : plaintext;
+    // kept as copies of their own bytes; a small object, in the batch's arena.
+    let own = plaintext.length <= ARENA_OBJECT ? this.intoArena(plaintext) : undefined;
+    // (Uint8Array's slice: a Buffer's own slice is a view, not a copy.)
+    if (!own) own = borrowed || plaintext.byteLength * 2 < plaintext.buffer.byteLength ? copyOf(plaintext) : plaintext;
     this.pending.set(id, own);
     this.pendingBytes += plaintext.length;
     if (this.pendingBytes >= BATCH_BYTES || this.pending.size >= BATCH_OBJECTS) await this.flush();
@@ -87,13 +104,32 @@ export class Uploader {
     while (this.inFlight.size >= IN_FLIGHT) await Promise.race(this.inFlight);
     this.throwIfFailed();
     const batch = this.pending;
+    const arena = this.arena;
     this.pending = new Map();
     this.pendingBytes = 0;
-    const sending = this.send(batch).catch((error) => {
-      this.failure ??= error;
-    });
+    this.arena = undefined;
+    this.arenaUsed = 0;
+    const sending = this.send(batch)
+      .catch((error) => {
+        this.failure ??= error;
+      })
+      // Sealed or failed, nothing refers to the batch's plaintext any longer: its arena serves another batch.
+      .finally(() => arena && this.freeArenas.push(arena));
     this.inFlight.add(sending);
     void sending.finally(() => this.inFlight.delete(sending));
+  }
+
+  /**
+   * A copy of a small object in the pending batch's arena, which holds a batch and one more object; undefined past
+   * that (files added while the batch waits for room to be sent).
+   */
+  private intoArena(plaintext: Uint8Array): Uint8Array | undefined {
+    this.arena ??= this.freeArenas.pop() ?? Buffer.allocUnsafeSlow(ARENA_BYTES);
+    if (this.arenaUsed + plaintext.length > this.arena.length) return undefined;
+    const copy = this.arena.subarray(this.arenaUsed, this.arenaUsed + plaintext.length);
+    copy.set(plaintext);
+    this.arenaUsed += plaintext.length;
+    return copy;
   }
 
   private async send(batch: Map<string, Uint8Array>): Promise<void> {
