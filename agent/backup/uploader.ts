@@ -7,6 +7,7 @@ import {
   OBJECT_FRAME_HEADER,
   type ObjectsResponse,
 } from '@/wire/protocol';
+import { limitGarbage } from '../heap';
 import { zstdCompress } from '../zstd';
 
 /** A sealed object as the pieces sealing made (lib/backup-format's sealObjectPieces), sent as they are. */
@@ -38,6 +39,13 @@ const JOIN_BELOW = 64 * 1024;
  */
 const ARENA_OBJECT = 1024 * 1024;
 const ARENA_BYTES = BATCH_BYTES + ARENA_OBJECT;
+
+/**
+ * Buffers past which a full collection is started once a batch is sent (agent/heap.ts, limitGarbage): about what the
+ * arenas, read buffers and batches on their way hold at most, and a batch's garbage. On node_modules' first backup the
+ * agent's peak went from 300-320 MiB to 273-278 MiB, for about 13 more full collections, some 30 ms each.
+ */
+const GARBAGE_BYTES = 80 * 1024 * 1024;
 
 const copyOf = (bytes: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(bytes);
 
@@ -175,6 +183,8 @@ export class Uploader {
     }
     await this.calls.objects(parts);
     this.transferred += size;
+    // The batch's sealed pieces are garbage now, as are many buffers before them.
+    limitGarbage(GARBAGE_BYTES);
   }
 
   private throwIfFailed(): void {
