@@ -41,11 +41,14 @@ const ARENA_OBJECT = 1024 * 1024;
 const ARENA_BYTES = BATCH_BYTES + ARENA_OBJECT;
 
 /**
- * Buffers past which a full collection is started once a batch is sent (agent/heap.ts, limitGarbage): about what the
- * arenas, read buffers and batches on their way hold at most, and a batch's garbage. On node_modules' first backup the
- * agent's peak went from 300-320 MiB to 273-278 MiB, for about 13 more full collections, some 30 ms each.
+ * Buffers past which a full collection is started once a batch is sent (agent/heap.ts, limitGarbage), at most once
+ * per COLLECT_EVERY bytes sent: about what the arenas, read buffers and batches on their way hold at most, and a
+ * batch's garbage. On node_modules' first backup the agent's peak went from 300-320 MiB to 273-278 MiB, for about 13
+ * more full collections of some 30 ms each; the bound keeps a backup of large files (whose buffers alive alone are
+ * near the limit) from collecting after every batch.
  */
 const GARBAGE_BYTES = 80 * 1024 * 1024;
+const COLLECT_EVERY = 16 * 1024 * 1024;
 
 const copyOf = (bytes: Uint8Array): Uint8Array => Uint8Array.prototype.slice.call(bytes);
 
@@ -66,6 +69,8 @@ export class Uploader {
   private readonly freeArenas: Buffer[] = [];
   private inFlight = new Set<Promise<void>>();
   private failure: unknown;
+  /** Sealed bytes sent since the last full collection this started (COLLECT_EVERY). */
+  private sentSinceCollection = 0;
 
   constructor(
     private readonly keys: VaultKeys,
@@ -184,7 +189,8 @@ export class Uploader {
     await this.calls.objects(parts);
     this.transferred += size;
     // The batch's sealed pieces are garbage now, as are many buffers before them.
-    limitGarbage(GARBAGE_BYTES);
+    this.sentSinceCollection += size;
+    if (this.sentSinceCollection >= COLLECT_EVERY && limitGarbage(GARBAGE_BYTES)) this.sentSinceCollection = 0;
   }
 
   private throwIfFailed(): void {
