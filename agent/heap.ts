@@ -27,11 +27,11 @@ type Collect = (options: { type: 'major'; execution: 'async' }) => void;
 let collect: Collect | undefined;
 
 /**
- * Starts a full collection when buffers (ArrayBuffers, Buffers) hold more than `maxBytes`; true if it did. A backup turns every MiB it
- * reads into buffers that are garbage a few ms or a few hundred ms later (reads, compressed and encrypted copies),
- * and V8 left them to its own full collections: 8 in a first backup of node_modules, between which the buffers went
- * from about 50 to 110-146 MiB, and the process never gave the memory back. A collection costs some 30 ms at the
- * agent's heap size. `gc` is V8's, exposed for this.
+ * Starts a full collection when buffers (ArrayBuffers, Buffers) hold more than `maxBytes`; true if it did. A backup
+ * turns every MiB it reads into buffers that are garbage a few ms or a few hundred ms later (reads, compressed and
+ * encrypted copies), and V8 left them to its own full collections: 8 in a first backup of node_modules, between which
+ * the buffers went from about 50 to 110-146 MiB, and the process never gave the memory back. A collection costs
+ * 10-40 ms at the agent's heap size. `gc` is V8's, exposed for this.
  */
 export function limitGarbage(maxBytes: number): boolean {
   if (process.memoryUsage().arrayBuffers <= maxBytes) return false;
