@@ -43,7 +43,7 @@ const ARENA_BYTES = BATCH_BYTES + ARENA_OBJECT;
 /**
  * Buffers past which a full collection is started once a batch is sent (agent/heap.ts, limitGarbage), at most once
  * per COLLECT_EVERY bytes sent: about what the arenas, read buffers and batches on their way hold at most, and a
- * batch's garbage. On node_modules' first backup the agent's peak went from 300-320 MiB to 273-278 MiB, for about 13
+ * batch's garbage. On node_modules' first backup the agent's peak went from 300-320 MiB to 273-284 MiB, for about 13
  * more full collections of some 30 ms each; the bound keeps a backup of large files (whose buffers alive alone are
  * near the limit) from collecting after every batch.
  */
