@@ -215,12 +215,17 @@ export async function findMissingObjects(
   const { ids } = parseAgentBody(missingSchema, body, 'list of object ids');
   await keepAlive(pool, session);
   if (ids.length === 0) return { missing: [] };
-  const { rows } = await pool.query<{ id: string }>(
+  return { missing: await idsNotStored(pool, session.keyId, ids) };
+}
+
+/** The ids, of these, that the key's object index lacks. */
+export async function idsNotStored(db: pg.Pool | pg.PoolClient, keyId: string, ids: string[]): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
     `select u.id from unnest($2::text[]) as u(id)
      where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id)`,
-    [session.keyId, ids],
+    [keyId, ids],
   );
-  return { missing: rows.map((r) => r.id) };
+  return rows.map((r) => r.id);
 }
 
 /**

@@ -5,6 +5,7 @@ import { isUuid } from '@/lib/http/input';
 import { type BackupDataJob, DEFAULT_GRACE_SECONDS, QUEUES } from '@/lib/queues';
 import type { Services } from '@/lib/services';
 import { keyLock } from './locks';
+import { idsNotStored } from './object-batches';
 import { buildPack, type PackFrame, packBlobKey, packIdOf } from './packs';
 import { keyPrefix, objectBlobKey } from './store';
 
@@ -172,11 +173,7 @@ async function sweepOrphans(svc: Services, client: pg.PoolClient, keyId: string,
     } else objects.push(blob.key.slice(blob.key.lastIndexOf('/') + 1));
   }
   if (objects.length + packs.length === 0) return 0;
-  const { rows } = await client.query<{ id: string }>(
-    `select u.id from unnest($2::text[]) as u(id)
-     where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id)`,
-    [keyId, objects],
-  );
+  const unindexed = await idsNotStored(client, keyId, objects);
   const { rows: emptyPacks } = await client.query<{ id: string }>(
     `select u.id from unnest($2::uuid[]) as u(id)
      where not exists (select 1 from backup_objects o where o.key_id = $1 and o.pack_id = u.id)`,
@@ -188,10 +185,10 @@ async function sweepOrphans(svc: Services, client: pg.PoolClient, keyId: string,
     emptyPacks.map((r) => r.id),
   );
   await svc.store.delete([
-    ...rows.map((r) => objectBlobKey(keyId, r.id)),
+    ...unindexed.map((id) => objectBlobKey(keyId, id)),
     ...emptyPacks.map((r) => packBlobKey(keyId, r.id)),
   ]);
-  return rows.length + emptyPacks.length;
+  return unindexed.length + emptyPacks.length;
 }
 
 /** Removes a deleted key's namespace; refuses while the key still exists (its rows must go first). */

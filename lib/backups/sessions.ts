@@ -24,6 +24,7 @@ import {
   authenticateSessionToken,
   type BackupSession,
   findMissingObjects,
+  idsNotStored,
   malformedUpload,
   objectIdSchema,
   storeObjectBatch,
@@ -270,14 +271,13 @@ export async function commitBackup(svc: Services, session: BackupSession, body: 
     return await commitPoint(svc, session, body);
   } catch (error) {
     if (!(error instanceof MissingObjects)) throw error;
-    const { rows: missing } = await svc.pool.query<{ id: string }>(
-      `select u.id from unnest($2::text[]) as u(id)
-       where not exists (select 1 from backup_objects o where o.key_id = $1 and o.id = u.id) limit 5`,
-      [session.keyId, error.ids],
-    );
+    const missing = await idsNotStored(svc.pool, session.keyId, error.ids);
     throw new PortalError(
       'missing_objects',
-      `${AGENT_MESSAGES.missingObjects} Missing: ${missing.map((m) => m.id.slice(0, 16)).join(', ')}.`,
+      `${AGENT_MESSAGES.missingObjects} Missing: ${missing
+        .slice(0, 5)
+        .map((id) => id.slice(0, 16))
+        .join(', ')}.`,
     );
   }
 }
